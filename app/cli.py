@@ -1,0 +1,107 @@
+"""The ``advlab`` command: serve, train, eval, data, gallery."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from app.config import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return args.run(args, Settings())
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="advlab", description="AdvLab: adversarial examples and GANs.")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    p = sub.add_parser("serve", help="run the web app")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(run=_serve)
+
+    p = sub.add_parser("train", help="train a zoo model and record it in models/manifest.json")
+    p.add_argument("name", help="model name, e.g. mnist-cnn")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--dry-run", action="store_true", help="a few batches, written to a temporary folder")
+    p.add_argument("--out", type=Path, help="write weights here instead of models/ (manifest untouched)")
+    p.set_defaults(run=_train)
+
+    p = sub.add_parser("eval", help="re-measure a zoo model's test accuracy")
+    p.add_argument("name")
+    p.add_argument("--limit", type=int, default=0, help="only the first N test images (0: all)")
+    p.set_defaults(run=_eval)
+
+    p = sub.add_parser("data", help="put MNIST and Fashion-MNIST into the data dir")
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--from", dest="source", type=Path, help="folder with mnist/ and fashion-mnist/ *.gz")
+    group.add_argument("--download", action="store_true", help="download through torchvision")
+    p.set_defaults(run=_data)
+
+    p = sub.add_parser("gallery", help="rebuild gallery/ from the MNIST test set and a photo folder")
+    p.add_argument("--photos", type=Path, help="folder with the sample photos and LICENSES.md")
+    p.add_argument("--per-class", type=int, default=10)
+    p.set_defaults(run=_gallery)
+    return parser
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    uvicorn.run("app.main:app", host=args.host, port=args.port)
+    return 0
+
+
+def _train(args: argparse.Namespace, settings: Settings) -> int:
+    from app.training import TRAINERS
+
+    if args.name not in TRAINERS:
+        print(f"unknown model {args.name!r}; trainable: {', '.join(TRAINERS)}", file=sys.stderr)
+        return 2
+    out = args.out or (Path(tempfile.mkdtemp(prefix="advlab-dry-")) if args.dry_run else settings.models_dir)
+    TRAINERS[args.name](settings, out_dir=out, seed=args.seed, dry_run=args.dry_run,
+                        record=out == settings.models_dir)
+    print(f"weights written to {out}")
+    return 0
+
+
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    from app.training.evaluate import evaluate_zoo_model
+
+    try:
+        for line in evaluate_zoo_model(settings, args.name, limit=args.limit):
+            print(line)
+    except (KeyError, FileNotFoundError, RuntimeError) as exc:
+        print(f"advlab eval: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _data(args: argparse.Namespace, settings: Settings) -> int:
+    from app import data
+
+    if args.download:
+        for name in data.DATASETS:
+            for train in (True, False):
+                data.load_split(name, settings.data_dir, train=train, download=True)
+    else:
+        for path in data.prepare_from(args.source, settings.data_dir):
+            print(f"wrote {path}")
+    print(f"datasets ready in {settings.data_dir}")
+    return 0
+
+
+def _gallery(args: argparse.Namespace, settings: Settings) -> int:
+    from app.gallery import build_gallery
+
+    build_gallery(settings.data_dir, settings.gallery_dir, photos=args.photos, per_class=args.per_class)
+    print(f"gallery written to {settings.gallery_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""One settings object for the whole app: environment variables with the prefix ``ADVLAB_``.
+
+Every field is documented in the README's settings table; tests build their own ``Settings``
+and pass it to ``create_app``.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parents[1]
+"""The project checkout: templates/, static/, models/ and gallery/ live here."""
+
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ADVLAB_", extra="ignore")
+
+    device: Literal["auto", "cpu", "cuda"] | str = Field(
+        "auto", description="Torch device for the models: auto picks cuda when present, else cpu."
+    )
+    data_dir: Path = Field(ROOT / "data", description="torchvision's dataset root (MNIST/, FashionMNIST/).")
+    models_dir: Path = Field(ROOT / "models", description="Folder with manifest.json and the weights.")
+    gallery_dir: Path = Field(ROOT / "gallery", description="Folder with the built-in sample images.")
+    image_store_dir: Path = Field(ROOT / "var" / "images", description="Where uploads are kept.")
+    image_store_max_bytes: int = Field(256 * MIB, gt=0, description="Byte cap of the image store.")
+    max_upload_bytes: int = Field(10 * MIB, gt=0, description="Largest accepted upload body.")
+    max_image_pixels: int = Field(25_000_000, gt=0, description="Largest accepted width x height.")
+    local_weights: Annotated[dict[str, Path], NoDecode] = Field(
+        default_factory=dict,
+        description="Model name -> local weights file, e.g. imagenet-squeezenet=/path/file.pth.",
+    )
+    allow_downloads: bool = Field(True, description="Let torchvision download pretrained weights.")
+    top_k: int = Field(5, ge=1, le=20, description="How many predictions classify returns.")
+    request_timeout_s: float = Field(30.0, gt=0, description="Deadline for one request's model work.")
+    queue_max: int = Field(64, ge=1, description="Model jobs allowed to wait; more get a 503.")
+    torch_threads: int = Field(0, ge=0, description="CPU threads for torch (0: torch's default).")
+
+    @field_validator("local_weights", mode="before")
+    @classmethod
+    def _parse_local_weights(cls, value: object) -> object:
+        """Accept ``name=path,name=path`` (the documented form) or a JSON object."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("{"):
+            return json.loads(text)
+        pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
+        if any(len(pair) != 2 for pair in pairs):
+            raise ValueError("ADVLAB_LOCAL_WEIGHTS must look like name=/path/file,name2=/path/file2")
+        return {name.strip(): path.strip() for name, path in pairs}
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,215 @@
+"""All image I/O: decoding and validating uploads, PNG encoding, and turning pictures into model inputs.
+
+Pixels are floats in [0, 1] everywhere past this module.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from app.errors import BrokenImage, ImageTooLarge, UnsupportedImage
+
+ACCEPTED = "PNG, JPEG, WebP, GIF or BMP"
+
+# Leading bytes of the formats we accept, checked before Pillow sees the file.
+_SIGNATURES = {
+    "PNG": (b"\x89PNG\r\n\x1a\n",),
+    "JPEG": (b"\xff\xd8\xff",),
+    "GIF": (b"GIF87a", b"GIF89a"),
+    "BMP": (b"BM",),
+}
+# Formats we recognise only to name them in the refusal.
+_OTHER_SIGNATURES = {
+    b"II*\x00": "TIFF", b"MM\x00*": "TIFF", b"%PDF": "PDF", b"PK\x03\x04": "ZIP",
+    b"\x00\x00\x01\x00": "ICO", b"8BPS": "Photoshop",
+}
+
+
+def sniff_format(data: bytes) -> str:
+    """The accepted format the bytes start with, or raise UnsupportedImage naming what it looks like."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    for fmt, prefixes in _SIGNATURES.items():
+        if data.startswith(prefixes):
+            return fmt
+    raise UnsupportedImage(f"This file is not an image AdvLab can read{_looks_like(data)}. "
+                           f"Please upload a {ACCEPTED} file.")
+
+
+def _looks_like(data: bytes) -> str:
+    head = data[:512].lstrip().lower()
+    if head.startswith((b"<svg", b"<?xml")) or b"<svg" in head:
+        return " (it looks like SVG, a vector drawing)"
+    if head.startswith((b"<!doctype", b"<html")):
+        return " (it looks like an HTML page)"
+    if data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypavif"):
+        return " (it looks like HEIC/AVIF: export it as JPEG first)"
+    for prefix, name in _OTHER_SIGNATURES.items():
+        if data.startswith(prefix):
+            return f" (it looks like {name})"
+    return "" if data else " (the file is empty)"
+
+
+def decode_upload(data: bytes, max_pixels: int) -> Image.Image:
+    """Validate and decode an upload into an upright RGB image (first frame of an animation)."""
+    fmt = sniff_format(data)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[fmt]) as im:
+                _check_pixels(im.size, max_pixels)
+                im.seek(0)
+                upright = ImageOps.exif_transpose(im)
+                return to_rgb(upright)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageTooLarge(f"This image is too large to open safely ({exc}).") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError) as exc:
+        raise BrokenImage(f"This {fmt} file is damaged or incomplete and cannot be decoded. "
+                          "Try saving it again, or pick another image.") from exc
+
+
+def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
+    width, height = size
+    if width * height > max_pixels:
+        raise ImageTooLarge(f"This image is {width}x{height} = {width * height:,} pixels; the limit is "
+                            f"{max_pixels:,}. Please scale it down and upload it again.")
+    if width == 0 or height == 0:
+        raise BrokenImage("This image has no pixels.")
+
+
+def to_rgb(im: Image.Image) -> Image.Image:
+    """Any Pillow mode to 8-bit RGB; transparency is flattened onto white."""
+    if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(im, dtype=np.float64)
+        scale = 65535.0 if arr.max(initial=0) > 255 else 255.0
+        im = Image.fromarray(np.clip(arr / scale * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+    if im.mode == "P" or im.mode == "LA" or im.mode == "PA":
+        im = im.convert("RGBA")
+    if im.mode == "RGBA":
+        white = Image.new("RGBA", im.size, (255, 255, 255, 255))
+        im = Image.alpha_composite(white, im)
+    return im.convert("RGB")
+
+
+def encode_png(im: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def tensor_to_image(x: torch.Tensor) -> Image.Image:
+    """(C, H, W) in [0,1] -> an 8-bit grayscale (C=1) or RGB (C=3) image."""
+    arr = (x.detach().clamp(0, 1).mul(255).round().byte().cpu().permute(1, 2, 0).numpy())
+    return Image.fromarray(arr[:, :, 0], "L") if arr.shape[2] == 1 else Image.fromarray(arr, "RGB")
+
+
+def image_to_tensor(im: Image.Image) -> torch.Tensor:
+    """An L or RGB image -> (C, H, W) float in [0,1]."""
+    arr = np.asarray(im, dtype=np.float32) / 255.0
+    arr = arr[:, :, None] if arr.ndim == 2 else arr
+    return torch.from_numpy(arr.copy()).permute(2, 0, 1)
+
+
+# --- making model inputs ---------------------------------------------------------------------
+
+def prepare(im: Image.Image, preprocess: str, input_shape: tuple[int, int, int]) -> Image.Image:
+    """The picture the model will see: grayscale 28x28 for MNIST-style models, RGB crop for ImageNet."""
+    _, height, width = input_shape
+    if preprocess == "digit":
+        return digit_like_mnist(im)
+    if preprocess == "fashion":
+        return item_like_fashion_mnist(im)
+    if preprocess == "imagenet":
+        return resize_center_crop(im, resize=int(round(height * 256 / 224)), crop=(width, height))
+    raise ValueError(f"unknown preprocessing {preprocess!r}")
+
+
+def _ink_on_dark(im: Image.Image) -> np.ndarray:
+    """Grayscale in [0,1] with the subject light on a black background, paper texture removed.
+
+    Photos of handwriting are dark ink on light paper under uneven light; MNIST is the opposite.
+    The border tells which way round the picture is; the median is the background level.
+    """
+    g = _gray(im)
+    if _border_median(g) > 0.5:
+        g = 1.0 - g
+    g = np.clip(g - np.median(g), 0.0, None)
+    top = float(np.percentile(g, 99.5))
+    if top < 0.05:  # a blank picture: nothing to find
+        return np.zeros_like(g)
+    g = np.clip(g / top, 0.0, 1.0)
+    g[g < 0.25] = 0.0  # shadows and paper grain
+    return g
+
+
+def _crop_to_content(g: np.ndarray) -> np.ndarray:
+    rows, cols = np.nonzero(g)
+    if rows.size == 0:
+        return g
+    return g[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
+
+
+def _fit(g: np.ndarray, side: int) -> np.ndarray:
+    """Resize (antialiased) so the longer side is ``side``, keeping the aspect ratio."""
+    h, w = g.shape
+    scale = side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    img = Image.fromarray((g * 255).astype(np.uint8), "L").resize(size, Image.Resampling.LANCZOS)
+    return np.asarray(img, dtype=np.float32) / 255.0
+
+
+def digit_like_mnist(im: Image.Image) -> Image.Image:
+    """MNIST's recipe: ink on black, cropped, fitted in 20x20, centred by mass in 28x28.
+
+    A 28x28 picture with a dark background is taken to be MNIST-shaped already and kept as is.
+    """
+    if im.size == (28, 28) and _is_dark_background(im):
+        return im.convert("L")
+    g = _fit(_crop_to_content(_ink_on_dark(im)), 20)
+    canvas = np.zeros((28, 28), dtype=np.float32)
+    h, w = g.shape
+    mass = g.sum()
+    cy, cx = ((np.indices(g.shape) * g).reshape(2, -1).sum(1) / mass) if mass > 0 else (h / 2, w / 2)
+    top = int(np.clip(round(14 - cy), 0, 28 - h))
+    left = int(np.clip(round(14 - cx), 0, 28 - w))
+    canvas[top: top + h, left: left + w] = g
+    return Image.fromarray((canvas * 255).round().astype(np.uint8), "L")
+
+
+def item_like_fashion_mnist(im: Image.Image) -> Image.Image:
+    """Fashion-MNIST's recipe: subject on black, trimmed, longest edge 28, centred."""
+    if im.size == (28, 28) and _is_dark_background(im):
+        return im.convert("L")
+    g = _fit(_crop_to_content(_ink_on_dark(im)), 28)
+    canvas = np.zeros((28, 28), dtype=np.float32)
+    h, w = g.shape
+    canvas[(28 - h) // 2: (28 - h) // 2 + h, (28 - w) // 2: (28 - w) // 2 + w] = g
+    return Image.fromarray((canvas * 255).round().astype(np.uint8), "L")
+
+
+def _is_dark_background(im: Image.Image) -> bool:
+    return _border_median(_gray(im)) < 0.5
+
+
+def _gray(im: Image.Image) -> np.ndarray:
+    return np.asarray(im.convert("L"), dtype=np.float32) / 255.0
+
+
+def _border_median(g: np.ndarray) -> float:
+    return float(np.median(np.concatenate([g[0], g[-1], g[:, 0], g[:, -1]])))
+
+
+def resize_center_crop(im: Image.Image, resize: int, crop: tuple[int, int]) -> Image.Image:
+    """torchvision's ImageNet eval transform: shorter side to ``resize``, then a centre crop."""
+    w, h = im.size
+    scale = resize / min(w, h)
+    im = im.convert("RGB").resize((max(crop[0], round(w * scale)), max(crop[1], round(h * scale))),
+                                  Image.Resampling.BILINEAR)
+    w, h = im.size
+    left, top = (w - crop[0]) // 2, (h - crop[1]) // 2
+    return im.crop((left, top, left + crop[0], top + crop[1]))

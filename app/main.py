@@ -1,0 +1,66 @@
+"""The ASGI app: ``create_app(settings)`` for tests, ``app`` for ``uvicorn app.main:app``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import torch
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app.config import ROOT, Settings, get_settings
+from app.executor import Executor
+from app.gallery import Gallery
+from app.http import BodyLimitMiddleware, install_error_handlers
+from app.routes import api, web
+from app.services import Lab
+from app.store import ImageStore
+from app.zoo import Zoo
+
+log = logging.getLogger("advlab")
+
+# Multipart framing (boundaries, part headers, the model field) on top of the file itself.
+MULTIPART_SLACK_BYTES = 64 * 1024
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.lab = _build_lab(settings)
+        yield
+        app.state.lab.executor.shutdown()
+
+    app = FastAPI(
+        title="AdvLab",
+        summary="See, poke and understand adversarial examples and GANs.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes + MULTIPART_SLACK_BYTES)
+    install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
+    app.include_router(api.router)
+    app.include_router(web.router)
+    return app
+
+
+def _build_lab(settings: Settings) -> Lab:
+    if settings.torch_threads:
+        torch.set_num_threads(settings.torch_threads)
+    zoo = Zoo.load(settings)
+    log.info("models on %s: %s", zoo.device,
+             ", ".join(f"{n}{'' if e.available else ' (unavailable)'}" for n, e in zoo.entries.items()))
+    return Lab(
+        settings=settings,
+        zoo=zoo,
+        store=ImageStore(settings.image_store_dir, settings.image_store_max_bytes),
+        gallery=Gallery(settings.gallery_dir),
+        executor=Executor(settings.queue_max, settings.request_timeout_s),
+    )
+
+
+app = create_app()

@@ -1,0 +1,78 @@
+"""The JSON API under /api/v1 (and /healthz)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Path, UploadFile
+from fastapi.responses import Response
+
+from app import services
+from app.deps import LabDep
+from app.errors import ImageTooLarge
+from app.schemas import ClassifyRequest, ClassifyResponse, ImageInfo, ModelInfo, SampleInfo
+
+router = APIRouter()
+v1 = APIRouter(prefix="/api/v1")
+
+ERRORS = {code: {"description": text, "content": {"application/json": {"example": {"detail": text}}}}
+          for code, text in [
+              (404, "Unknown model, image or sample."),
+              (413, "Upload or image too large."),
+              (415, "Not an accepted image format."),
+              (422, "Invalid input, or an image that cannot be decoded."),
+              (503, "Model unavailable, or the server is busy (see Retry-After)."),
+              (504, "The work took longer than the request deadline."),
+          ]}
+PNG = {200: {"content": {"image/png": {}}, "description": "A PNG image."}}
+ImageId = Annotated[str, Path(description="An image id (64 hexadecimal characters).")]
+
+
+@router.get("/healthz", tags=["meta"])
+async def healthz(lab: LabDep) -> dict:
+    return {"status": "ok", "device": str(lab.zoo.device), "queue": lab.executor.pending}
+
+
+@v1.get("/models", tags=["models"])
+async def models(lab: LabDep) -> list[ModelInfo]:
+    """Every model in the zoo, with its measured metrics and whether it is loaded."""
+    return services.list_models(lab)
+
+
+@v1.get("/samples", tags=["images"])
+async def samples(lab: LabDep) -> list[SampleInfo]:
+    """The built-in gallery: MNIST test digits and photos. Use them as ``sample:<id>``."""
+    return services.list_samples(lab)
+
+
+@v1.get("/samples/{sample_id}.png", tags=["images"], response_class=Response, responses=PNG | ERRORS)
+async def sample_png(lab: LabDep, sample_id: str) -> Response:
+    return _png(services.image_png(lab, services.SAMPLE_PREFIX + sample_id))
+
+
+@v1.post("/images", tags=["images"], status_code=201, responses=ERRORS)
+async def upload_image(lab: LabDep, file: Annotated[UploadFile, File(description="PNG, JPEG, WebP, GIF or BMP")]) -> ImageInfo:
+    """Store an image (content-addressed). Limits: ADVLAB_MAX_UPLOAD_BYTES, ADVLAB_MAX_IMAGE_PIXELS."""
+    data = await file.read(lab.settings.max_upload_bytes + 1)
+    if len(data) > lab.settings.max_upload_bytes:
+        raise ImageTooLarge(f"The upload is larger than the {lab.settings.max_upload_bytes:,}-byte limit.")
+    return await services.store_upload(lab, data)
+
+
+@v1.get("/images/{image_id}.png", tags=["images"], response_class=Response, responses=PNG | ERRORS)
+async def image_png(lab: LabDep, image_id: ImageId) -> Response:
+    return _png(services.image_png(lab, image_id))
+
+
+@v1.post("/classify", tags=["models"], responses=ERRORS)
+async def classify(lab: LabDep, body: ClassifyRequest) -> ClassifyResponse:
+    """Top-k predictions, and the preprocessed picture the model actually saw."""
+    return await services.classify(lab, body.model, body.image, body.top_k)
+
+
+def _png(data: bytes) -> Response:
+    # Content-addressed: the bytes behind a URL never change.
+    return Response(data, media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})
+
+
+router.include_router(v1)

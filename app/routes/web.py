@@ -1,0 +1,55 @@
+"""Server-rendered pages. Every page works as plain forms; htmx swaps the ``lab`` block in place."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+
+from app import services
+from app.deps import IsHtmx, LabDep
+from app.errors import ImageTooLarge
+from app.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+async def home(request: Request, lab: LabDep) -> Response:
+    return render(request, "index.html", {"models": services.list_models(lab)})
+
+
+@router.get("/classify")
+async def classify_page(request: Request, lab: LabDep, htmx: IsHtmx, model: str = "",
+                        image: str = "") -> Response:
+    models = services.list_models(lab)
+    model = model or next((m.name for m in models if m.available), "")
+    result = await services.classify(lab, model, image) if image else None
+    context = {
+        "models": models,
+        "model": model,
+        "image": image,
+        "result": result,
+        "image_url": services.image_url(image) if image and not image.startswith("sample:") else None,
+        "samples": services.list_samples(lab),
+        "max_upload_mb": lab.settings.max_upload_bytes // (1024 * 1024),
+    }
+    return render(request, "classify.html", context, block="lab" if htmx else None)
+
+
+@router.post("/classify")
+async def classify_upload(request: Request, lab: LabDep, htmx: IsHtmx, model: Annotated[str, Form()],
+                          file: Annotated[UploadFile, File()]) -> Response:
+    """Store the upload, then show it classified at its permalink (a redirect, or HX-Location)."""
+    data = await file.read(lab.settings.max_upload_bytes + 1)
+    if len(data) > lab.settings.max_upload_bytes:
+        raise ImageTooLarge(f"The upload is larger than the {lab.settings.max_upload_bytes:,}-byte limit.")
+    info = await services.store_upload(lab, data)
+    url = "/classify?" + urlencode({"model": model, "image": info.id})
+    if not htmx:
+        return RedirectResponse(url, status_code=303)
+    response = await classify_page(request, lab, htmx, model, info.id)
+    response.headers["HX-Push-Url"] = url
+    return response

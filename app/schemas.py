@@ -1,0 +1,60 @@
+"""Request and response bodies of the JSON API (also what the pages render)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+IMAGE_REF = ("An image id from POST /api/v1/images (64 hex characters) or a gallery sample as "
+             "sample:<id> (see GET /api/v1/samples).")
+
+
+class ImageInfo(BaseModel):
+    id: str
+    width: int
+    height: int
+    url: str
+
+
+class Prediction(BaseModel):
+    index: int
+    label: str
+    prob: float
+
+
+class ModelInfo(BaseModel):
+    name: str
+    title: str
+    dataset: str
+    input_shape: tuple[int, int, int]
+    num_classes: int
+    metrics: dict[str, Any]
+    available: bool
+    reason: str | None = Field(None, description="Why the model is unavailable, when it is.")
+    weights_source: str | None = None
+
+
+class SampleInfo(BaseModel):
+    id: str = Field(description="Use as sample:<id> wherever an image is accepted.")
+    title: str
+    kind: str
+    label: int | None
+    dataset: str | None
+    attribution: str
+    url: str
+
+
+class ClassifyRequest(BaseModel):
+    model: str = Field(examples=["mnist-cnn"])
+    image: str = Field(description=IMAGE_REF, examples=["sample:mnist-00003"])
+    top_k: int | None = Field(None, ge=1, le=20, description="Defaults to the server's ADVLAB_TOP_K.")
+
+
+class ClassifyResponse(BaseModel):
+    model: str
+    image: str
+    predictions: list[Prediction]
+    model_input: ImageInfo = Field(description="The picture the model saw, after preprocessing.")
+    true_label: int | None = Field(None, description="The class of a gallery sample, when known.")
+    true_label_name: str | None = None

@@ -1,0 +1,116 @@
+"""What the JSON API and the pages both call. Routes stay thin; torch stays here and below."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import torch
+from PIL import Image
+from starlette.concurrency import run_in_threadpool
+
+from app import imaging
+from app.config import Settings
+from app.errors import BadRequest
+from app.executor import Executor
+from app.gallery import Gallery
+from app.schemas import ClassifyResponse, ImageInfo, ModelInfo, Prediction, SampleInfo
+from app.store import ImageStore
+from app.zoo import Zoo
+from app.zoo.architectures import Classifier
+
+SAMPLE_PREFIX = "sample:"
+
+
+@dataclass
+class Lab:
+    """Everything a request needs, built once at start-up (see app/main.py)."""
+
+    settings: Settings
+    zoo: Zoo
+    store: ImageStore
+    gallery: Gallery
+    executor: Executor
+
+
+def list_models(lab: Lab) -> list[ModelInfo]:
+    return [
+        ModelInfo(name=e.spec.name, title=e.spec.title, dataset=e.spec.dataset,
+                  input_shape=e.spec.input_shape, num_classes=len(e.classes), metrics=e.spec.metrics,
+                  available=e.available, reason=e.reason, weights_source=e.weights_source)
+        for e in lab.zoo.entries.values()
+    ]
+
+
+def list_samples(lab: Lab) -> list[SampleInfo]:
+    return [
+        SampleInfo(id=s.id, title=s.title, kind=s.kind, label=s.label, dataset=s.dataset,
+                   attribution=s.attribution, url=sample_url(s.id))
+        for s in lab.gallery.samples
+    ]
+
+
+def sample_url(sample_id: str) -> str:
+    return f"/api/v1/samples/{sample_id}.png"
+
+
+def image_url(image_id: str) -> str:
+    return f"/api/v1/images/{image_id}.png"
+
+
+async def store_upload(lab: Lab, data: bytes) -> ImageInfo:
+    """Validate, decode and re-encode an upload, then keep it in the image store."""
+    im = await run_in_threadpool(imaging.decode_upload, data, lab.settings.max_image_pixels)
+    return await run_in_threadpool(store_image, lab, im)
+
+
+def store_image(lab: Lab, im: Image.Image) -> ImageInfo:
+    image_id = lab.store.put(imaging.encode_png(im))
+    return ImageInfo(id=image_id, width=im.width, height=im.height, url=image_url(image_id))
+
+
+def image_png(lab: Lab, ref: str) -> bytes:
+    """PNG bytes of a stored image or a gallery sample."""
+    if ref.startswith(SAMPLE_PREFIX):
+        return lab.gallery.png(ref.removeprefix(SAMPLE_PREFIX))
+    return lab.store.get(ref)
+
+
+def load_image(lab: Lab, ref: str) -> Image.Image:
+    if not ref:
+        raise BadRequest("Please choose an image: a gallery sample or an upload.")
+    if ref.startswith(SAMPLE_PREFIX):
+        return lab.gallery.image(ref.removeprefix(SAMPLE_PREFIX))
+    return Image.open(io.BytesIO(lab.store.get(ref))).convert("RGB")
+
+
+def true_label(lab: Lab, ref: str, dataset: str) -> int | None:
+    """The known class of a gallery sample from the model's own dataset, else None."""
+    if not ref.startswith(SAMPLE_PREFIX):
+        return None
+    sample = lab.gallery.get(ref.removeprefix(SAMPLE_PREFIX))
+    return sample.label if sample.dataset == dataset else None
+
+
+async def classify(lab: Lab, model_name: str, image_ref: str, top_k: int | None = None) -> ClassifyResponse:
+    entry, model = lab.zoo.model(model_name)
+    im = await run_in_threadpool(load_image, lab, image_ref)
+    seen = await run_in_threadpool(imaging.prepare, im, entry.spec.preprocess, entry.spec.input_shape)
+    probs = await lab.executor.run(predict, model, imaging.image_to_tensor(seen)[None], lab.zoo.device)
+    k = min(top_k or lab.settings.top_k, len(entry.classes))
+    top = torch.topk(probs[0], k)
+    truth = true_label(lab, image_ref, entry.spec.dataset)
+    return ClassifyResponse(
+        model=model_name, image=image_ref,
+        predictions=[Prediction(index=i, label=entry.classes[i], prob=round(p, 6))
+                     for p, i in zip(top.values.tolist(), top.indices.tolist())],
+        model_input=await run_in_threadpool(store_image, lab, seen),
+        true_label=truth,
+        true_label_name=None if truth is None else entry.classes[truth],
+    )
+
+
+def predict(model: Classifier, x: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """Softmax probabilities (N, K) on the CPU for pixels x (N, C, H, W) in [0,1]."""
+    with torch.inference_mode():
+        return torch.softmax(model(x.to(device)), dim=1).cpu()

@@ -1,0 +1,82 @@
+"""A bounded, content-addressed, on-disk store of PNG images.
+
+An image's id is the sha256 of its PNG bytes, so the same picture always gets the same id and a
+link to it stays valid as long as the image is kept. When the store would pass its byte cap the
+least recently used images are evicted; asking for one of them afterwards is a clear 404.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections import OrderedDict
+from hashlib import sha256
+from pathlib import Path
+
+from app.errors import NotFound
+
+_ID = re.compile(r"^[0-9a-f]{64}$")
+
+
+class ImageStore:
+    def __init__(self, root: Path, max_bytes: int) -> None:
+        self.root = root
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._sizes: OrderedDict[str, int] = OrderedDict()  # oldest use first
+        self.total_bytes = 0
+        root.mkdir(parents=True, exist_ok=True)
+        files = sorted(root.glob("*.png"), key=lambda p: p.stat().st_mtime)
+        for path in files:
+            if _ID.match(path.stem):
+                self._sizes[path.stem] = path.stat().st_size
+                self.total_bytes += self._sizes[path.stem]
+        self._evict()
+
+    def put(self, png: bytes) -> str:
+        """Store PNG bytes and return their id (idempotent)."""
+        image_id = sha256(png).hexdigest()
+        with self._lock:
+            path = self._path(image_id)
+            if image_id not in self._sizes:
+                tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
+                tmp.write_bytes(png)
+                tmp.replace(path)
+            self._touch(image_id, len(png))
+            self._evict(keep=image_id)
+        return image_id
+
+    def get(self, image_id: str) -> bytes:
+        """The PNG bytes of a stored image; raises NotFound with a re-upload hint."""
+        if not _ID.match(image_id):
+            raise NotFound(f"{image_id[:80]!r} is not an image id (ids are 64 hexadecimal characters).")
+        with self._lock:
+            if image_id not in self._sizes:
+                raise NotFound("This image is no longer stored: AdvLab keeps recent uploads only. "
+                               "Please upload it again.")
+            data = self._path(image_id).read_bytes()
+            self._touch(image_id, len(data))
+        return data
+
+    def __contains__(self, image_id: str) -> bool:
+        return image_id in self._sizes
+
+    def _path(self, image_id: str) -> Path:
+        return self.root / f"{image_id}.png"
+
+    def _touch(self, image_id: str, size: int) -> None:
+        self.total_bytes += size - self._sizes.get(image_id, 0)
+        self._sizes[image_id] = size
+        self._sizes.move_to_end(image_id)
+        now = time.time()
+        os.utime(self._path(image_id), (now, now))  # survives a restart as the LRU order
+
+    def _evict(self, keep: str | None = None) -> None:
+        for image_id in list(self._sizes):
+            if self.total_bytes <= self.max_bytes:
+                break
+            if image_id != keep:
+                self.total_bytes -= self._sizes.pop(image_id)
+                self._path(image_id).unlink(missing_ok=True)

@@ -1,0 +1,32 @@
+"""``advlab train NAME``: one entry per trainable model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import torch
+
+from app.config import Settings
+from app.zoo.device import resolve_device
+from app.zoo.manifest import write_entry
+
+from . import classifiers
+
+Trainer = Callable[..., None]
+
+
+def train_classifier(name: str, settings: Settings, *, out_dir: Path, seed: int, dry_run: bool,
+                     record: bool) -> None:
+    """Train one of the small classifiers; ``record`` adds its entry to models/manifest.json."""
+    if settings.torch_threads:
+        torch.set_num_threads(settings.torch_threads)
+    device = resolve_device(settings.device)
+    spec = classifiers.train(classifiers.RECIPES[name], settings.data_dir, out_dir, seed=seed,
+                             dry_run=dry_run, device=str(device))
+    if record:
+        write_entry(out_dir, spec)
+
+
+TRAINERS: dict[str, Trainer] = {name: partial(train_classifier, name) for name in classifiers.RECIPES}

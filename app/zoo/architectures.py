@@ -1,0 +1,89 @@
+"""Network definitions. Every model takes pixels in [0, 1]; normalisation happens inside it.
+
+A model is rebuilt from ``(architecture, config)`` alone: both are stored in the manifest and in
+the safetensors metadata, so a weights file says how to build the network it belongs to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+
+
+class Normalize(nn.Module):
+    """(x - mean) / std per channel, as buffers so they travel with the weights."""
+
+    def __init__(self, mean: Sequence[float], std: Sequence[float]) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+
+class Classifier(nn.Module):
+    """Normalize then a network: ``forward`` maps pixels (N, C, H, W) in [0,1] to logits (N, K)."""
+
+    def __init__(self, normalize: Normalize, net: nn.Module) -> None:
+        super().__init__()
+        self.normalize = normalize
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(self.normalize(x))
+
+
+def mlp(hidden: int = 512, depth: int = 2, dropout: float = 0.2, in_features: int = 784,
+        num_classes: int = 10) -> nn.Module:
+    """The seed-000 network: 784-512-512-10, ReLU, dropout 0.2 after each hidden layer."""
+    layers: list[nn.Module] = [nn.Flatten()]
+    width = in_features
+    for _ in range(depth):
+        layers += [nn.Linear(width, hidden), nn.ReLU(), nn.Dropout(dropout)]
+        width = hidden
+    layers.append(nn.Linear(width, num_classes))
+    return nn.Sequential(*layers)
+
+
+def small_cnn(channels: Sequence[int] = (32, 64), hidden: int = 128, dropout: float = 0.25,
+              in_channels: int = 1, side: int = 28, num_classes: int = 10) -> nn.Module:
+    """Two conv-conv-pool stages then a hidden dense layer: (N,1,28,28) -> (N,10)."""
+    layers: list[nn.Module] = []
+    width = in_channels
+    for out in channels:
+        layers += [
+            nn.Conv2d(width, out, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(out, out, 3, padding=1), nn.ReLU(),
+            nn.MaxPool2d(2),
+        ]
+        width = out
+    spatial = side // 2 ** len(channels)
+    layers += [
+        nn.Flatten(), nn.Dropout(dropout),
+        nn.Linear(width * spatial * spatial, hidden), nn.ReLU(), nn.Dropout(dropout),
+        nn.Linear(hidden, num_classes),
+    ]
+    return nn.Sequential(*layers)
+
+
+def squeezenet1_1(num_classes: int = 1000) -> nn.Module:
+    from torchvision.models import squeezenet1_1 as build
+
+    return build(weights=None, num_classes=num_classes)
+
+
+ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
+    "mlp": mlp,
+    "small-cnn": small_cnn,
+    "squeezenet1_1": squeezenet1_1,
+}
+
+
+def build_classifier(architecture: str, config: dict, mean: Sequence[float],
+                     std: Sequence[float]) -> Classifier:
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {architecture!r}; known: {sorted(ARCHITECTURES)}")
+    return Classifier(Normalize(mean, std), ARCHITECTURES[architecture](**config))
