@@ -91,8 +91,12 @@ def _weights(spec: ModelSpec, settings: Settings) -> tuple[dict[str, torch.Tenso
     if not settings.allow_downloads:
         raise OSError(f"downloads are off (ADVLAB_ALLOW_DOWNLOADS=0) and no local file is set "
                       f"(ADVLAB_LOCAL_WEIGHTS={spec.name}=/path/to/weights)")
-    weights = _torchvision_weights(spec)
-    return weights.get_state_dict(progress=False, check_hash=True), f"torchvision {spec.weights.torchvision}"
+    try:
+        state = _torchvision_weights(spec).get_state_dict(progress=False, check_hash=True)
+    except OSError as exc:
+        raise OSError(f"could not download torchvision's weights ({exc}); without internet, set "
+                      f"ADVLAB_LOCAL_WEIGHTS={spec.name}=/path/to/weights") from exc
+    return state, f"torchvision {spec.weights.torchvision}"
 
 
 def _read_local(path: Path) -> dict[str, torch.Tensor]:

@@ -1,0 +1,56 @@
+# Two commands on a fresh machine:  `make run` (the app on http://127.0.0.1:8000)  and  `make test`.
+# Both create .venv, install the Python packages and the pinned htmx; `make test` also installs
+# Debian's Chromium (for the browser tests) and prepares MNIST / Fashion-MNIST from ../shared/data.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SHARED ?= ../shared
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+PYTEST_ARGS ?=
+
+# Machines without internet use the ImageNet weights in ../shared instead of torchvision's download.
+SQUEEZENET_FILE := $(SHARED)/weights/squeezenet1_1_caffe_imagenetnorm.pth
+ifneq ($(wildcard $(SQUEEZENET_FILE)),)
+export ADVLAB_LOCAL_WEIGHTS ?= imagenet-squeezenet=$(abspath $(SQUEEZENET_FILE))
+endif
+
+.PHONY: run test setup browser data bench clean
+
+run: setup
+	$(BIN)/advlab serve --host $(HOST) --port $(PORT)
+
+test: setup browser data
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup data
+	$(BIN)/python benchmarks/startup_classify.py
+
+setup: $(VENV)/.installed static/vendor/htmx.min.js
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+static/vendor/htmx.min.js: node_modules/.package-lock.json
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+# Debian's Chromium for Playwright (never a browser download of Playwright's own).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+data: setup
+	@if [ -d "$(SHARED)/data" ]; then $(BIN)/advlab data --from "$(SHARED)/data"; \
+	else echo "no $(SHARED)/data: run '$(BIN)/advlab data --download' on a machine with internet"; fi
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor var

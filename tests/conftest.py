@@ -1,0 +1,100 @@
+"""Shared fixtures: real models, real data from ../shared, a real app (in-process and on a port)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from app import data
+from app.config import ROOT, Settings
+from app.main import create_app
+
+SHARED = ROOT.parent / "shared"
+SQUEEZENET = SHARED / "weights" / "squeezenet1_1_caffe_imagenetnorm.pth"
+SAMPLES = SHARED / "samples"
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The project's data dir, with MNIST and Fashion-MNIST decompressed from ../shared/data."""
+    target = ROOT / "data"
+    if (SHARED / "data").is_dir():
+        data.prepare_from(SHARED / "data", target)
+    if not (target / "MNIST" / "raw" / "t10k-images-idx3-ubyte").exists():
+        pytest.skip("MNIST is not available: ../shared/data is missing and nothing may be downloaded")
+    return target
+
+
+def local_weights() -> dict[str, Path]:
+    return {"imagenet-squeezenet": SQUEEZENET} if SQUEEZENET.exists() else {}
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        image_store_dir=tmp_path_factory.mktemp("images"),
+        local_weights=local_weights(),
+        allow_downloads=False,
+        max_upload_bytes=2 * 1024 * 1024,
+        max_image_pixels=4_000_000,
+    )
+
+
+@pytest.fixture(scope="session")
+def client(settings: Settings) -> TestClient:
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def lab(client: TestClient):
+    return client.app.state.lab
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> str:
+    """A real uvicorn process on a free port of 127.0.0.1, configured through ADVLAB_ variables."""
+    port = _free_port()
+    env = {**os.environ, "ADVLAB_IMAGE_STORE_DIR": str(tmp_path_factory.mktemp("live-images")),
+           "ADVLAB_ALLOW_DOWNLOADS": "0", "ADVLAB_DATA_DIR": str(data_dir)}
+    if SQUEEZENET.exists():
+        env["ADVLAB_LOCAL_WEIGHTS"] = f"imagenet-squeezenet={SQUEEZENET}"
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
+                             "--port", str(port)], cwd=ROOT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with code {proc.returncode}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError("the server did not become healthy")

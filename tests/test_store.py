@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import pytest
+
+from app.errors import NotFound
+from app.store import ImageStore
+
+
+def test_content_addressed_and_idempotent(tmp_path) -> None:
+    store = ImageStore(tmp_path, max_bytes=1000)
+    first = store.put(b"a" * 100)
+    assert store.put(b"a" * 100) == first and len(first) == 64
+    assert store.get(first) == b"a" * 100
+    assert store.total_bytes == 100
+
+
+def test_least_recently_used_is_evicted_with_a_clear_message(tmp_path) -> None:
+    store = ImageStore(tmp_path, max_bytes=250)
+    a, b = store.put(b"a" * 100), store.put(b"b" * 100)
+    store.get(a)  # a is now more recent than b
+    c = store.put(b"c" * 100)
+    assert a in store and c in store and b not in store
+    with pytest.raises(NotFound, match="upload it again"):
+        store.get(b)
+    assert store.total_bytes <= 250
+
+
+def test_survives_a_restart_and_keeps_the_cap(tmp_path) -> None:
+    store = ImageStore(tmp_path, max_bytes=1000)
+    ids = [store.put(bytes([i]) * 100) for i in range(5)]
+    again = ImageStore(tmp_path, max_bytes=250)
+    assert again.total_bytes <= 250 and ids[-1] in again and ids[0] not in again
+
+
+@pytest.mark.parametrize("bad", ["../../etc/passwd", "ABC", "g" * 64, ""])
+def test_only_hex_ids_are_looked_up(tmp_path, bad: str) -> None:
+    with pytest.raises(NotFound, match="not an image id"):
+        ImageStore(tmp_path, max_bytes=1000).get(bad)
