@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 from app.errors import BrokenImage, ImageTooLarge, UnsupportedImage
 
@@ -129,16 +129,18 @@ def prepare(im: Image.Image, preprocess: str, input_shape: tuple[int, int, int])
     raise ValueError(f"unknown preprocessing {preprocess!r}")
 
 
-def _ink_on_dark(im: Image.Image) -> np.ndarray:
+def _ink_on_dark(im: Image.Image, thin_strokes: bool) -> np.ndarray:
     """Grayscale in [0,1] with the subject light on a black background, paper texture removed.
 
     Photos of handwriting are dark ink on light paper under uneven light; MNIST is the opposite.
-    The border tells which way round the picture is; the median is the background level.
+    The border tells which way round the picture is. Behind thin strokes the background is
+    estimated locally (a low rank filter that ignores the strokes, then a blur), so light falling
+    off across the sheet does not turn into ink; behind solid objects it is the border's level.
     """
     g = _gray(im)
     if _border_median(g) > 0.5:
         g = 1.0 - g
-    g = np.clip(g - np.median(g), 0.0, None)
+    g = np.clip(g - (_background(g) if thin_strokes else _border_median(g)), 0.0, None)
     top = float(np.percentile(g, 99.5))
     if top < 0.05:  # a blank picture: nothing to find
         return np.zeros_like(g)
@@ -147,11 +149,33 @@ def _ink_on_dark(im: Image.Image) -> np.ndarray:
     return g
 
 
-def _crop_to_content(g: np.ndarray) -> np.ndarray:
-    rows, cols = np.nonzero(g)
-    if rows.size == 0:
+def _background(g: np.ndarray, work: int = 64, window: int = 9) -> np.ndarray:
+    """The paper's level under each pixel, from a small copy of the picture."""
+    h, w = g.shape
+    if max(h, w) < 2 * window:
+        return np.full_like(g, np.median(g))
+    scale = min(1.0, work / max(h, w))
+    small = Image.fromarray((g * 255).astype(np.uint8), "L").resize(
+        (max(window, round(w * scale)), max(window, round(h * scale))), Image.Resampling.BOX)
+    # the 20th percentile of each window: strokes cover less than that, paper the rest
+    small = small.filter(ImageFilter.RankFilter(window, window * window // 5))
+    small = small.filter(ImageFilter.GaussianBlur(window / 3))
+    return np.asarray(small.resize((w, h), Image.Resampling.BILINEAR), dtype=np.float32) / 255.0
+
+
+def _crop_to_content(g: np.ndarray, keep: float = 0.995) -> np.ndarray:
+    """The box holding the ink, leaving out stray specks that carry almost none of it."""
+    mass = g.sum()
+    if mass == 0:
         return g
-    return g[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
+    (r0, r1), (c0, c1) = (_span(g.sum(axis=axis) / mass, keep) for axis in (1, 0))
+    return g[r0:r1, c0:c1]
+
+
+def _span(profile: np.ndarray, keep: float) -> tuple[int, int]:
+    cumulative = np.cumsum(profile)
+    cut = (1.0 - keep) / 2
+    return int(np.searchsorted(cumulative, cut)), int(np.searchsorted(cumulative, 1.0 - cut)) + 1
 
 
 def _fit(g: np.ndarray, side: int) -> np.ndarray:
@@ -170,7 +194,7 @@ def digit_like_mnist(im: Image.Image) -> Image.Image:
     """
     if im.size == (28, 28) and _is_dark_background(im):
         return im.convert("L")
-    g = _fit(_crop_to_content(_ink_on_dark(im)), 20)
+    g = _fit(_crop_to_content(_ink_on_dark(im, thin_strokes=True)), 20)
     canvas = np.zeros((28, 28), dtype=np.float32)
     h, w = g.shape
     mass = g.sum()
@@ -185,7 +209,7 @@ def item_like_fashion_mnist(im: Image.Image) -> Image.Image:
     """Fashion-MNIST's recipe: subject on black, trimmed, longest edge 28, centred."""
     if im.size == (28, 28) and _is_dark_background(im):
         return im.convert("L")
-    g = _fit(_crop_to_content(_ink_on_dark(im)), 28)
+    g = _fit(_crop_to_content(_ink_on_dark(im, thin_strokes=False)), 28)
     canvas = np.zeros((28, 28), dtype=np.float32)
     h, w = g.shape
     canvas[(28 - h) // 2: (28 - h) // 2 + h, (28 - w) // 2: (28 - w) // 2 + w] = g

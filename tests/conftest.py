@@ -70,7 +70,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> str
     if SQUEEZENET.exists():
         env["ADVLAB_LOCAL_WEIGHTS"] = f"imagenet-squeezenet={SQUEEZENET}"
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
-                             "--port", str(port)], cwd=ROOT, env=env)
+                             "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, proc)

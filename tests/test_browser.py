@@ -1,0 +1,129 @@
+"""The pages in Debian's Chromium (driven by Playwright), with htmx live and with JavaScript off."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from app.config import ROOT
+from tests.conftest import ARTIFACTS, SQUEEZENET
+from tests.helpers import photo_of_digit
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+DIGIT = "mnist-00003"  # an MNIST test image of a 0
+DIGIT_LABEL = "0"
+
+
+def gallery_digit(label: int) -> Image.Image:
+    """The first committed MNIST test digit with this label."""
+    samples = json.loads((ROOT / "gallery" / "index.json").read_text())["samples"]
+    first = next(s for s in samples if s["kind"] == "digit" and s["label"] == label)
+    return Image.open(ROOT / "gallery" / first["file"])
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is not installed: `make test` installs it (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM),
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                    "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    js = not request.node.get_closest_marker("nojs")
+    context = browser.new_context(java_script_enabled=js, viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    # Script errors, missing files and server errors. Expected, so not collected: 4xx answers to bad
+    # input, and htmx reporting a request it aborted because a newer choice replaced it (hx-sync).
+    expected = ("Failed to load resource", "htmx:sendAbort", "htmx:afterRequest")
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text)
+            if m.type == "error" and not m.text.startswith(expected) else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status == 404 or r.status >= 500 else None)
+    yield page
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+    assert not errors, f"the page logged errors: {errors}"
+
+
+def test_home_then_classify_a_gallery_digit_live(page, live_server):
+    page.goto(live_server + "/")
+    assert "AdvLab" in page.title()
+    page.get_by_role("link", name="Classify").first.click()
+    page.wait_for_url("**/classify")
+    htmx_loaded = page.evaluate("() => typeof window.htmx === 'object'")
+    assert htmx_loaded, "htmx did not load from /static/vendor"
+
+    page.select_option("#model", "mnist-cnn")
+    page.locator(f"label.thumb:has(input[value='sample:{DIGIT}'])").click()
+
+    label = page.locator("#top-label")
+    label.wait_for(timeout=30_000)
+    assert label.inner_text() == DIGIT_LABEL
+    assert page.locator(".truth .ok").is_visible()
+    assert page.locator("ol.bars li").count() == 5
+    # htmx swapped the lab in place and pushed the permalink into the address bar
+    assert f"image=sample%3A{DIGIT}" in page.url
+    assert page.locator("img.model-input").evaluate("img => img.naturalWidth") == 28
+
+
+def test_upload_a_photographed_digit_live(page, live_server, tmp_path):
+    photo = tmp_path / "my-seven.jpg"
+    photo_of_digit(gallery_digit(7)).save(photo, quality=90)
+    page.goto(live_server + "/classify?model=mnist-cnn")
+    page.set_input_files("#file", str(photo))
+    page.get_by_role("button", name="Upload and classify").click()
+    label = page.locator("#top-label")
+    label.wait_for(timeout=30_000)
+    assert label.inner_text() == "7"
+    assert "image=" in page.url and "sample" not in page.url
+
+
+def test_a_broken_upload_shows_a_message_live(page, live_server, tmp_path):
+    bad = tmp_path / "notes.png"
+    bad.write_bytes(b"this is not a picture")
+    page.goto(live_server + "/classify")
+    page.set_input_files("#file", str(bad))
+    page.get_by_role("button", name="Upload and classify").click()
+    message = page.locator("#messages")
+    message.get_by_text("image").first.wait_for(timeout=30_000)
+    assert "PNG" in message.inner_text() or "image" in message.inner_text()
+
+
+@pytest.mark.nojs
+def test_everything_works_with_javascript_off(page, live_server, tmp_path):
+    page.goto(live_server + "/")
+    page.get_by_role("link", name="Classify").first.click()
+    page.wait_for_url("**/classify")
+    page.select_option("#model", "mnist-cnn")
+    page.locator(f"label.thumb:has(input[value='sample:{DIGIT}'])").click()
+    page.get_by_role("button", name="Classify", exact=True).click()
+    page.wait_for_url("**image=sample*")
+    assert page.locator("#top-label").inner_text() == DIGIT_LABEL
+
+    photo = tmp_path / "my-three.png"
+    photo_of_digit(gallery_digit(3)).save(photo)
+    page.set_input_files("#file", str(photo))
+    page.get_by_role("button", name="Upload and classify").click()
+    page.wait_for_url("**image=*")
+    assert page.locator("#top-label").inner_text() == "3"
+
+
+@pytest.mark.skipif(not SQUEEZENET.exists(), reason="needs the local ImageNet weights in ../shared")
+def test_a_photo_with_the_imagenet_model(page, live_server):
+    page.goto(live_server + "/classify?model=imagenet-squeezenet&image=sample:chelsea")
+    assert page.locator("#top-label").inner_text().endswith("cat")
+    assert page.locator("img.model-input").evaluate("img => img.naturalWidth") == 224
