@@ -76,7 +76,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         for line in evaluate_zoo_model(settings, args.name, limit=args.limit):
             print(line)
     except (KeyError, FileNotFoundError, RuntimeError) as exc:
-        print(f"advlab eval: {exc}", file=sys.stderr)
+        print(f"advlab eval: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2
     return 0
 

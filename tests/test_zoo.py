@@ -56,3 +56,8 @@ def test_local_weights_setting_refuses_a_bad_value(monkeypatch) -> None:
     monkeypatch.setenv("ADVLAB_LOCAL_WEIGHTS", "just-a-path.pth")
     with pytest.raises(ValueError, match="name=/path"):
         Settings()
+
+
+def test_loading_only_some_models(settings) -> None:
+    zoo = Zoo.load(settings, only={"mnist-mlp"})
+    assert list(zoo.entries) == ["mnist-mlp"] and zoo.entries["mnist-mlp"].available

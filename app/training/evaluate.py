@@ -10,13 +10,15 @@ from app.gallery import Gallery
 from app.services import predict
 from app.training.classifiers import evaluate
 from app.zoo import Zoo
+from app.zoo.manifest import read_manifest
 
 
 def evaluate_zoo_model(settings: Settings, name: str, limit: int = 0) -> Iterator[str]:
     """Yield report lines. Dataset models: clean test accuracy. ImageNet: the gallery photos' top-1."""
-    zoo = Zoo.load(settings)
+    zoo = Zoo.load(settings, only={name})
     if name not in zoo.entries:
-        raise KeyError(f"unknown model {name!r}; known: {', '.join(zoo.entries)}")
+        known = ", ".join(spec.name for spec in read_manifest(settings.models_dir))
+        raise KeyError(f"unknown model {name!r}; known: {known}")
     entry = zoo.entries[name]
     if entry.model is None:
         raise RuntimeError(f"{name} is unavailable: {entry.reason}")

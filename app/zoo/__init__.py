@@ -7,6 +7,7 @@ app starts without it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,10 +42,11 @@ class Zoo:
         self.device = device
 
     @classmethod
-    def load(cls, settings: Settings) -> Zoo:
+    def load(cls, settings: Settings, only: Collection[str] | None = None) -> Zoo:
+        """Every model in the manifest, or just those named in ``only``."""
         device = resolve_device(settings.device)
-        entries = [_load_entry(spec, settings, device) for spec in read_manifest(settings.models_dir)]
-        return cls(entries, device)
+        specs = [s for s in read_manifest(settings.models_dir) if only is None or s.name in only]
+        return cls([_load_entry(spec, settings, device) for spec in specs], device)
 
     def entry(self, name: str) -> ZooEntry:
         if name not in self.entries:
