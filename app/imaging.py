@@ -118,8 +118,12 @@ def image_to_tensor(im: Image.Image) -> torch.Tensor:
 # --- making model inputs ---------------------------------------------------------------------
 
 def prepare(im: Image.Image, preprocess: str, input_shape: tuple[int, int, int]) -> Image.Image:
-    """The picture the model will see: grayscale 28x28 for MNIST-style models, RGB crop for ImageNet."""
+    """The picture the model will see: grayscale 28x28 for MNIST-style models, RGB crop for ImageNet.
+
+    A picture already of the input size (an earlier result, say) is used as it is."""
     _, height, width = input_shape
+    if preprocess == "imagenet" and im.size == (width, height):
+        return im.convert("RGB")
     if preprocess == "digit":
         return digit_like_mnist(im)
     if preprocess == "fashion":

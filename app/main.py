@@ -14,7 +14,7 @@ from app.config import ROOT, Settings, get_settings
 from app.executor import Executor
 from app.gallery import Gallery
 from app.http import BodyLimitMiddleware, install_error_handlers
-from app.routes import api, web
+from app.routes import api, attacks, explain, web
 from app.services import Lab
 from app.store import ImageStore
 from app.zoo import Zoo
@@ -44,7 +44,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     app.include_router(api.router)
+    app.include_router(attacks.api)
+    app.include_router(attacks.pages)
     app.include_router(web.router)
+    app.include_router(explain.router)
     return app
 
 

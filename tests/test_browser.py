@@ -127,3 +127,42 @@ def test_a_photo_with_the_imagenet_model(page, live_server):
     page.goto(live_server + "/classify?model=imagenet-squeezenet&image=sample:chelsea")
     assert page.locator("#top-label").inner_text().endswith("cat")
     assert page.locator("img.model-input").evaluate("img => img.naturalWidth") == 224
+
+
+def test_fgsm_slider_updates_the_result_live(page, live_server):
+    page.goto(live_server + "/attack?model=mnist-cnn&attack=fgsm&image=sample:mnist-00003&eps=0&run=1")
+    adversarial = page.locator("figure:has(figcaption:text('Adversarial')) img")
+    before_src = adversarial.get_attribute("src")
+    assert page.locator("#adv-label").inner_text() == "0"
+    slider = page.locator("#p-eps")
+    box = slider.bounding_box()
+    page.mouse.move(box["x"] + 4, box["y"] + box["height"] / 2)  # the thumb, at ε = 0
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] / 2, steps=8)  # drag to ~0.4
+    page.mouse.up()
+    page.wait_for_function("src => document.querySelector(\"img[alt^='Adversarial']\").getAttribute('src') !== src",
+                           arg=before_src, timeout=30_000)
+    page.wait_for_url("**eps=0.*", timeout=30_000)
+    eps = float(page.locator("#eps-value").inner_text())
+    assert eps > 0.2
+    assert page.locator("#adv-label").inner_text() != "0", "at ε > 0.2 FGSM fools mnist-cnn on this digit"
+    assert "Fooled" in page.locator(".verdict").inner_text()
+
+
+def test_targeted_pgd_makes_the_target_win(page, live_server):
+    page.goto(live_server + "/attack?model=mnist-cnn&image=sample:mnist-00003")
+    page.select_option("#attack", "pgd")
+    page.locator("#p-steps").wait_for()  # the form was rebuilt with PGD's parameters
+    page.select_option("#target", "3")
+    page.get_by_role("button", name="Run attack").click()
+    page.locator("#adv-label").wait_for(timeout=60_000)
+    assert page.locator("#adv-label").inner_text() == "3"
+    assert "target: 3" in page.locator(".verdict").inner_text()
+    # the chart and the scrubber through the steps
+    assert page.locator("svg.chart polyline.target").count() == 1
+    scrub = page.locator("[data-scrubber] input[type=range]")
+    scrub.fill("0")
+    visible = page.locator("ol.snapshots li:not([hidden]) figcaption")
+    assert visible.count() == 1 and visible.inner_text() == "step 0"
+    page.goto(live_server + page.locator("a.permalink").get_attribute("href"))
+    assert page.locator("#adv-label").inner_text() == "3"

@@ -1,0 +1,195 @@
+"""Attacks for the API and the pages: load and prepare the image, run the attack on the executor,
+store the images it produced, and describe the result. Routes call ``attack``; torch stays here."""
+
+from __future__ import annotations
+
+import sys
+from urllib.parse import urlencode
+
+import torch
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from app import imaging, services
+from app.attacks import ATTACKS, Attack, Params
+from app.attacks.run import Outcome, run_attack
+from app.attacks.schemas import AttackInfo, AttackRequest, AttackResponse, Norms, SavedCheck, Snapshot, Step
+from app.errors import BadRequest, NotFound
+from app.schemas import Prediction
+from app.services import Lab
+from app.zoo import ZooEntry
+from app.zoo.architectures import Classifier
+
+
+def list_attacks() -> list[AttackInfo]:
+    return [describe(a) for a in ATTACKS.values()]
+
+
+def describe(a: Attack) -> AttackInfo:
+    return AttackInfo(
+        name=a.name, title=a.title, norm=a.norm, untargeted=a.supports_untargeted,
+        targeted=a.supports_targeted, starts_from_noise=a.starts_from_noise, max_features=a.max_features,
+        paper=a.paper, description=_doc(a), params_schema=a.Params.model_json_schema(),
+    )
+
+
+def _doc(a: Attack) -> str:
+    """The attack's module docstring: what it does and the paper it comes from."""
+    return (sys.modules[type(a).__module__].__doc__ or "").strip()
+
+
+def get_attack(name: str) -> Attack:
+    if name not in ATTACKS:
+        raise NotFound(f"There is no attack {name[:80]!r}. Known attacks: {', '.join(ATTACKS)}.")
+    return ATTACKS[name]
+
+
+def parse_params(attack: Attack, raw: dict) -> Params:
+    try:
+        return attack.Params.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'params'}: {e['msg']}" for e in exc.errors())
+        raise BadRequest(f"Some of {attack.title}'s parameters are not valid: {problems}.") from None
+
+
+def resolve_target(entry: ZooEntry, target: int | str | None) -> int | None:
+    """A class index from an index or a label (case-insensitive); None for untargeted."""
+    if target is None or target == "":
+        return None
+    if isinstance(target, str) and target.strip().lstrip("-").isdigit() and target.strip() not in entry.classes:
+        target = int(target)
+    if isinstance(target, int):
+        if 0 <= target < len(entry.classes):
+            return target
+        raise BadRequest(f"The target class must be between 0 and {len(entry.classes) - 1} for {entry.spec.name}.")
+    by_label = {c.lower(): i for i, c in enumerate(entry.classes)}
+    if target.strip().lower() in by_label:
+        return by_label[target.strip().lower()]
+    raise BadRequest(f"{entry.spec.name} has no class called {target[:80]!r}.")
+
+
+async def attack(lab: Lab, name: str, req: AttackRequest) -> AttackResponse:
+    chosen = get_attack(name)
+    params = parse_params(chosen, req.params)
+    entry, model = lab.zoo.model(req.model)
+    target = resolve_target(entry, req.target)
+    im = await run_in_threadpool(services.load_image, lab, req.image)
+    seen = await run_in_threadpool(imaging.prepare, im, entry.spec.preprocess, entry.spec.input_shape)
+    truth = services.true_label(lab, req.image, entry.spec.dataset)
+    limit = lab.settings.request_timeout_s
+    outcome, label, saved = await lab.executor.run(
+        _job, chosen, model, imaging.image_to_tensor(seen)[None], truth, target, params, req.seed,
+        lab.zoo.device, limit, timeout=limit + 5)
+    return await run_in_threadpool(_response, lab, name, req, entry, params, target, label, outcome, saved)
+
+
+def _job(chosen: Attack, model: Classifier, x: torch.Tensor, truth: int | None, target: int | None,
+         params: Params, seed: int, device: torch.device, limit: float):
+    """On the model thread: (outcome, the label attacked, probabilities of the 8-bit result)."""
+    x = x.to(device)
+    if truth is None:
+        with torch.no_grad():
+            truth = int(model(x).argmax(1)[0])
+    labels = torch.tensor([truth], device=device)
+    goal_target = None if target is None else torch.tensor([target], device=device)
+    outcome = run_attack(chosen, model, x, labels, goal_target, params, seed, time_limit=limit)
+    quantised = outcome.adversarial.mul(255).round().div(255)
+    with torch.no_grad():
+        saved = torch.softmax(model(quantised.to(device)), 1).cpu()
+    return outcome, truth, (quantised, saved)
+
+
+def _response(lab: Lab, name: str, req: AttackRequest, entry: ZooEntry, params: Params, target: int | None,
+              label: int, o: Outcome, saved: tuple[torch.Tensor, torch.Tensor]) -> AttackResponse:
+    k = min(req.top_k or lab.settings.top_k, len(entry.classes))
+    delta = o.adversarial[0] - o.start[0]
+    biggest = float(delta.abs().max())
+    scale = 0.5 / biggest if biggest > 0 else 1.0
+    quantised, saved_probs = saved
+    saved_pred = int(saved_probs[0].argmax())
+    d = {key: float(v[0]) for key, v in o.distances.items()}
+    return AttackResponse(
+        attack=name, model=req.model, image=req.image, seed=req.seed, params=params.model_dump(),
+        target=target, target_label=None if target is None else entry.classes[target],
+        label=label, label_name=entry.classes[label],
+        original=_store(lab, o.start[0]), adversarial=_store(lab, o.adversarial[0]),
+        perturbation=_store(lab, 0.5 + scale * delta), perturbation_scale=scale,
+        before=top_k(o.probs_before[0], entry.classes, k), after=top_k(o.probs_after[0], entry.classes, k),
+        success=bool(o.success[0]),
+        norms=Norms(l0=int(d["l0"]), l2=d["l2"], linf=d["linf"], psnr=None if d["psnr"] == float("inf") else d["psnr"]),
+        steps=o.steps, seconds=round(o.seconds, 4),
+        trajectory=[Step(**s) for s in o.trajectory],
+        snapshots=[Snapshot(step=step, image=_store(lab, x)) for step, x in o.snapshots],
+        survives_saving=SavedCheck(
+            success=saved_pred == target if target is not None else saved_pred != label,
+            predictions=top_k(saved_probs[0], entry.classes, k),
+            changed_values=int((quantised[0] - o.adversarial[0]).abs().gt(1e-6).sum()),
+        ),
+    )
+
+
+def top_k(probs: torch.Tensor, classes: list[str], k: int) -> list[Prediction]:
+    top = torch.topk(probs, k)
+    return [Prediction(index=i, label=classes[i], prob=round(p, 6)) for p, i in zip(top.values.tolist(), top.indices.tolist())]
+
+
+def _store(lab: Lab, x: torch.Tensor):
+    return services.store_image(lab, imaging.tensor_to_image(x))
+
+
+def page_context(lab: Lab, req: AttackRequest, name: str, result: AttackResponse | None) -> dict:
+    """Everything templates/attack.html shows: choices, the generated Params form, the result."""
+    chosen = get_attack(name)
+    entry = lab.zoo.entry(req.model)
+    values = result.params if result else req.params
+    image_is_sample = req.image.startswith(services.SAMPLE_PREFIX)
+    return {
+        "models": services.list_models(lab),
+        "attacks": list_attacks(),
+        "attack": describe(chosen),
+        "model": req.model,
+        "image": req.image,
+        "image_url": None if image_is_sample else services.image_url(req.image),
+        "target": "" if req.target is None else str(req.target),
+        "seed": req.seed,
+        "classes": entry.classes,
+        "fields": param_fields(chosen, values),
+        "samples": services.list_samples(lab),
+        "max_upload_mb": lab.settings.max_upload_bytes // (1024 * 1024),
+        "result": result,
+        "chart": trajectory_chart(result) if result and len(result.trajectory) > 2 else None,
+        "permalink": permalink(result) if result else None,
+    }
+
+
+def param_fields(chosen: Attack, values: dict) -> list[dict]:
+    """One form field per Params field, from its JSON schema: name, kind, bounds, value, help."""
+    schema = chosen.Params.model_json_schema()["properties"]
+    fields = []
+    for key, prop in schema.items():
+        low = prop.get("minimum", prop.get("exclusiveMinimum"))
+        fields.append({
+            "name": key, "label": key.replace("_", " "), "kind": prop["type"], "help": prop.get("description", ""),
+            "min": low, "max": prop.get("maximum"), "value": values.get(key, prop.get("default")),
+            "step": 1 if prop["type"] == "integer" else "any",
+        })
+    return fields
+
+
+def permalink(result: AttackResponse) -> str:
+    query = {"model": result.model, "image": result.image, "attack": result.attack,
+             "target": "" if result.target is None else result.target, "seed": result.seed, "run": 1,
+             **{k: str(v).lower() if isinstance(v, bool) else v for k, v in result.params.items()}}
+    return "/attack?" + urlencode(query)
+
+
+def trajectory_chart(result: AttackResponse, width: int = 360, height: int = 140) -> dict:
+    """Polyline points (SVG user units) for the true- and target-class probability per step."""
+    last = max(result.trajectory[-1].step, 1)
+
+    def points(key: str) -> str:
+        return " ".join(f"{s.step / last * width:.1f},{(1 - getattr(s, key)) * height:.1f}"
+                        for s in result.trajectory if getattr(s, key) is not None)
+
+    return {"width": width, "height": height, "last_step": last, "true": points("true_prob"),
+            "target": points("target_prob") if result.target is not None else ""}

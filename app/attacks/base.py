@@ -1,0 +1,149 @@
+"""What every attack shares: its Params, the Attack interface, the goal (untargeted or a target
+class), the per-step recorder and the time budget.
+
+Pixels are in [0,1] everywhere; models take pixels and return logits (N, K). Attacks take the
+gradient with respect to the input only (torch.autograd.grad); model parameters stay frozen.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+from pydantic import BaseModel, ConfigDict
+from torch import nn
+
+from app.errors import BadRequest, DeadlineExceeded
+
+
+class Params(BaseModel):
+    """An attack's settings; subclasses give each field a default, bounds and a description."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass
+class Goal:
+    """What the attack aims for, per image: leave ``labels`` (untargeted) or reach ``target``."""
+
+    labels: torch.Tensor  # (N,) the true (or predicted) classes
+    target: torch.Tensor | None = None  # (N,) target classes, or None for untargeted
+
+    @property
+    def targeted(self) -> bool:
+        return self.target is not None
+
+    def achieved(self, logits: torch.Tensor) -> torch.Tensor:
+        """(N,) bool: the prediction is the target, or (untargeted) no longer the label."""
+        pred = logits.argmax(dim=1)
+        return pred == self.target if self.targeted else pred != self.labels
+
+    def loss(self, logits: torch.Tensor) -> torch.Tensor:
+        """(N,) cross-entropy the attack ascends: away from the label, or toward the target."""
+        if self.targeted:
+            return -F.cross_entropy(logits, self.target, reduction="none")
+        return F.cross_entropy(logits, self.labels, reduction="none")
+
+
+@dataclass
+class Budget:
+    """A deadline checked between steps: the work stops with a 504 instead of running on."""
+
+    seconds: float | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    def check(self) -> None:
+        if self.seconds is not None and time.monotonic() - self.started > self.seconds:
+            raise DeadlineExceeded(f"The attack took longer than the {self.seconds:g} s limit. "
+                                   "Try fewer steps or a smaller model.")
+
+
+@dataclass
+class Recorder:
+    """The per-step trajectory of the first image in the batch, with snapshots to scrub through."""
+
+    true_class: int
+    target_class: int | None
+    snapshot_every: int = 1
+    steps: list[dict] = field(default_factory=list)
+    snapshots: list[tuple[int, torch.Tensor]] = field(default_factory=list)
+    budget: Budget = field(default_factory=Budget)
+
+    def record(self, step: int, x0: torch.Tensor, x: torch.Tensor, logits: torch.Tensor,
+               loss: float | None = None) -> None:
+        """x0, x: (C, H, W) original and current image; logits: (K,) for x."""
+        self.budget.check()
+        if self.steps and self.steps[-1]["step"] == step:  # the final state replaces a same-step record
+            self.steps.pop()
+            if self.snapshots and self.snapshots[-1][0] == step:
+                self.snapshots.pop()
+        probs = torch.softmax(logits.detach().float(), dim=0)
+        delta = (x - x0).detach()
+        self.steps.append({
+            "step": step,
+            "true_prob": float(probs[self.true_class]),
+            "target_prob": None if self.target_class is None else float(probs[self.target_class]),
+            "top_class": int(probs.argmax()),
+            "loss": loss,
+            "linf": float(delta.abs().max()),
+            "l2": float(delta.norm()),
+        })
+        if step % self.snapshot_every == 0:
+            self.snapshots.append((step, x.detach().cpu().clone()))
+
+
+class Attack(ABC):
+    """One technique. Subclasses set the class attributes and implement ``perturb``."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    norm: ClassVar[str]  # "linf", "l2" or "l0"
+    supports_untargeted: ClassVar[bool] = True
+    supports_targeted: ClassVar[bool] = True
+    starts_from_noise: ClassVar[bool] = False
+    max_features: ClassVar[int | None] = None  # C*H*W above which the attack is refused
+    Params: ClassVar[type[Params]]
+    paper: ClassVar[str] = ""
+
+    def check(self, x: torch.Tensor, goal: Goal) -> None:
+        """Refuse what this attack cannot do, with a reason a student understands (422)."""
+        if goal.targeted and not self.supports_targeted:
+            raise BadRequest(f"{self.title} is untargeted only: leave the target class empty.")
+        if not goal.targeted and not self.supports_untargeted:
+            raise BadRequest(f"{self.title} needs a target class.")
+        features = x[0].numel()
+        if self.max_features is not None and features > self.max_features:
+            raise BadRequest(self.too_costly(features))
+
+    def too_costly(self, features: int) -> str:
+        return (f"{self.title} is too costly for an input of {features:,} values "
+                f"(the limit is {self.max_features:,}).")
+
+    def start(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """The image the attack starts from and is measured against: the input itself, usually."""
+        return x
+
+    @abstractmethod
+    def perturb(self, model: nn.Module, x: torch.Tensor, goal: Goal, params: Params,
+                generator: torch.Generator, recorder: Recorder | None) -> tuple[torch.Tensor, int]:
+        """x: (N, C, H, W) in [0,1] -> (adversarial (N, C, H, W) in [0,1], steps taken)."""
+
+
+def input_gradient(model: nn.Module, x: torch.Tensor, objective) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(gradient of objective(logits).sum() w.r.t. x, logits, per-image objective), x: (N, C, H, W)."""
+    x = x.detach().requires_grad_(True)
+    logits = model(x)
+    value = objective(logits)
+    (grad,) = torch.autograd.grad(value.sum(), x)
+    return grad, logits.detach(), value.detach()
+
+
+def record_first(recorder: Recorder | None, step: int, x0: torch.Tensor, x: torch.Tensor,
+                 logits: torch.Tensor, loss: torch.Tensor | None = None) -> None:
+    """Record image 0 of a batch, if there is a recorder."""
+    if recorder is not None:
+        recorder.record(step, x0[0], x[0], logits[0], None if loss is None else float(loss[0]))

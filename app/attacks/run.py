@@ -1,0 +1,74 @@
+"""Running an attack on a batch: seeding, the goal, timing, distances and the trajectory.
+
+This is the one entry point for the API, ``advlab eval``-style measurements and benchmarks.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from app.attacks.base import Attack, Budget, Goal, Params, Recorder
+from app.attacks.norms import distances
+
+SNAPSHOTS = 24  # about this many images per trajectory, enough to scrub through
+
+
+@dataclass
+class Outcome:
+    """A batch's result; tensors are on the CPU. Trajectory fields describe image 0."""
+
+    start: torch.Tensor  # (N, C, H, W) the image attacked (the input, or noise)
+    adversarial: torch.Tensor  # (N, C, H, W)
+    probs_before: torch.Tensor  # (N, K)
+    probs_after: torch.Tensor  # (N, K)
+    success: torch.Tensor  # (N,) bool
+    distances: dict[str, torch.Tensor]  # l0, l2, linf, psnr: (N,)
+    steps: int
+    seconds: float
+    trajectory: list[dict]
+    snapshots: list[tuple[int, torch.Tensor]]
+
+
+def run_attack(attack: Attack, model: nn.Module, x: torch.Tensor, labels: torch.Tensor,
+               target: torch.Tensor | None, params: Params, seed: int = 0, time_limit: float | None = None,
+               trace: bool = True) -> Outcome:
+    """x: (N, C, H, W) in [0,1] on the model's device; labels, target: (N,) class indices."""
+    generator = torch.Generator().manual_seed(seed)
+    goal = Goal(labels, target)
+    attack.check(x, goal)
+    started = time.perf_counter()
+    budget = Budget(time_limit)
+    start = attack.start(x, generator)
+    recorder = _recorder(attack, params, labels, target, budget) if trace else None
+    adversarial, steps = attack.perturb(model, start, goal, params, generator, recorder)
+    with torch.no_grad():
+        before, after = model(start), model(adversarial)
+    seconds = time.perf_counter() - started
+    if recorder is not None:
+        recorder.snapshot_every = 1  # always keep the final image
+        recorder.record(steps, start[0], adversarial[0], after[0])
+    return Outcome(
+        start=start.cpu(), adversarial=adversarial.detach().cpu(),
+        probs_before=torch.softmax(before, 1).cpu(), probs_after=torch.softmax(after, 1).cpu(),
+        success=goal.achieved(after).cpu(), distances={k: v.cpu() for k, v in distances(adversarial, start).items()},
+        steps=steps, seconds=seconds,
+        trajectory=recorder.steps if recorder else [], snapshots=recorder.snapshots if recorder else [],
+    )
+
+
+def _recorder(attack: Attack, params: Params, labels: torch.Tensor, target: torch.Tensor | None,
+              budget: Budget) -> Recorder:
+    planned = _planned_steps(params)
+    return Recorder(int(labels[0]), None if target is None else int(target[0]),
+                    snapshot_every=max(1, -(-planned // SNAPSHOTS)), budget=budget)
+
+
+def _planned_steps(params: Params) -> int:
+    """Roughly how many steps the recorder will see (for spacing snapshots)."""
+    fields = params.model_dump()
+    steps = fields.get("steps", 1) * fields.get("restarts", 1) * fields.get("search_steps", 1)
+    return int(steps)

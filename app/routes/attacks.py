@@ -1,0 +1,72 @@
+"""The attack lab: JSON under /api/v1/attacks, and the /attack page (htmx swaps its result block)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+
+from app import attack_service, services
+from app.attacks.schemas import AttackInfo, AttackRequest, AttackResponse
+from app.deps import LabDep
+from app.errors import ImageTooLarge
+from app.routes.api import ERRORS
+from app.templating import is_htmx, render
+
+api = APIRouter(prefix="/api/v1/attacks", tags=["attacks"])
+
+
+@api.get("")
+async def list_attacks() -> list[AttackInfo]:
+    """Every attack with its norm, whether it can be targeted, and its Params JSON schema."""
+    return attack_service.list_attacks()
+
+
+@api.post("/{name}", responses=ERRORS)
+async def run_attack(lab: LabDep, name: str, body: AttackRequest) -> AttackResponse:
+    """Attack one image. Same request and seed, same result. Steps are bounded by each attack's
+    Params; the work stops with a 504 after ADVLAB_REQUEST_TIMEOUT_S seconds."""
+    return await attack_service.attack(lab, name, body)
+
+
+pages = APIRouter(include_in_schema=False)
+
+@pages.get("/attack")
+async def attack_page(request: Request, lab: LabDep, model: str = "mnist-cnn", image: str = "sample:mnist-00003",
+                      attack: str = "fgsm", target: str = "", seed: int = 0, run: bool = False) -> Response:
+    """The attack lab. ``run`` runs the attack; without it the form (for a new model or attack) is
+    shown. htmx requests aimed at #result get only the result block, others the ``lab`` block."""
+    chosen = attack_service.get_attack(attack)
+    raw = _params_from_query(request, chosen)
+    body = AttackRequest(model=model, image=image, target=target or None, params=raw, seed=seed)
+    result = await attack_service.attack(lab, attack, body) if run else None
+    context = attack_service.page_context(lab, body, attack, result)
+    target_id = request.headers.get("HX-Target")
+    block = None if not is_htmx(request) else ("result" if target_id == "result" else "lab")
+    return render(request, "attack.html", context, block=block)
+
+
+@pages.post("/attack")
+async def attack_upload(request: Request, lab: LabDep, file: Annotated[UploadFile, File()],
+                        model: Annotated[str, Form()] = "mnist-cnn", attack: Annotated[str, Form()] = "fgsm") -> Response:
+    """Store an upload and show the attack form with it (a redirect, or HX-Location for htmx)."""
+    data = await file.read(lab.settings.max_upload_bytes + 1)
+    if len(data) > lab.settings.max_upload_bytes:
+        raise ImageTooLarge(f"The upload is larger than the {lab.settings.max_upload_bytes:,}-byte limit.")
+    info = await services.store_upload(lab, data)
+    url = "/attack?" + urlencode({"model": model, "attack": attack, "image": info.id})
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Location": url})
+    return RedirectResponse(url, status_code=303)
+
+
+def _params_from_query(request: Request, chosen) -> dict[str, str]:
+    """The chosen attack's Params from the query string (the last value wins: checkbox + hidden).
+
+    The form says which attack its fields were for; after a switch the new attack's defaults apply."""
+    if request.query_params.get("params_for", chosen.name) != chosen.name:
+        return {}
+    fields = chosen.Params.model_fields
+    return {k: request.query_params.getlist(k)[-1] for k in request.query_params if k in fields}

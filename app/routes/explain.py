@@ -1,0 +1,120 @@
+"""The gradient view and the linear toy: JSON under /api/v1, pages at /gradients and /linear.
+
+Pages are GET forms (the query string is the permalink); htmx swaps a named block of the same
+template. Bad page input raises an AppError, shown in place like everywhere else.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+
+from app import services
+from app.deps import IsHtmx, LabDep
+from app.errors import BadRequest, ImageTooLarge
+from app.explain import linear
+from app.explain import services as explain
+from app.explain.plot import loglog
+from app.explain.schemas import (MAX_K, GradientRequest, GradientResponse, LinearToyRequest,
+                                 LinearToyResponse)
+from app.templating import render
+
+router = APIRouter()
+api = APIRouter(prefix="/api/v1", tags=["explain"])
+pages = APIRouter(include_in_schema=False)
+
+ERRORS = {code: {"description": text} for code, text in [
+    (404, "Unknown model or image."),
+    (422, "Invalid input, with a message saying which."),
+    (503, "Model unavailable, or the server is busy (see Retry-After)."),
+    (504, "The work took longer than the request deadline."),
+]}
+
+
+@api.post("/gradients", responses=ERRORS)
+async def gradients_api(lab: LabDep, body: GradientRequest) -> GradientResponse:
+    """dL/dx as a heatmap and a sign map, and backprop checked against finite differences at k pixels."""
+    return await explain.gradient_view(lab, body)
+
+
+@api.post("/linear-toy", responses={422: ERRORS[422]})
+async def linear_toy_api(body: LinearToyRequest) -> LinearToyResponse:
+    """sigmoid(w.x + b) before and after x + eps*w and x + eps*sign(w); eps*||w||_1 against input size."""
+    return explain.linear_toy(body)
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+@pages.get("/gradients")
+async def gradients_page(request: Request, lab: LabDep, htmx: IsHtmx, model: str = "", image: str = "",
+                         target: str = "", k: Annotated[int, Query(ge=1, le=MAX_K)] = 8,
+                         seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0) -> Response:
+    models = services.list_models(lab)
+    model = model or next((m.name for m in models if m.available), "")
+    body = explain.validated(GradientRequest, model=model, image=image, target_class=_class(target), k=k,
+                             seed=seed) if image else None
+    context = {
+        "models": models, "model": model, "image": image, "target": target, "k": k, "seed": seed,
+        "max_k": MAX_K, "classes": lab.zoo.entry(model).classes if model else [],
+        "result": await explain.gradient_view(lab, body) if body else None,
+        "image_url": services.image_url(image) if image and not image.startswith("sample:") else None,
+        "samples": services.list_samples(lab),
+        "max_upload_mb": lab.settings.max_upload_bytes // (1024 * 1024),
+    }
+    return render(request, "gradients.html", context, block="lab" if htmx else None)
+
+
+def _class(target: str) -> int | None:
+    if not target.strip():
+        return None
+    if not target.strip().isdigit():
+        raise BadRequest(f"The class must be a class number, not {target[:20]!r}.")
+    return int(target)
+
+
+@pages.post("/gradients")
+async def gradients_upload(request: Request, lab: LabDep, htmx: IsHtmx, model: Annotated[str, Form()],
+                           file: Annotated[UploadFile, File()]) -> Response:
+    """Store the upload, then show its gradient at the permalink (a redirect, or the fragment and HX-Push-Url)."""
+    data = await file.read(lab.settings.max_upload_bytes + 1)
+    if len(data) > lab.settings.max_upload_bytes:
+        raise ImageTooLarge(f"The upload is larger than the {lab.settings.max_upload_bytes:,}-byte limit.")
+    info = await services.store_upload(lab, data)
+    url = "/gradients?" + urlencode({"model": model, "image": info.id})
+    if not htmx:
+        return RedirectResponse(url, status_code=303)
+    response = await gradients_page(request, lab, htmx, model, info.id)
+    response.headers["HX-Push-Url"] = url
+    return response
+
+
+@pages.get("/linear")
+async def linear_page(request: Request, htmx: IsHtmx, w: str = "", x: str = "",
+                      b: Annotated[float, Query(ge=-1000, le=1000)] = linear.SEED_B,
+                      eps: Annotated[float, Query(ge=0, le=1)] = linear.SEED_EPS) -> Response:
+    body = explain.validated(LinearToyRequest, b=b, eps=eps,
+                             w=explain.parse_vector(w, "w") if w.strip() else list(linear.SEED_W),
+                             x=explain.parse_vector(x, "x") if x.strip() else list(linear.SEED_X))
+    result = explain.linear_toy(body)
+    context = {"result": result, "plot": _dimension_plot(result), "lecture": _lecture_numbers()}
+    return render(request, "linear.html", context, block="result" if htmx else None)
+
+
+def _dimension_plot(result: LinearToyResponse):
+    ns = [p.n for p in result.series]
+    lines = {"aligned": [p.aligned for p in result.series], "random": [p.random_rms for p in result.series]}
+    markers = [(m.name, m.n, m.aligned) for m in result.markers]
+    markers.insert(0, (f"your w (n = {len(result.w)})", len(result.w), result.along_sign.change))
+    return loglog(ns, lines, markers)
+
+
+def _lecture_numbers() -> LinearToyResponse:
+    """The seed's example computed afresh, for the note comparing it with the lecture's figures."""
+    return explain.linear_toy(LinearToyRequest())
+
+
+router.include_router(api)
+router.include_router(pages)

@@ -1,0 +1,148 @@
+"""Invariants over the attack registry, and FGSM/PGD against plain independent implementations."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from app.attacks import ATTACKS, Goal
+from app.attacks.run import run_attack
+from app.errors import BadRequest, DeadlineExceeded
+
+# Small settings so that every attack runs quickly on a few digits.
+QUICK = {
+    "fgsm": {"eps": 0.2},
+    "bim": {"eps": 0.2, "alpha": 0.05, "steps": 5},
+    "pgd": {"eps": 0.2, "alpha": 0.05, "steps": 5},
+    "pgd-l2": {"eps": 2.0, "alpha": 0.5, "steps": 5},
+    "mifgsm": {"eps": 0.2, "alpha": 0.05, "steps": 5},
+    "proximity": {"steps": 10},
+    "fooling-noise": {"steps": 10},
+    "cw": {"steps": 10, "search_steps": 2},
+    "deepfool": {"steps": 10},
+    "jsma": {"gamma": 0.02},
+}
+BALL = {"linf": "linf", "l2": "l2"}  # which Params.eps bounds which distance
+
+
+@pytest.fixture(scope="module")
+def digits(lab):
+    """Four gallery digits as (4, 1, 28, 28) pixels and their labels."""
+    from app import imaging
+
+    picks = [s for s in lab.gallery.samples if s.kind == "digit"][::25]
+    x = torch.stack([imaging.image_to_tensor(lab.gallery.image(s.id).convert("L")) for s in picks])
+    return x, torch.tensor([s.label for s in picks])
+
+
+@pytest.fixture(scope="module")
+def mlp(lab):
+    return lab.zoo.model("mnist-mlp")[1]
+
+
+def run(name, model, x, y, target=None, seed=0, **overrides):
+    attack = ATTACKS[name]
+    params = attack.Params(**{**QUICK[name], **overrides})
+    return run_attack(attack, model, x, y, target, params, seed=seed)
+
+
+def goals(name):
+    attack = ATTACKS[name]
+    return [g for g, ok in (("untargeted", attack.supports_untargeted), ("targeted", attack.supports_targeted)) if ok]
+
+
+def test_every_attack_has_quick_settings_here() -> None:
+    assert set(QUICK) == set(ATTACKS)
+
+
+@pytest.mark.parametrize("name", list(ATTACKS))
+def test_shape_range_ball_and_determinism(name, mlp, digits) -> None:
+    x, y = digits
+    for goal in goals(name):
+        target = (y + 1) % 10 if goal == "targeted" else None
+        a = run(name, mlp, x, y, target, seed=3)
+        assert a.adversarial.shape == x.shape
+        assert a.adversarial.min() >= 0 and a.adversarial.max() <= 1
+        eps = QUICK[name].get("eps")
+        if eps is not None:
+            assert float(a.distances[BALL[ATTACKS[name].norm]].max()) <= eps + 1e-5
+        b = run(name, mlp, x, y, target, seed=3)
+        assert torch.equal(a.adversarial, b.adversarial), "same inputs and seed must give the same result"
+        assert a.trajectory and a.trajectory[-1]["step"] == a.steps and a.snapshots[-1][0] == a.steps
+
+
+@pytest.mark.parametrize("name", [n for n, a in ATTACKS.items() if "eps" in a.Params.model_fields])
+def test_eps_zero_returns_the_input(name, mlp, digits) -> None:
+    x, y = digits
+    assert torch.equal(run(name, mlp, x, y, eps=0.0).adversarial, x)
+
+
+def test_fgsm_equals_a_plain_implementation(mlp, digits) -> None:
+    x, y = digits
+    for eps in (0.05, 0.2):
+        xr = x.clone().requires_grad_(True)
+        F.cross_entropy(mlp(xr), y).backward()
+        plain = (x + eps * xr.grad.sign()).clamp(0, 1)
+        assert torch.equal(run("fgsm", mlp, x, y, eps=eps).adversarial, plain)
+        target = (y + 1) % 10
+        xr = x.clone().requires_grad_(True)
+        F.cross_entropy(mlp(xr), target).backward()
+        plain = (x - eps * xr.grad.sign()).clamp(0, 1)
+        assert torch.equal(run("fgsm", mlp, x, y, target, eps=eps).adversarial, plain)
+
+
+def test_pgd_equals_a_plain_implementation(mlp, digits) -> None:
+    x, y = digits
+    eps, alpha, steps = 0.2, 0.03, 7
+    plain = x.clone()
+    for _ in range(steps):
+        xr = plain.clone().requires_grad_(True)
+        F.cross_entropy(mlp(xr), y).backward()
+        plain = torch.min(torch.max(plain + alpha * xr.grad.sign(), x - eps), x + eps).clamp(0, 1)
+    ours = run("pgd", mlp, x, y, eps=eps, alpha=alpha, steps=steps, random_start=False).adversarial
+    assert torch.allclose(ours, plain, atol=1e-6)
+
+
+def test_random_start_follows_the_seed(mlp, digits) -> None:
+    x, y = digits
+    a, b = run("pgd", mlp, x, y, seed=1), run("pgd", mlp, x, y, seed=2)
+    assert not torch.equal(a.adversarial, b.adversarial)
+
+
+def test_targeted_pgd_reaches_the_target(lab, digits) -> None:
+    cnn = lab.zoo.model("mnist-cnn")[1]
+    x, y = digits
+    target = (y + 3) % 10
+    out = run_attack(ATTACKS["pgd"], cnn, x, y, target, ATTACKS["pgd"].Params(), seed=0)
+    assert out.success.all() and torch.equal(out.probs_after.argmax(1), target)
+
+
+@pytest.mark.parametrize("name", ["cw", "deepfool"])
+def test_minimal_attacks_succeed_with_small_l2(name, lab, digits) -> None:
+    cnn = lab.zoo.model("mnist-cnn")[1]
+    x, y = digits
+    out = run_attack(ATTACKS[name], cnn, x, y, None, ATTACKS[name].Params(), seed=0)
+    assert out.success.all() and float(out.distances["l2"].max()) < 4.0
+
+
+def test_jsma_changes_few_pixels(lab, digits) -> None:
+    cnn = lab.zoo.model("mnist-cnn")[1]
+    x, y = digits
+    out = run_attack(ATTACKS["jsma"], cnn, x[:2], y[:2], (y[:2] + 1) % 10, ATTACKS["jsma"].Params(), seed=0)
+    assert out.success.all() and float(out.distances["l0"].max()) <= 0.15 * 784
+
+
+def test_refusals_say_why(mlp, digits) -> None:
+    x, y = digits
+    with pytest.raises(BadRequest, match="needs a target"):
+        run("fooling-noise", mlp, x, y)
+    with pytest.raises(BadRequest, match="thousands of steps"):
+        ATTACKS["jsma"].check(torch.rand(1, 3, 64, 64), Goal(y[:1], (y[:1] + 1) % 10))
+
+
+def test_time_limit_stops_the_attack(mlp, digits) -> None:
+    x, y = digits
+    attack = ATTACKS["pgd"]
+    with pytest.raises(DeadlineExceeded, match="limit"):
+        run_attack(attack, mlp, x, y, None, attack.Params(steps=1000), time_limit=0.0)
