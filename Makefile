@@ -16,7 +16,7 @@ ifneq ($(wildcard $(SQUEEZENET_FILE)),)
 export ADVLAB_LOCAL_WEIGHTS ?= imagenet-squeezenet=$(abspath $(SQUEEZENET_FILE))
 endif
 
-.PHONY: run test setup browser data bench clean
+.PHONY: run test setup browser data bench bench-attacks attack-eval clean
 
 run: setup
 	$(BIN)/advlab serve --host $(HOST) --port $(PORT)
@@ -26,6 +26,13 @@ test: setup browser data
 
 bench: setup data
 	$(BIN)/python benchmarks/startup_classify.py
+
+bench-attacks: setup data
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python benchmarks/attacks.py
+
+attack-eval: setup data
+	$(BIN)/python benchmarks/attack_success.py
 
 setup: $(VENV)/.installed static/vendor/htmx.min.js
 

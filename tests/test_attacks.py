@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -78,30 +80,50 @@ def test_eps_zero_returns_the_input(name, mlp, digits) -> None:
     assert torch.equal(run(name, mlp, x, y, eps=0.0).adversarial, x)
 
 
-def test_fgsm_equals_a_plain_implementation(mlp, digits) -> None:
+@pytest.fixture(scope="module")
+def mlp64(mlp):
+    """A float64 copy: the plain reference below needs no care about float32 saturation."""
+    return copy.deepcopy(mlp).double()
+
+
+def plain_gradient(model, x, classes):
+    xr = x.double().clone().requires_grad_(True)
+    F.cross_entropy(model(xr), classes, reduction="sum").backward()
+    return xr.grad
+
+
+def test_fgsm_equals_a_plain_implementation(mlp, mlp64, digits) -> None:
     x, y = digits
+    target = (y + 1) % 10
     for eps in (0.05, 0.2):
-        xr = x.clone().requires_grad_(True)
-        F.cross_entropy(mlp(xr), y).backward()
-        plain = (x + eps * xr.grad.sign()).clamp(0, 1)
-        assert torch.equal(run("fgsm", mlp, x, y, eps=eps).adversarial, plain)
-        target = (y + 1) % 10
-        xr = x.clone().requires_grad_(True)
-        F.cross_entropy(mlp(xr), target).backward()
-        plain = (x - eps * xr.grad.sign()).clamp(0, 1)
-        assert torch.equal(run("fgsm", mlp, x, y, target, eps=eps).adversarial, plain)
+        plain = (x.double() + eps * plain_gradient(mlp64, x, y).sign()).clamp(0, 1)
+        assert torch.allclose(run("fgsm", mlp, x, y, eps=eps).adversarial.double(), plain, atol=1e-6)
+        plain = (x.double() - eps * plain_gradient(mlp64, x, target).sign()).clamp(0, 1)
+        assert torch.allclose(run("fgsm", mlp, x, y, target, eps=eps).adversarial.double(), plain, atol=1e-6)
 
 
-def test_pgd_equals_a_plain_implementation(mlp, digits) -> None:
+def test_pgd_equals_a_plain_implementation(mlp, mlp64, digits) -> None:
     x, y = digits
     eps, alpha, steps = 0.2, 0.03, 7
-    plain = x.clone()
+    x64 = x.double()
+    plain = x64.clone()
     for _ in range(steps):
-        xr = plain.clone().requires_grad_(True)
-        F.cross_entropy(mlp(xr), y).backward()
-        plain = torch.min(torch.max(plain + alpha * xr.grad.sign(), x - eps), x + eps).clamp(0, 1)
+        plain = plain + alpha * plain_gradient(mlp64, plain, y).sign()
+        plain = torch.min(torch.max(plain, x64 - eps), x64 + eps).clamp(0, 1)
     ours = run("pgd", mlp, x, y, eps=eps, alpha=alpha, steps=steps, random_start=False).adversarial
-    assert torch.allclose(ours, plain, atol=1e-6)
+    assert torch.allclose(ours.double(), plain, atol=1e-5)
+
+
+def test_the_loss_gradient_stays_exact_on_confident_digits(mlp, mlp64, digits) -> None:
+    """F.cross_entropy in float32 loses the true class's term (p_y − 1 rounds to 0); ours keeps it."""
+    from app.attacks.base import cross_entropy
+
+    x, y = digits
+    xr = x.clone().requires_grad_(True)
+    cross_entropy(mlp(xr), y).sum().backward()
+    reference = plain_gradient(mlp64, x, y)
+    error = (xr.grad.double() - reference).flatten(1).norm(dim=1) / reference.flatten(1).norm(dim=1)
+    assert float(error.max()) < 1e-4
 
 
 def test_random_start_follows_the_seed(mlp, digits) -> None:

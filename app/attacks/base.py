@@ -45,8 +45,19 @@ class Goal:
     def loss(self, logits: torch.Tensor) -> torch.Tensor:
         """(N,) cross-entropy the attack ascends: away from the label, or toward the target."""
         if self.targeted:
-            return -F.cross_entropy(logits, self.target, reduction="none")
-        return F.cross_entropy(logits, self.labels, reduction="none")
+            return -cross_entropy(logits, self.target)
+        return cross_entropy(logits, self.labels)
+
+
+def cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """(N,) cross-entropy as softplus(logsumexp_{j≠y} z_j − z_y), exact for confident models.
+
+    F.cross_entropy's gradient for the true class is p_y − 1, which rounds to 0 in float32 once
+    p_y > 1 − 6e-8, leaving only the other classes' terms: on a confident digit the input gradient
+    can point the wrong way. This form's gradient, σ(·)·(...), keeps those small terms exact."""
+    own = logits.gather(1, labels[:, None])[:, 0]
+    others = logits.masked_fill(F.one_hot(labels, logits.shape[1]).bool(), float("-inf"))
+    return F.softplus(torch.logsumexp(others, dim=1) - own)
 
 
 @dataclass
