@@ -15,7 +15,7 @@ from app.attacks import ATTACKS, Attack, Params
 from app.attacks.run import Outcome, run_attack
 from app.attacks.schemas import AttackInfo, AttackRequest, AttackResponse, Norms, SavedCheck, Snapshot, Step
 from app.errors import BadRequest, NotFound
-from app.schemas import Prediction
+from app.schemas import ImageInfo, Prediction
 from app.services import Lab
 from app.zoo import ZooEntry
 from app.zoo.architectures import Classifier
@@ -73,57 +73,57 @@ async def attack(lab: Lab, name: str, req: AttackRequest) -> AttackResponse:
     params = parse_params(chosen, req.params)
     entry, model = lab.zoo.model(req.model)
     target = resolve_target(entry, req.target)
-    im = await run_in_threadpool(services.load_image, lab, req.image)
-    seen = await run_in_threadpool(imaging.prepare, im, entry.spec.preprocess, entry.spec.input_shape)
+    x = await run_in_threadpool(_model_input, lab, req.image, entry)
     truth = services.true_label(lab, req.image, entry.spec.dataset)
     limit = lab.settings.request_timeout_s
-    outcome, label, saved = await lab.executor.run(
-        _job, chosen, model, imaging.image_to_tensor(seen)[None], truth, target, params, req.seed,
-        lab.zoo.device, limit, timeout=limit + 5)
-    return await run_in_threadpool(_response, lab, name, req, entry, params, target, label, outcome, saved)
+    outcome, label = await lab.executor.run(_job, chosen, model, x, truth, target, params, req.seed,
+                                            lab.zoo.device, limit, timeout=limit + 5)
+    return await run_in_threadpool(_response, lab, name, req, entry, params, target, label, outcome)
+
+
+def _model_input(lab: Lab, ref: str, entry: ZooEntry) -> torch.Tensor:
+    """(1, C, H, W) pixels of the image as the model sees it."""
+    seen = imaging.prepare(services.load_image(lab, ref), entry.spec.preprocess, entry.spec.input_shape)
+    return imaging.image_to_tensor(seen)[None]
 
 
 def _job(chosen: Attack, model: Classifier, x: torch.Tensor, truth: int | None, target: int | None,
-         params: Params, seed: int, device: torch.device, limit: float):
-    """On the model thread: (outcome, the label attacked, probabilities of the 8-bit result)."""
+         params: Params, seed: int, device: torch.device, limit: float) -> tuple[Outcome, int]:
+    """On the model thread: the outcome and the label attacked (the truth, else the prediction)."""
     x = x.to(device)
     if truth is None:
         with torch.no_grad():
             truth = int(model(x).argmax(1)[0])
     labels = torch.tensor([truth], device=device)
     goal_target = None if target is None else torch.tensor([target], device=device)
-    outcome = run_attack(chosen, model, x, labels, goal_target, params, seed, time_limit=limit)
-    quantised = outcome.adversarial.mul(255).round().div(255)
-    with torch.no_grad():
-        saved = torch.softmax(model(quantised.to(device)), 1).cpu()
-    return outcome, truth, (quantised, saved)
+    return run_attack(chosen, model, x, labels, goal_target, params, seed, time_limit=limit), truth
 
 
 def _response(lab: Lab, name: str, req: AttackRequest, entry: ZooEntry, params: Params, target: int | None,
-              label: int, o: Outcome, saved: tuple[torch.Tensor, torch.Tensor]) -> AttackResponse:
+              label: int, o: Outcome) -> AttackResponse:
     k = min(req.top_k or lab.settings.top_k, len(entry.classes))
     delta = o.adversarial[0] - o.start[0]
     biggest = float(delta.abs().max())
     scale = 0.5 / biggest if biggest > 0 else 1.0
-    quantised, saved_probs = saved
-    saved_pred = int(saved_probs[0].argmax())
+    saved_pred = int(o.probs_saved[0].argmax())
     d = {key: float(v[0]) for key, v in o.distances.items()}
+    original, adversarial = _store(lab, o.start[0]), _store(lab, o.adversarial[0])
     return AttackResponse(
         attack=name, model=req.model, image=req.image, seed=req.seed, params=params.model_dump(),
         target=target, target_label=None if target is None else entry.classes[target],
         label=label, label_name=entry.classes[label],
-        original=_store(lab, o.start[0]), adversarial=_store(lab, o.adversarial[0]),
+        original=original, adversarial=adversarial,
         perturbation=_store(lab, 0.5 + scale * delta), perturbation_scale=scale,
         before=top_k(o.probs_before[0], entry.classes, k), after=top_k(o.probs_after[0], entry.classes, k),
         success=bool(o.success[0]),
         norms=Norms(l0=int(d["l0"]), l2=d["l2"], linf=d["linf"], psnr=None if d["psnr"] == float("inf") else d["psnr"]),
         steps=o.steps, seconds=round(o.seconds, 4),
         trajectory=[Step(**s) for s in o.trajectory],
-        snapshots=[Snapshot(step=step, image=_store(lab, x)) for step, x in o.snapshots],
+        snapshots=[Snapshot(step=step, image=_snapshot(lab, x, o, original, adversarial)) for step, x in o.snapshots],
         survives_saving=SavedCheck(
             success=saved_pred == target if target is not None else saved_pred != label,
-            predictions=top_k(saved_probs[0], entry.classes, k),
-            changed_values=int((quantised[0] - o.adversarial[0]).abs().gt(1e-6).sum()),
+            predictions=top_k(o.probs_saved[0], entry.classes, k),
+            changed_values=int((o.adversarial[0].mul(255).round().div(255) - o.adversarial[0]).abs().gt(1e-6).sum()),
         ),
     )
 
@@ -133,7 +133,16 @@ def top_k(probs: torch.Tensor, classes: list[str], k: int) -> list[Prediction]:
     return [Prediction(index=i, label=classes[i], prob=round(p, 6)) for p, i in zip(top.values.tolist(), top.indices.tolist())]
 
 
-def _store(lab: Lab, x: torch.Tensor):
+def _snapshot(lab: Lab, x: torch.Tensor, o: Outcome, original: ImageInfo, adversarial: ImageInfo) -> ImageInfo:
+    """A trajectory image; the first and last usually equal the original and the result."""
+    if torch.equal(x, o.start[0]):
+        return original
+    if torch.equal(x, o.adversarial[0]):
+        return adversarial
+    return _store(lab, x)
+
+
+def _store(lab: Lab, x: torch.Tensor) -> ImageInfo:
     return services.store_image(lab, imaging.tensor_to_image(x))
 
 

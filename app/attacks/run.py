@@ -25,6 +25,7 @@ class Outcome:
     adversarial: torch.Tensor  # (N, C, H, W)
     probs_before: torch.Tensor  # (N, K)
     probs_after: torch.Tensor  # (N, K)
+    probs_saved: torch.Tensor  # (N, K) for the adversarial rounded to 8 bits, as a PNG keeps it
     success: torch.Tensor  # (N,) bool
     distances: dict[str, torch.Tensor]  # l0, l2, linf, psnr: (N,)
     steps: int
@@ -45,8 +46,9 @@ def run_attack(attack: Attack, model: nn.Module, x: torch.Tensor, labels: torch.
     start = attack.start(x, generator)
     recorder = _recorder(attack, params, labels, target, budget) if trace else None
     adversarial, steps = attack.perturb(model, start, goal, params, generator, recorder)
-    with torch.no_grad():
-        before, after = model(start), model(adversarial)
+    saved = adversarial.mul(255).round().div(255)
+    with torch.no_grad():  # one forward for all three: small batches cost about what one image does
+        before, after, after_saving = model(torch.cat([start, adversarial, saved])).split(len(x))
     seconds = time.perf_counter() - started
     if recorder is not None:
         recorder.snapshot_every = 1  # always keep the final image
@@ -54,6 +56,7 @@ def run_attack(attack: Attack, model: nn.Module, x: torch.Tensor, labels: torch.
     return Outcome(
         start=start.cpu(), adversarial=adversarial.detach().cpu(),
         probs_before=torch.softmax(before, 1).cpu(), probs_after=torch.softmax(after, 1).cpu(),
+        probs_saved=torch.softmax(after_saving, 1).cpu(),
         success=goal.achieved(after).cpu(), distances={k: v.cpu() for k, v in distances(adversarial, start).items()},
         steps=steps, seconds=seconds,
         trajectory=recorder.steps if recorder else [], snapshots=recorder.snapshots if recorder else [],

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from app.attacks.base import cross_entropy
 from app.zoo.architectures import Classifier
 
 H = 1e-5  # finite-difference step, in pixel units (a pixel spans [0, 1])
@@ -66,14 +67,9 @@ class GradientReport:
 
 
 def class_loss(logits: torch.Tensor, cls: int) -> torch.Tensor:
-    """Cross-entropy -log softmax(logits)[cls] for each row: (N, K) -> (N,).
-
-    Written as log(1 + sum_{j != cls} exp(z_j - z_cls)) so that it stays accurate when the model is
-    nearly sure of cls: F.cross_entropy's gradient there is p - 1 with p rounding to 1 in float32,
-    which loses the gradient (on a confident MNIST digit, all of it).
-    """
-    others = torch.cat([logits[:, :cls], logits[:, cls + 1:]], dim=1) - logits[:, cls:cls + 1]
-    return torch.logaddexp(torch.zeros_like(others[:, 0]), torch.logsumexp(others, dim=1))
+    """Cross-entropy -log softmax(logits)[cls] for each row: (N, K) -> (N,), in the form that stays
+    exact when the model is nearly sure of cls (see app.attacks.base.cross_entropy)."""
+    return cross_entropy(logits, torch.full((logits.shape[0],), cls, device=logits.device))
 
 
 def input_gradient(model: Classifier, x: torch.Tensor, cls: int) -> tuple[float, torch.Tensor]:
