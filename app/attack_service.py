@@ -10,7 +10,7 @@ import torch
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from app import imaging, services
+from app import services
 from app.attacks import ATTACKS, Attack, Params
 from app.attacks.run import Outcome, run_attack
 from app.attacks.schemas import AttackInfo, AttackRequest, AttackResponse, Norms, SavedCheck, Snapshot, Step
@@ -73,18 +73,12 @@ async def attack(lab: Lab, name: str, req: AttackRequest) -> AttackResponse:
     params = parse_params(chosen, req.params)
     entry, model = lab.zoo.model(req.model)
     target = resolve_target(entry, req.target)
-    x = await run_in_threadpool(_model_input, lab, req.image, entry)
+    x = await run_in_threadpool(services.model_input, lab, req.image, entry)
     truth = services.true_label(lab, req.image, entry.spec.dataset)
     limit = lab.settings.request_timeout_s
     outcome, label = await lab.executor.run(_job, chosen, model, x, truth, target, params, req.seed,
                                             lab.zoo.device, limit, timeout=limit + 5)
     return await run_in_threadpool(_response, lab, name, req, entry, params, target, label, outcome)
-
-
-def _model_input(lab: Lab, ref: str, entry: ZooEntry) -> torch.Tensor:
-    """(1, C, H, W) pixels of the image as the model sees it."""
-    seen = imaging.prepare(services.load_image(lab, ref), entry.spec.preprocess, entry.spec.input_shape)
-    return imaging.image_to_tensor(seen)[None]
 
 
 def _job(chosen: Attack, model: Classifier, x: torch.Tensor, truth: int | None, target: int | None,
@@ -107,13 +101,13 @@ def _response(lab: Lab, name: str, req: AttackRequest, entry: ZooEntry, params: 
     scale = 0.5 / biggest if biggest > 0 else 1.0
     saved_pred = int(o.probs_saved[0].argmax())
     d = {key: float(v[0]) for key, v in o.distances.items()}
-    original, adversarial = _store(lab, o.start[0]), _store(lab, o.adversarial[0])
+    original, adversarial = services.store_tensor(lab, o.start[0]), services.store_tensor(lab, o.adversarial[0])
     return AttackResponse(
         attack=name, model=req.model, image=req.image, seed=req.seed, params=params.model_dump(),
         target=target, target_label=None if target is None else entry.classes[target],
         label=label, label_name=entry.classes[label],
         original=original, adversarial=adversarial,
-        perturbation=_store(lab, 0.5 + scale * delta), perturbation_scale=scale,
+        perturbation=services.store_tensor(lab, 0.5 + scale * delta), perturbation_scale=scale,
         before=top_k(o.probs_before[0], entry.classes, k), after=top_k(o.probs_after[0], entry.classes, k),
         success=bool(o.success[0]),
         norms=Norms(l0=int(d["l0"]), l2=d["l2"], linf=d["linf"], psnr=None if d["psnr"] == float("inf") else d["psnr"]),
@@ -139,11 +133,7 @@ def _snapshot(lab: Lab, x: torch.Tensor, o: Outcome, original: ImageInfo, advers
         return original
     if torch.equal(x, o.adversarial[0]):
         return adversarial
-    return _store(lab, x)
-
-
-def _store(lab: Lab, x: torch.Tensor) -> ImageInfo:
-    return services.store_image(lab, imaging.tensor_to_image(x))
+    return services.store_tensor(lab, x)
 
 
 def page_context(lab: Lab, req: AttackRequest, name: str, result: AttackResponse | None) -> dict:

@@ -36,6 +36,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=0, help="only the first N test images (0: all)")
     p.set_defaults(run=_eval)
 
+    p = sub.add_parser("experiment", help="run an experiment and ship its result in models/experiments/")
+    p.add_argument("name", help="robustness, transfer or shortcut")
+    p.add_argument("--quick", action="store_true", help="tiny parameters, written to a temporary folder (CI runs this)")
+    p.add_argument("--out", type=Path, help="write the result here instead of models/experiments/")
+    p.set_defaults(run=_experiment)
+
     p = sub.add_parser("data", help="put MNIST and Fashion-MNIST into the data dir")
     group = p.add_mutually_exclusive_group(required=True)
     group.add_argument("--from", dest="source", type=Path, help="folder with mnist/ and fashion-mnist/ *.gz")
@@ -78,6 +84,18 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     except (KeyError, FileNotFoundError, RuntimeError) as exc:
         print(f"advlab eval: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _experiment(args: argparse.Namespace, settings: Settings) -> int:
+    from app.labs.cli import run_experiment
+
+    try:
+        path = run_experiment(settings, args.name, quick=args.quick, out=args.out)
+    except (KeyError, FileNotFoundError) as exc:
+        print(f"advlab experiment: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
+    print(f"result written to {path}")
     return 0
 
 

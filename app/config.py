@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     request_timeout_s: float = Field(30.0, gt=0, description="Deadline for one request's model work.")
     queue_max: int = Field(64, ge=1, description="Model jobs allowed to wait; more get a 503.")
     torch_threads: int = Field(0, ge=0, description="CPU threads for torch (0: torch's default).")
+    gan_lab_sessions: int = Field(8, ge=1, description="Live GAN-training sessions at once; more are told to wait.")
+    gan_lab_idle_s: float = Field(30.0, gt=0, description="A lab session nobody polls for this long ends.")
+    gan_lab_max_steps: int = Field(20_000, ge=1, description="Generator steps after which a lab session stops.")
+    jobs_dir: Path = Field(ROOT / "var" / "jobs", description="Where finished experiment results are kept.")
+    job_idle_s: float = Field(30.0, gt=0, description="A job nobody polls for this long is cancelled.")
+    job_deadline_s: float = Field(1800.0, gt=0, description="A job running longer than this is stopped.")
+    jobs_max_queued: int = Field(16, ge=1, description="Experiments allowed to wait; more get a 503.")
 
     @field_validator("local_weights", mode="before")
     @classmethod

@@ -1,7 +1,8 @@
-"""MNIST and Fashion-MNIST through torchvision.datasets, rooted at the data dir.
+"""MNIST and Fashion-MNIST through torchvision.datasets, and CelebA faces, rooted at the data dir.
 
 Online, ``download=True`` fetches the files; offline, ``prepare_from`` decompresses a folder of
-the original ``*-ubyte.gz`` files into the layout torchvision expects (``root/MNIST/raw/``).
+the original ``*-ubyte.gz`` files into the layout torchvision expects (``root/MNIST/raw/``) and
+unpacks the CelebA sample (``celeba-10k/``) beside them; see app/gan/faces.py for the faces.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import shutil
+import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +64,33 @@ def prepare_from(source: Path, data_dir: Path) -> list[Path]:
             if not target.exists():
                 _gunzip(archive, target)
                 written.append(target)
+    return written + _prepare_celeba(source / CELEBA_DIR, data_dir / CELEBA_DIR)
+
+
+CELEBA_DIR = "celeba-10k"
+CELEBA_TAR = "img_align_celeba_half_10k.tar"
+
+
+def _prepare_celeba(src: Path, target: Path) -> list[Path]:
+    """Unpack the CelebA sample's JPEGs (only plain files under celebA/) and copy its label files."""
+    if not (src / CELEBA_TAR).exists():
+        return []
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for label_file in sorted(src.glob("list_*.txt")):
+        if not (target / label_file.name).exists():
+            shutil.copyfile(label_file, target / label_file.name)
+            written.append(target / label_file.name)
+    images = target / "celebA"
+    if not images.is_dir():
+        partial = target / "celebA.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        with tarfile.open(src / CELEBA_TAR) as tar:
+            members = [m for m in tar.getmembers() if m.isfile() and m.name.startswith("celebA/")]
+            tar.extractall(partial, members=members, filter="data")
+        (partial / "celebA").replace(images)
+        partial.rmdir()
+        written.append(images)
     return written
 
 

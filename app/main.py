@@ -13,8 +13,10 @@ from fastapi.staticfiles import StaticFiles
 from app.config import ROOT, Settings, get_settings
 from app.executor import Executor
 from app.gallery import Gallery
+from app.gan.lab import LabManager
 from app.http import BodyLimitMiddleware, install_error_handlers
-from app.routes import api, attacks, explain, web
+from app.jobs import JobManager
+from app.routes import api, attacks, defenses, explain, gan, web
 from app.services import Lab
 from app.store import ImageStore
 from app.zoo import Zoo
@@ -30,9 +32,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.lab = _build_lab(settings)
+        app.state.lab = lab = _build_lab(settings)
+        lab.gan_lab.run_forever()
+        lab.jobs.run_forever()
         yield
-        app.state.lab.executor.shutdown()
+        await lab.jobs.close()
+        await lab.gan_lab.close()
+        lab.executor.shutdown()
 
     app = FastAPI(
         title="AdvLab",
@@ -48,6 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(attacks.pages)
     app.include_router(web.router)
     app.include_router(explain.router)
+    app.include_router(gan.router)
+    app.include_router(defenses.router)
     return app
 
 
@@ -57,12 +65,18 @@ def _build_lab(settings: Settings) -> Lab:
     zoo = Zoo.load(settings)
     log.info("models on %s: %s", zoo.device,
              ", ".join(f"{n}{'' if e.available else ' (unavailable)'}" for n, e in zoo.entries.items()))
+    executor = Executor(settings.queue_max, settings.request_timeout_s)
     return Lab(
         settings=settings,
         zoo=zoo,
         store=ImageStore(settings.image_store_dir, settings.image_store_max_bytes),
         gallery=Gallery(settings.gallery_dir),
-        executor=Executor(settings.queue_max, settings.request_timeout_s),
+        executor=executor,
+        gan_lab=LabManager(executor, settings.data_dir, max_sessions=settings.gan_lab_sessions,
+                           idle_s=settings.gan_lab_idle_s, max_steps=settings.gan_lab_max_steps),
+        jobs=JobManager(executor, settings.jobs_dir, settings.models_dir / "experiments",
+                        max_queued=settings.jobs_max_queued, idle_s=settings.job_idle_s,
+                        deadline_s=settings.job_deadline_s),
     )
 
 

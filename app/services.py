@@ -13,10 +13,12 @@ from app import imaging
 from app.config import Settings
 from app.errors import BadRequest
 from app.executor import Executor
+from app.gan.lab import LabManager
+from app.jobs import JobManager
 from app.gallery import Gallery
 from app.schemas import ClassifyResponse, ImageInfo, ModelInfo, Prediction, SampleInfo
 from app.store import ImageStore
-from app.zoo import Zoo
+from app.zoo import Zoo, ZooEntry
 from app.zoo.architectures import Classifier
 
 SAMPLE_PREFIX = "sample:"
@@ -31,6 +33,8 @@ class Lab:
     store: ImageStore
     gallery: Gallery
     executor: Executor
+    gan_lab: LabManager
+    jobs: JobManager
 
 
 def list_models(lab: Lab) -> list[ModelInfo]:
@@ -67,6 +71,17 @@ async def store_upload(lab: Lab, data: bytes) -> ImageInfo:
 def store_image(lab: Lab, im: Image.Image) -> ImageInfo:
     image_id = lab.store.put(imaging.encode_png(im))
     return ImageInfo(id=image_id, width=im.width, height=im.height, url=image_url(image_id))
+
+
+def store_tensor(lab: Lab, x: torch.Tensor) -> ImageInfo:
+    """Keep pixels (C, H, W) in [0,1] as an 8-bit PNG in the image store."""
+    return store_image(lab, imaging.tensor_to_image(x))
+
+
+def model_input(lab: Lab, ref: str, entry: ZooEntry) -> torch.Tensor:
+    """(1, C, H, W) pixels of an image as the model sees it (after its preprocessing)."""
+    seen = imaging.prepare(load_image(lab, ref), entry.spec.preprocess, entry.spec.input_shape)
+    return imaging.image_to_tensor(seen)[None]
 
 
 def image_png(lab: Lab, ref: str) -> bytes:

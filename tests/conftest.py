@@ -21,6 +21,7 @@ SHARED = ROOT.parent / "shared"
 SQUEEZENET = SHARED / "weights" / "squeezenet1_1_caffe_imagenetnorm.pth"
 SAMPLES = SHARED / "samples"
 ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture(scope="session")
@@ -98,3 +99,38 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120) -> Non
             pass
         time.sleep(0.3)
     raise TimeoutError("the server did not become healthy")
+
+
+# --- Debian's Chromium through Playwright, for the browser tests ---------------------------------
+
+@pytest.fixture(scope="module")  # per module: Playwright's sync API holds an event loop while open
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is not installed: `make test` installs it (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM),
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                    "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    js = not request.node.get_closest_marker("nojs")
+    context = browser.new_context(java_script_enabled=js, viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    # Script errors, missing files and server errors. Expected, so not collected: 4xx answers to bad
+    # input, and htmx reporting a request it aborted because a newer choice replaced it (hx-sync).
+    expected = ("Failed to load resource", "htmx:sendAbort", "htmx:afterRequest")
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text)
+            if m.type == "error" and not m.text.startswith(expected) else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status == 404 or r.status >= 500 else None)
+    yield page
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+    assert not errors, f"the page logged errors: {errors}"

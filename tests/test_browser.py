@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from app.config import ROOT
-from tests.conftest import ARTIFACTS, SQUEEZENET
+from tests.conftest import SQUEEZENET
 from tests.helpers import photo_of_digit
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 DIGIT = "mnist-00003"  # an MNIST test image of a 0
 DIGIT_LABEL = "0"
 
@@ -24,39 +22,6 @@ def gallery_digit(label: int) -> Image.Image:
     samples = json.loads((ROOT / "gallery" / "index.json").read_text())["samples"]
     first = next(s for s in samples if s["kind"] == "digit" and s["label"] == label)
     return Image.open(ROOT / "gallery" / first["file"])
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is not installed: `make test` installs it (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM),
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                    "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser, request):
-    js = not request.node.get_closest_marker("nojs")
-    context = browser.new_context(java_script_enabled=js, viewport={"width": 1200, "height": 900})
-    page = context.new_page()
-    # Script errors, missing files and server errors. Expected, so not collected: 4xx answers to bad
-    # input, and htmx reporting a request it aborted because a newer choice replaced it (hx-sync).
-    expected = ("Failed to load resource", "htmx:sendAbort", "htmx:afterRequest")
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text)
-            if m.type == "error" and not m.text.startswith(expected) else None)
-    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status == 404 or r.status >= 500 else None)
-    yield page
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
-    assert not errors, f"the page logged errors: {errors}"
 
 
 def test_home_then_classify_a_gallery_digit_live(page, live_server):

@@ -6,14 +6,12 @@ import re
 
 import pytest
 
-from tests.test_browser import browser, page  # noqa: F401  (the Chromium and page fixtures)
-
 pytestmark = pytest.mark.browser
 
 DIGIT = "sample:mnist-00003"  # an MNIST test 0
 
 
-def test_the_linear_toy_follows_the_epsilon_slider(page, live_server):  # noqa: F811
+def test_the_linear_toy_follows_the_epsilon_slider(page, live_server):
     page.goto(live_server + "/")
     page.get_by_role("link", name="Linear toy").first.click()
     page.wait_for_url("**/linear")
@@ -31,7 +29,7 @@ def test_the_linear_toy_follows_the_epsilon_slider(page, live_server):  # noqa: 
     assert page.locator("svg.plot polyline").count() == 2
 
 
-def test_the_gradient_of_a_gallery_digit_live(page, live_server):  # noqa: F811
+def test_the_gradient_of_a_gallery_digit_live(page, live_server):
     page.goto(live_server + "/gradients?model=mnist-mlp")
     page.locator(f"label.thumb:has(input[value='{DIGIT}'])").click()
     summary = page.locator("#grad-check-summary")
@@ -46,7 +44,7 @@ def test_the_gradient_of_a_gallery_digit_live(page, live_server):  # noqa: F811
 
 
 @pytest.mark.nojs
-def test_both_pages_work_with_javascript_off(page, live_server):  # noqa: F811
+def test_both_pages_work_with_javascript_off(page, live_server):
     page.goto(live_server + "/linear")
     page.fill("#w", "1, 1, 1, 1")
     page.fill("#x", "-1, -1, 0, 0")

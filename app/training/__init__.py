@@ -12,7 +12,7 @@ from app.config import Settings
 from app.zoo.device import resolve_device
 from app.zoo.manifest import write_entry
 
-from . import classifiers
+from . import classifiers, detector, gans
 
 Trainer = Callable[..., None]
 
@@ -29,4 +29,27 @@ def train_classifier(name: str, settings: Settings, *, out_dir: Path, seed: int,
         write_entry(out_dir, spec)
 
 
-TRAINERS: dict[str, Trainer] = {name: partial(train_classifier, name) for name in classifiers.RECIPES}
+def train_gan(name: str, settings: Settings, *, out_dir: Path, seed: int, dry_run: bool, record: bool) -> None:
+    """Train a DCGAN (and, for faces, its attribute classifier); measure it; record it."""
+    if settings.torch_threads:
+        torch.set_num_threads(settings.torch_threads)
+    device = resolve_device(settings.device)
+    spec = gans.train(gans.RECIPES[name], settings, out_dir, seed=seed, dry_run=dry_run, device=str(device))
+    if record:
+        write_entry(out_dir, spec)
+
+
+def train_detector(settings: Settings, *, out_dir: Path, seed: int, dry_run: bool, record: bool) -> None:
+    """Train the adversarial-input detector for mnist-cnn and measure how far it holds."""
+    if settings.torch_threads:
+        torch.set_num_threads(settings.torch_threads)
+    spec = detector.train(settings, out_dir, seed=seed, dry_run=dry_run, device=str(resolve_device(settings.device)))
+    if record:
+        write_entry(out_dir, spec)
+
+
+TRAINERS: dict[str, Trainer] = {
+    **{name: partial(train_classifier, name) for name in classifiers.RECIPES},
+    **{name: partial(train_gan, name) for name in gans.RECIPES},
+    "mnist-detector": train_detector,
+}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from app import data
+from app.defenses.adversarial import AdversarialTraining, adversarial_batch
 from app.zoo.architectures import Classifier, build_classifier
 from app.zoo.manifest import ModelSpec, Normalization, WeightsRef, sha256_file
 
@@ -40,7 +41,8 @@ class Recipe:
     lr: float
     batch_size: int = 128
     weight_decay: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
+    adversarial: AdversarialTraining | None = None  # train on PGD examples (mnist-cnn-robust)
+    classes: tuple[str, ...] | None = None  # None: the dataset's class names
 
 
 RECIPES = {
@@ -52,6 +54,9 @@ RECIPES = {
                {"channels": [32, 64], "hidden": 128, "dropout": 0.25}, MNIST_NORM, "digit", epochs=8, lr=2e-3),
         Recipe("fashion-cnn", "Fashion-MNIST small CNN", "fashion-mnist", "small-cnn",
                {"channels": [32, 64], "hidden": 128, "dropout": 0.25}, FASHION_NORM, "fashion", epochs=10, lr=2e-3),
+        Recipe("mnist-cnn-robust", "MNIST CNN, adversarially trained (PGD, L∞ ε = 0.3)", "mnist", "small-cnn",
+               {"channels": [32, 64], "hidden": 512, "dropout": 0.1}, MNIST_NORM, "digit", epochs=12, lr=1e-3,
+               adversarial=AdversarialTraining(eps=0.3, steps=7, alpha=0.1, ramp_epochs=2.0)),
     ]
 }
 
@@ -88,6 +93,7 @@ def train(recipe: Recipe, data_dir: Path, out_dir: Path, *, seed: int = 0, dry_r
         "device": device,
         "torch": torch.__version__,
         "data_sha256": data.checksums(recipe.dataset, data_dir),
+        **({"adversarial_training": recipe.adversarial.to_dict()} if recipe.adversarial else {}),
     })
 
 
@@ -104,8 +110,7 @@ def _fit(model: nn.Module, recipe: Recipe, x: torch.Tensor, y: torch.Tensor, see
         total, correct, seen = 0.0, 0, 0
         for step, idx in enumerate(order.split(recipe.batch_size)):
             xb, yb = x[idx].to(device), y[idx].to(device)
-            logits = model(xb)
-            loss = F.cross_entropy(logits, yb)
+            logits, loss = _loss(model, recipe, xb, yb, epoch + step / steps_per_epoch, gen)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -117,6 +122,21 @@ def _fit(model: nn.Module, recipe: Recipe, x: torch.Tensor, y: torch.Tensor, see
                 log(f"epoch {epoch + 1}/{epochs} step {step + 1}/{steps_per_epoch} "
                     f"loss {total / seen:.4f} train acc {correct / seen:.4f}")
     model.eval()
+
+
+def _loss(model: nn.Module, recipe: Recipe, x: torch.Tensor, y: torch.Tensor, epoch: float,
+          gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """(logits on what was trained on, loss): plain cross-entropy, or the adversarial-training mix."""
+    adv = recipe.adversarial
+    if adv is None:
+        logits = model(x)
+        return logits, F.cross_entropy(logits, y)
+    x_adv = adversarial_batch(model, x, y, adv.eps_at(epoch), adv, gen)
+    logits = model(x_adv)
+    loss = F.cross_entropy(logits, y)
+    if adv.clean_weight:
+        loss = (1 - adv.clean_weight) * loss + adv.clean_weight * F.cross_entropy(model(x), y)
+    return logits, loss
 
 
 @torch.no_grad()
@@ -137,6 +157,6 @@ def _save(model: Classifier, recipe: Recipe, out_dir: Path, metrics: dict[str, A
         name=recipe.name, title=recipe.title, dataset=recipe.dataset,
         architecture=recipe.architecture, config=recipe.config, input_shape=(1, 28, 28),
         normalization=recipe.normalization, preprocess=recipe.preprocess,
-        classes=data.class_names(recipe.dataset),
+        classes=list(recipe.classes) if recipe.classes else data.class_names(recipe.dataset),
         weights=WeightsRef(file=path.name, sha256=sha256_file(path)), metrics=metrics,
     )

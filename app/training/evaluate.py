@@ -10,14 +10,20 @@ from app.gallery import Gallery
 from app.services import predict
 from app.training.classifiers import evaluate
 from app.zoo import Zoo
-from app.zoo.manifest import read_manifest
+from app.zoo.device import resolve_device
+from app.zoo.manifest import read_generators, read_manifest
 
 
 def evaluate_zoo_model(settings: Settings, name: str, limit: int = 0) -> Iterator[str]:
-    """Yield report lines. Dataset models: clean test accuracy. ImageNet: the gallery photos' top-1."""
+    """Yield report lines. Dataset models: clean test accuracy. ImageNet: the gallery photos' top-1.
+    Generators: their quality figures (see app/training/gans.py)."""
+    generators = {g.name: g for g in read_generators(settings.models_dir)}
+    if name in generators:
+        yield from _evaluate_generator(settings, generators[name], limit)
+        return
     zoo = Zoo.load(settings, only={name})
     if name not in zoo.entries:
-        known = ", ".join(spec.name for spec in read_manifest(settings.models_dir))
+        known = ", ".join([spec.name for spec in read_manifest(settings.models_dir)] + list(generators))
         raise KeyError(f"unknown model {name!r}; known: {known}")
     entry = zoo.entries[name]
     if entry.model is None:
@@ -40,3 +46,18 @@ def evaluate_zoo_model(settings: Settings, name: str, limit: int = 0) -> Iterato
         probs = predict(entry.model, imaging.image_to_tensor(seen)[None], zoo.device)[0]
         top = int(probs.argmax())
         yield f"  {sample.id:10s} -> {entry.classes[top]} ({probs[top]:.2f})"
+
+
+def _evaluate_generator(settings: Settings, spec, limit: int) -> Iterator[str]:
+    from app.training.gans import QUALITY_SAMPLES, measure
+
+    lines: list[str] = []
+    n = limit or QUALITY_SAMPLES
+    metrics = measure(spec, settings, settings.models_dir, samples=n, device=str(resolve_device(settings.device)),
+                      log=lines.append)
+    yield from lines
+    if "confident_share" in metrics:
+        shares = metrics["class_shares"]
+        yield (f"{spec.name}: {metrics['confident_share']:.1%} of {n} samples with p >= 0.9 (target >= 90%); "
+               f"class shares {min(shares):.1%} to {max(shares):.1%} (target 6% to 14% each)")
+    yield f"{spec.name}: manifest records {spec.metrics.get('frechet_distance')} Fréchet distance ({spec.metrics.get('command')})"

@@ -44,24 +44,61 @@ class ModelSpec(BaseModel):
     weights: WeightsRef
     metrics: dict[str, Any] = {}
     licence: str | None = None
+    guards: str | None = Field(None, description="For a detector: the classifier whose inputs it checks.")
+
+
+class AttributeSpec(BaseModel):
+    """A multi-label classifier that names what a generated image shows (glasses, smiling, ...)."""
+
+    names: list[str]
+    config: dict[str, Any] = {}
+    weights: WeightsRef
+    metrics: dict[str, Any] = {}
+
+
+class GeneratorSpec(BaseModel):
+    """A GAN: generator and discriminator weights, and what labels its samples."""
+
+    name: str
+    title: str
+    dataset: str
+    config: dict[str, Any]  # app.gan.networks.GanConfig
+    generator: WeightsRef
+    discriminator: WeightsRef
+    judge: str | None = Field(None, description="A zoo classifier that labels samples, e.g. mnist-cnn.")
+    attributes: AttributeSpec | None = None
+    metrics: dict[str, Any] = {}
+    licence: str | None = None
+
+
+SECTIONS = {"models": ModelSpec, "generators": GeneratorSpec}
 
 
 def read_manifest(models_dir: Path) -> list[ModelSpec]:
-    path = models_dir / MANIFEST_NAME
-    data = json.loads(path.read_text())
-    return [ModelSpec.model_validate(entry) for entry in data["models"]]
+    return _read(models_dir, "models")
 
 
-def write_entry(models_dir: Path, spec: ModelSpec) -> None:
-    """Insert or replace one model's entry, keeping the others and their order."""
+def read_generators(models_dir: Path) -> list[GeneratorSpec]:
+    return _read(models_dir, "generators")
+
+
+def _read(models_dir: Path, section: str) -> list:
+    data = json.loads((models_dir / MANIFEST_NAME).read_text())
+    return [SECTIONS[section].model_validate(entry) for entry in data.get(section, [])]
+
+
+def write_entry(models_dir: Path, spec: ModelSpec | GeneratorSpec) -> None:
+    """Insert or replace one entry of its section, keeping the others and their order."""
     path = models_dir / MANIFEST_NAME
-    specs = read_manifest(models_dir) if path.exists() else []
-    names = [s.name for s in specs]
+    body = json.loads(path.read_text()) if path.exists() else {}
+    section = "generators" if isinstance(spec, GeneratorSpec) else "models"
+    entries = body.setdefault(section, [])
+    names = [e["name"] for e in entries]
+    entry = spec.model_dump(exclude_none=True)
     if spec.name in names:
-        specs[names.index(spec.name)] = spec
+        entries[names.index(spec.name)] = entry
     else:
-        specs.append(spec)
-    body = {"models": [s.model_dump(exclude_none=True) for s in specs]}
+        entries.append(entry)
     path.write_text(json.dumps(body, indent=2) + "\n")
 
 

@@ -1,0 +1,114 @@
+"""What the lab routes call: start, control and describe GAN-training sessions, and the seed's
+figure of the two generator costs. Pictures are drawn on the executor and stored as PNGs."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from starlette.concurrency import run_in_threadpool
+
+from app.charts import Chart, line_chart
+from app.errors import BadRequest
+from app.gan import lab as gan_lab
+from app.gan.game import cost_curve
+from app.gan.schemas import LabControl, LabPoint, LabState
+from app.services import Lab, store_tensor
+
+# Colour-blind-safe diverging map for D(x): blue (fake) through white to orange (real).
+_FAKE, _MID, _REAL = np.array([33, 102, 172]), np.array([247, 247, 247]), np.array([230, 97, 1])
+
+
+async def start(lab: Lab, config: gan_lab.LabConfig) -> LabState:
+    session = await lab.gan_lab.start(config)
+    return await state(lab, session.id)
+
+
+async def control(lab: Lab, session_id: str, body: LabControl) -> LabState:
+    session = lab.gan_lab.get(session_id)
+    if body.action in ("play", "pause"):
+        lab.gan_lab.play(session, body.action == "play")
+    elif body.action == "step":
+        await lab.gan_lab.step(session, body.steps)
+    elif body.action == "reset":
+        await lab.gan_lab.reset(session)
+    else:
+        raise BadRequest(f"Unknown action {body.action[:20]!r}: use play, pause, step or reset.")
+    return await state(lab, session_id)
+
+
+def stop(lab: Lab, session_id: str) -> None:
+    lab.gan_lab.get(session_id)
+    lab.gan_lab.stop(session_id)
+
+
+async def state(lab: Lab, session_id: str) -> LabState:
+    session = lab.gan_lab.get(session_id)
+    drawn = await lab.executor.run(gan_lab.picture, session)
+    history = [LabPoint(**h) for h in list(session.history)]
+    base = LabState(id=session.id, config=session.config.model_dump(), steps=session.steps,
+                    max_steps=lab.gan_lab.max_steps, playing=session.playing, history=history)
+    if session.config.data == "mnist":
+        base.samples = await run_in_threadpool(store_tensor, lab, _tile(drawn["fake"]))
+        return base
+    base.real_points = _points(drawn["real"])
+    base.fake_points = _points(drawn["fake"])
+    base.decision_map = await run_in_threadpool(store_tensor, lab, _colour(drawn["d_map"]))
+    base.extent = gan_lab.EXTENT
+    return base
+
+
+def _points(x: torch.Tensor) -> list[tuple[float, float]]:
+    return [(round(a, 3), round(b, 3)) for a, b in x.tolist()]
+
+
+def _tile(images: torch.Tensor, columns: int = 4) -> torch.Tensor:
+    """(16, 1, 28, 28) -> one (1, 112, 112) picture."""
+    n, c, h, w = images.shape
+    rows = n // columns
+    return images.view(rows, columns, c, h, w).permute(2, 0, 3, 1, 4).reshape(c, rows * h, columns * w)
+
+
+def _colour(d_map: torch.Tensor) -> torch.Tensor:
+    """(S, S) probabilities -> (3, S, S) RGB in [0,1] on the diverging map."""
+    p = d_map.numpy()[..., None]
+    low = _FAKE + (p / 0.5) * (_MID - _FAKE)
+    high = _MID + ((p - 0.5) / 0.5) * (_REAL - _MID)
+    rgb = np.where(p < 0.5, low, high) / 255.0
+    return torch.from_numpy(rgb.astype(np.float32)).permute(2, 0, 1)
+
+
+def cost_figure(points: int = 99) -> dict[str, list[tuple[float, float]]]:
+    """The seed's figure, computed: J(G) and |dJ/d logit| against D(G(z)) for both costs."""
+    d = torch.linspace(0.01, 0.99, points)
+    out = {}
+    for cost, key in (("saturating", "sat"), ("non-saturating", "nonsat")):
+        value, grad = cost_curve(d, cost)
+        out[f"{key}_cost"] = [(float(a), float(b)) for a, b in zip(d, value)]
+        out[f"{key}_grad"] = [(float(a), float(b)) for a, b in zip(d, grad)]
+    return out
+
+
+# --- charts for the page ------------------------------------------------------------------------
+
+def charts(s: LabState) -> dict[str, Chart]:
+    """Losses, D's verdicts and the generator's gradient norm against the step."""
+    h = s.history
+
+    def series(key: str) -> list[tuple[float, float]]:
+        return [(p.step, getattr(p, key)) for p in h]
+
+    x_range = (0, max(s.steps, 10))
+    return {
+        "loss": line_chart({"d_loss": series("d_loss"), "g_loss": series("g_loss")}, x_range=x_range),
+        "verdict": line_chart({"d_real": series("d_real"), "d_fake": series("d_fake")}, x_range=x_range,
+                              y_range=(0, 1)),
+        "grad": line_chart({"g_grad": series("g_grad_norm")}, x_range=x_range),
+    }
+
+
+def cost_chart() -> dict[str, Chart]:
+    fig = cost_figure()
+    return {
+        "cost": line_chart({"sat": fig["sat_cost"], "nonsat": fig["nonsat_cost"]}, x_range=(0, 1), y_range=(-5, 5)),
+        "grad": line_chart({"sat": fig["sat_grad"], "nonsat": fig["nonsat_grad"]}, x_range=(0, 1), y_range=(0, 1)),
+    }

@@ -1,0 +1,125 @@
+"""The /gan page's state, which lives entirely in its URL, and what the template shows for it.
+
+Latents appear in the URL as "seed.index". Every link on the page (add to group A, pick as the
+start of an interpolation, ...) is the current URL with one thing changed, so the page works as
+plain links with JavaScript off, and a copied URL reproduces the view exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from urllib.parse import urlencode
+
+from app.errors import BadRequest
+from app.gan import services
+from app.gan.latent import MAX_INDEX
+from app.gan.schemas import (MAX_GROUP, MAX_STEPS, ArithmeticRequest, ConceptRequest, ExemplarRequest,
+                             InterpolateRequest, LatentRef, SamplesRequest)
+from app.services import Lab
+
+GRID = 24
+GROUPS = ("a", "b", "c")
+
+
+@dataclass(frozen=True)
+class StudioState:
+    model: str
+    seed: int = 0
+    a: tuple[str, ...] = ()
+    b: tuple[str, ...] = ()
+    c: tuple[str, ...] = ()
+    start: str = ""
+    end: str = ""
+    steps: int = 10
+    focus: str = ""
+    concept: str = ""
+    strength: float = 1.5
+    noise: float = 0.25
+
+    def url(self, **changes) -> str:
+        s = replace(self, **changes)
+        query = [("model", s.model), ("seed", s.seed)]
+        query += [(g, ref) for g in GROUPS for ref in getattr(s, g)]
+        query += [(k, getattr(s, k)) for k in ("start", "end", "focus", "concept") if getattr(s, k)]
+        if s.start and s.end:
+            query.append(("steps", s.steps))
+        if s.focus:
+            query.append(("strength", s.strength))
+        if any(getattr(s, g) for g in GROUPS):
+            query.append(("noise", s.noise))
+        return "/gan?" + urlencode(query)
+
+    def add(self, group: str, ref: str) -> str:
+        refs = getattr(self, group)
+        return self.url(**{group: (refs + (ref,))[-MAX_GROUP:]})
+
+    def remove(self, group: str, position: int) -> str:
+        refs = getattr(self, group)
+        return self.url(**{group: refs[:position] + refs[position + 1:]})
+
+
+def parse_ref(text: str) -> LatentRef:
+    """"seed.index" -> LatentRef, with a message a student understands."""
+    seed, dot, index = text.strip().partition(".")
+    if not (dot and seed.isdigit() and index.isdigit()) or int(seed) > 2**31 - 1 or int(index) > MAX_INDEX:
+        raise BadRequest(f"{text[:30]!r} is not a latent: write it as seed.index, like 0.12.")
+    return LatentRef(seed=int(seed), index=int(index))
+
+
+def check(state: StudioState) -> None:
+    for text in (*state.a, *state.b, *state.c, state.start, state.end, state.focus):
+        if text:
+            parse_ref(text)
+    if any(len(getattr(state, g)) > MAX_GROUP for g in GROUPS):
+        raise BadRequest(f"A group holds at most {MAX_GROUP} samples.")
+    if not 2 <= state.steps <= MAX_STEPS:
+        raise BadRequest(f"Interpolation takes 2 to {MAX_STEPS} steps.")
+    if not (-5 <= state.strength <= 5 and 0 <= state.noise <= 2):
+        raise BadRequest("The strength must be between -5 and 5, and the noise between 0 and 2.")
+
+
+async def context(lab: Lab, state: StudioState) -> dict:
+    check(state)
+    generators = services.list_generators(lab)
+    info = next((g for g in generators if g.name == state.model), None)
+    ctx = {"generators": generators, "info": info, "state": state, "groups": {}, "grid": [],
+           "arithmetic": None, "interpolation": None, "concept_strip": None, "concepts": []}
+    if info is None or not info.available:
+        return ctx
+    grid = await services.samples(lab, state.model, SamplesRequest(seed=state.seed, count=GRID))
+    ctx["grid"] = grid.samples
+    ctx["groups"] = {g: await _group(lab, state, g) for g in GROUPS}
+    if all(getattr(state, g) for g in GROUPS):
+        ctx["arithmetic"] = await services.arithmetic(lab, state.model, ArithmeticRequest(
+            a=[parse_ref(r) for r in state.a], b=[parse_ref(r) for r in state.b],
+            c=[parse_ref(r) for r in state.c], noise=state.noise, seed=state.seed))
+    if state.start and state.end:
+        ctx["interpolation"] = await services.interpolate(lab, state.model, InterpolateRequest(
+            start=parse_ref(state.start), end=parse_ref(state.end), steps=state.steps))
+    if state.focus:
+        concept = state.concept or info.labels[0]
+        ctx["concept_strip"] = await services.concept_edit(lab, state.model, ConceptRequest(
+            latent=parse_ref(state.focus), concept=concept,
+            strengths=[round(state.strength * t / 4, 4) for t in range(5)]))
+        ctx["concepts"] = (await services.concepts(lab, state.model)).concepts
+    return ctx
+
+
+async def _group(lab: Lab, state: StudioState, group: str) -> list:
+    refs = getattr(state, group)
+    if not refs:
+        return []
+    found = await services.samples(lab, state.model, SamplesRequest(latents=[parse_ref(r) for r in refs]))
+    return found.samples
+
+
+# The seed's own example (seed 002): man with glasses - man without glasses + woman without glasses.
+SEED_EXAMPLE = {"a": (["Male", "Eyeglasses"], []), "b": (["Male"], ["Eyeglasses"]), "c": ([], ["Male", "Eyeglasses"])}
+
+
+async def fill(lab: Lab, state: StudioState, group: str, want: list[str], avoid: list[str], count: int) -> StudioState:
+    """The state with ``group`` replaced by the pool's best exemplars of want-and-not-avoid."""
+    if group not in GROUPS:
+        raise BadRequest("The group must be a, b or c.")
+    found = await services.exemplars(lab, state.model, ExemplarRequest(want=want, avoid=avoid, count=count))
+    return replace(state, **{group: tuple(s.latent.key for s in found.exemplars)})

@@ -1,0 +1,163 @@
+"""What the GAN routes call: samples, latent arithmetic, interpolation, concept vectors and
+exemplars. Model work goes through the executor; images go to the image store."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from starlette.concurrency import run_in_threadpool
+
+from app.errors import BadRequest
+from app.gan import latent as lat
+from app.gan import studio
+from app.gan.schemas import (ArithmeticRequest, ArithmeticResponse, ConceptInfo, ConceptRequest,
+                             ConceptResponse, ConceptsResponse, ExemplarRequest, ExemplarResponse,
+                             GeneratorInfo, InterpolateRequest, InterpolateResponse, LatentRef, Sample,
+                             SamplesRequest, SamplesResponse)
+from app.gan.zoo import GanEntry
+from app.services import Lab, store_tensor
+
+
+def list_generators(lab: Lab) -> list[GeneratorInfo]:
+    return [_info(lab, e) for e in lab.zoo.generators.values()]
+
+
+def _info(lab: Lab, e: GanEntry) -> GeneratorInfo:
+    cfg = e.spec.config
+    return GeneratorInfo(
+        name=e.spec.name, title=e.spec.title, dataset=e.spec.dataset,
+        image_shape=(cfg["channels"], cfg["base"] * 2 ** cfg["stages"], cfg["base"] * 2 ** cfg["stages"]),
+        nz=cfg["nz"], labels=labels(lab, e), multilabel=e.spec.attributes is not None,
+        labelled_by=e.spec.judge or "its own attribute classifier", metrics=e.spec.metrics,
+        available=e.available, reason=e.reason, licence=e.spec.licence,
+    )
+
+
+def labels(lab: Lab, e: GanEntry) -> list[str]:
+    if e.spec.attributes is not None:
+        return e.spec.attributes.names
+    return lab.zoo.entry(e.spec.judge).classes
+
+
+# --- the endpoints' work ------------------------------------------------------------------------
+
+async def samples(lab: Lab, name: str, req: SamplesRequest) -> SamplesResponse:
+    entry = lab.zoo.generator(name)
+    refs = req.latents or [LatentRef(seed=req.seed, index=i) for i in range(req.start, req.start + req.count)]
+    return SamplesResponse(generator=name, samples=await _decode(lab, entry, _stack(entry, refs), refs))
+
+
+async def arithmetic(lab: Lab, name: str, req: ArithmeticRequest) -> ArithmeticResponse:
+    entry = lab.zoo.generator(name)
+    a, b, c = (_stack(entry, group) for group in (req.a, req.b, req.c))
+    result = lat.arithmetic(a, b, c)
+    around = lat.noise_like(result, req.noise, req.seed, 9)
+    around[[0, 4]] = around[[4, 0]]  # the exact result in the middle of the 3x3
+    z = torch.cat([a.mean(0, keepdim=True), b.mean(0, keepdim=True), c.mean(0, keepdim=True), around])
+    decoded = await _decode(lab, entry, z, [None] * len(z))
+    return ArithmeticResponse(generator=name, expression="mean(A) − mean(B) + mean(C)",
+                              a=decoded[0], b=decoded[1], c=decoded[2], result=decoded[7],
+                              neighbourhood=decoded[3:])
+
+
+async def interpolate(lab: Lab, name: str, req: InterpolateRequest) -> InterpolateResponse:
+    entry = lab.zoo.generator(name)
+    start, end = _stack(entry, [req.start, req.end])
+    line, arc = lat.lerp(start, end, req.steps), lat.slerp(start, end, req.steps)
+    decoded = await _decode(lab, entry, torch.cat([line, arc]), [None] * (2 * req.steps))
+    return InterpolateResponse(generator=name, lerp=decoded[: req.steps], slerp=decoded[req.steps:],
+                               lerp_norms=_norms(line), slerp_norms=_norms(arc),
+                               typical_norm=math.sqrt(entry.generator.cfg.nz))
+
+
+async def concepts(lab: Lab, name: str) -> ConceptsResponse:
+    entry = lab.zoo.generator(name)
+    pool = await _pool(lab, entry)
+    return ConceptsResponse(
+        generator=name, pool=f"latents ({studio.POOL_SEED}, 0..{studio.POOL_SIZE - 1}), labelled by "
+                             f"{_info(lab, entry).labelled_by}",
+        concepts=[ConceptInfo(name=label, members=int(pool.members(i).sum()),
+                              direction_norm=round(float(pool.direction(i).norm()), 4))
+                  for i, label in enumerate(labels(lab, entry))])
+
+
+async def concept_edit(lab: Lab, name: str, req: ConceptRequest) -> ConceptResponse:
+    entry = lab.zoo.generator(name)
+    concept = _concept(lab, entry, req.concept)
+    pool = await _pool(lab, entry)
+    base = _stack(entry, [req.latent])[0]
+    direction = pool.direction(concept)
+    z = torch.stack([base + s * direction for s in req.strengths])
+    strip = await _decode(lab, entry, z, [req.latent if s == 0 else None for s in req.strengths])
+    return ConceptResponse(generator=name, concept=req.concept, strengths=req.strengths, strip=strip)
+
+
+async def exemplars(lab: Lab, name: str, req: ExemplarRequest) -> ExemplarResponse:
+    entry = lab.zoo.generator(name)
+    want = [_concept(lab, entry, c) for c in req.want]
+    avoid = [_concept(lab, entry, c) for c in req.avoid]
+    pool = await _pool(lab, entry)
+    refs = [LatentRef(seed=studio.POOL_SEED, index=i) for i in pool.exemplars(want, avoid, req.count)]
+    found = await _decode(lab, entry, _stack(entry, refs), refs)
+    return ExemplarResponse(generator=name, want=req.want, avoid=req.avoid, exemplars=found)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+def _stack(entry: GanEntry, refs: list[LatentRef]) -> torch.Tensor:
+    """(N, nz) latents of the references; explicit vectors must have the generator's size."""
+    nz = entry.generator.cfg.nz
+    rows = []
+    for ref in refs:
+        if ref.z is not None and len(ref.z) != nz:
+            raise BadRequest(f"{entry.spec.name} takes latent vectors of {nz} numbers; this one has {len(ref.z)}.")
+        rows.append(torch.tensor(ref.z, dtype=torch.float32) if ref.z is not None else lat.latent(ref.seed, ref.index, nz))
+    return torch.stack(rows)
+
+
+def _concept(lab: Lab, entry: GanEntry, name: str) -> int:
+    names = labels(lab, entry)
+    by_name = {n.lower(): i for i, n in enumerate(names)}
+    if name.strip().lower() not in by_name:
+        raise BadRequest(f"{entry.spec.name} knows no concept {name[:40]!r}; its concepts are {', '.join(names)}.")
+    return by_name[name.strip().lower()]
+
+
+def _norms(z: torch.Tensor) -> list[float]:
+    return [round(float(n), 3) for n in z.norm(dim=1)]
+
+
+def _judge(lab: Lab, entry: GanEntry):
+    return None if entry.spec.judge is None else lab.zoo.model(entry.spec.judge)[1]
+
+
+async def _pool(lab: Lab, entry: GanEntry) -> studio.Pool:
+    if entry.pool is None:
+        judge = _judge(lab, entry)
+        entry.pool = await lab.executor.run(studio.build_pool, entry, judge, lab.zoo.device)
+    return entry.pool
+
+
+async def _decode(lab: Lab, entry: GanEntry, z: torch.Tensor, refs: list[LatentRef | None]) -> list[Sample]:
+    decoded = await lab.executor.run(studio.decode, entry, _judge(lab, entry), z, lab.zoo.device)
+    return await run_in_threadpool(_describe, lab, entry, decoded, refs)
+
+
+def _describe(lab: Lab, entry: GanEntry, d: studio.Decoded, refs: list[LatentRef | None]) -> list[Sample]:
+    names = labels(lab, entry)
+    out = []
+    for image, real, probs, ref in zip(d.images, d.real.tolist(), d.probs, refs):
+        out.append(Sample(latent=ref, image=store_tensor(lab, image), real=round(real, 4),
+                          **_label(names, probs, multilabel=entry.attributes is not None)))
+    return out
+
+
+def _label(names: list[str], probs: torch.Tensor, multilabel: bool) -> dict:
+    every = {n: round(float(p), 4) for n, p in zip(names, probs)}
+    if not multilabel:
+        top = int(probs.argmax())
+        return {"label": names[top], "prob": every[names[top]], "probs": every}
+    shown = [n for n in names if every[n] > 0.5]
+    return {"label": ", ".join(shown) or "none of the attributes", "probs": every,
+            "prob": min((every[n] for n in shown), default=max(1 - p for p in every.values()))}

@@ -1,0 +1,78 @@
+"""The GAN studio's model work: decode latents, score and label what comes out, and the concept
+pool behind concept vectors and exemplar search. Runs on the executor's thread.
+
+Digits are labelled by a zoo classifier (the judge, e.g. mnist-cnn); faces by the GAN's own
+attribute classifier. A "concept" is a digit class or a face attribute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from app.gan.latent import latents
+from app.gan.zoo import GanEntry
+
+POOL_SEED = 1  # the concept pool is latents (1, 0..POOL_SIZE-1)
+POOL_SIZE = 2000
+SURE = 0.9  # a digit counts toward its concept when the judge gives it at least this probability
+
+
+@dataclass
+class Decoded:
+    images: torch.Tensor  # (N, C, H, W) in [0,1], CPU
+    real: torch.Tensor  # (N,) the discriminator's probability that each is real
+    probs: torch.Tensor  # (N, K): class probabilities (digits) or attribute probabilities (faces)
+
+
+@torch.no_grad()
+def decode(entry: GanEntry, judge: nn.Module | None, z: torch.Tensor, device: torch.device) -> Decoded:
+    """z: (N, nz) -> images, D's verdict and labels."""
+    images = entry.generator(z.to(device))
+    real = torch.sigmoid(entry.discriminator(images))
+    if entry.attributes is not None:
+        probs = torch.sigmoid(entry.attributes(images))
+    else:
+        probs = torch.softmax(judge(images), dim=1)
+    return Decoded(images.cpu(), real.cpu(), probs.cpu())
+
+
+@dataclass
+class Pool:
+    """POOL_SIZE samples and their labels: where concept directions and exemplars come from."""
+
+    z: torch.Tensor  # (P, nz)
+    probs: torch.Tensor  # (P, K)
+    multilabel: bool  # attributes (faces) or exclusive classes (digits)
+
+    def members(self, concept: int) -> torch.Tensor:
+        """(P,) bool: samples that show the concept."""
+        if self.multilabel:
+            return self.probs[:, concept] > 0.5
+        top, label = self.probs.max(1)
+        return (label == concept) & (top >= SURE)
+
+    def direction(self, concept: int) -> torch.Tensor:
+        """(nz,) mean latent of the samples showing the concept minus that of the others."""
+        inside = self.members(concept)
+        if inside.sum() == 0 or (~inside).sum() == 0:
+            return torch.zeros(self.z.shape[1])
+        return self.z[inside].mean(0) - self.z[~inside].mean(0)
+
+    def exemplars(self, want: list[int], avoid: list[int], count: int) -> list[int]:
+        """Pool indices of the samples that best show every wanted concept and none of the avoided."""
+        score = torch.ones(len(self.z), dtype=torch.float64)
+        for c in want:
+            score *= self.probs[:, c].double()
+        for c in avoid:
+            score *= 1 - self.probs[:, c].double()
+        order = torch.argsort(score, descending=True)
+        return order[:count].tolist()
+
+
+def build_pool(entry: GanEntry, judge: nn.Module | None, device: torch.device, batch: int = 250) -> Pool:
+    z = latents(POOL_SEED, range(POOL_SIZE), entry.generator.cfg.nz)
+    probs = torch.cat([decode(entry, judge, chunk, device).probs for chunk in z.split(batch)])
+    return Pool(z, probs, multilabel=entry.attributes is not None)

@@ -1,0 +1,62 @@
+"""Loading the GANs of the manifest's ``generators`` section: frozen, in eval mode, on the device."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file
+from torch import nn
+
+from app.gan import faces
+from app.gan.networks import Discriminator, GanConfig, Generator
+from app.zoo.manifest import GeneratorSpec, WeightsRef, sha256_file
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class GanEntry:
+    spec: GeneratorSpec
+    generator: Generator | None = None
+    discriminator: Discriminator | None = None
+    attributes: nn.Module | None = None  # faces: logits per attribute; digits use the judge
+    reason: str | None = None
+    pool: Any = None  # app.gan.studio.Pool, built on first use
+
+    @property
+    def available(self) -> bool:
+        return self.generator is not None
+
+
+def load_generator(spec: GeneratorSpec, models_dir: Path, device: torch.device) -> GanEntry:
+    """The entry with its networks, or with the reason they could not be loaded."""
+    entry = GanEntry(spec)
+    cfg = GanConfig(**spec.config)
+    try:
+        g = _load(Generator(cfg), spec.generator, models_dir)
+        d = _load(Discriminator(cfg), spec.discriminator, models_dir)
+        a = None
+        if spec.attributes:
+            net = faces.attribute_net(attributes=len(spec.attributes.names), **spec.attributes.config)
+            a = _load(net, spec.attributes.weights, models_dir)
+    except (OSError, RuntimeError, ValueError) as exc:
+        entry.reason = str(exc)
+        log.warning("generator %s unavailable: %s", spec.name, exc)
+        return entry
+    entry.generator, entry.discriminator = g.to(device), d.to(device)
+    entry.attributes = None if a is None else a.to(device)
+    return entry
+
+
+def _load(net: nn.Module, ref: WeightsRef, models_dir: Path) -> nn.Module:
+    path = models_dir / (ref.file or "")
+    if not ref.file or not path.exists():
+        raise OSError(f"weights file {ref.file} is missing from {models_dir}")
+    if ref.sha256 and sha256_file(path) != ref.sha256:
+        raise ValueError(f"{ref.file} does not match the sha256 in the manifest")
+    net.load_state_dict(load_file(str(path)), strict=True)
+    return net.eval().requires_grad_(False)

@@ -1,0 +1,227 @@
+"""Long work as jobs: progress, queue position, a deadline, cancellation, and cached results.
+
+A job's id is a hash of its kind and parameters, so the same request finds the same job: a
+running one is joined, a finished one answers at once (its result is kept on disk, and results
+shipped in models/experiments/ are there from the start), and the id is a permalink.
+
+A job body is a generator function: each ``next()`` does a short chunk of model work and yields
+(done, total, message); its return value is the result. Chunks run on the executor, so requests
+get through between them, and cancellation and the deadline are checked between chunks. A job
+nobody asks about for ``idle_s`` seconds (its page was closed) is cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.errors import Busy, NotFound
+
+log = logging.getLogger(__name__)
+
+Body = Generator[tuple[int, int, str], None, dict]
+Status = str  # queued, running, done, failed, cancelled
+
+
+def job_id(kind: str, params: dict) -> str:
+    canonical = json.dumps({"kind": kind, "params": params}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:20]
+
+
+@dataclass
+class Job:
+    id: str
+    kind: str
+    params: dict
+    body: Callable[[], Body] | None = None
+    status: Status = "queued"
+    done: int = 0
+    total: int = 1
+    message: str = "waiting for its turn"
+    result: dict | None = None
+    error: str | None = None
+    created: float = field(default_factory=time.time)
+    started: float | None = None
+    finished: float | None = None
+    last_seen: float = field(default_factory=time.monotonic)
+    cancel_requested: bool = False
+
+    @property
+    def progress(self) -> float:
+        return 1.0 if self.status == "done" else self.done / max(self.total, 1)
+
+    @property
+    def active(self) -> bool:
+        return self.status in ("queued", "running")
+
+
+class JobManager:
+    def __init__(self, executor, results_dir: Path, shipped_dir: Path | None = None, *, max_queued: int = 16,
+                 idle_s: float = 30.0, deadline_s: float = 1800.0) -> None:
+        self.executor = executor
+        self.results_dir = results_dir
+        self.max_queued, self.idle_s, self.deadline_s = max_queued, idle_s, deadline_s
+        self.jobs: dict[str, Job] = {}
+        self.queue: list[Job] = []
+        self.durations: dict[str, float] = {}  # kind -> last run time, for wait estimates
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        results_dir.mkdir(parents=True, exist_ok=True)
+        for folder in (shipped_dir, results_dir):
+            if folder and folder.is_dir():
+                self._load(folder)
+
+    def _load(self, folder: Path) -> None:
+        for path in sorted(folder.glob("*.json")):
+            saved = json.loads(path.read_text())
+            job = Job(id=job_id(saved["kind"], saved["params"]), kind=saved["kind"], params=saved["params"],
+                      status="done", result=saved["result"], message="finished", finished=saved.get("finished"))
+            self.jobs[job.id] = job
+
+    # --- what routes call ----------------------------------------------------------------------
+
+    def submit(self, kind: str, params: dict, body: Callable[[], Body]) -> Job:
+        """The job for these parameters: a finished or running one if there is one, else a new one."""
+        jid = job_id(kind, params)
+        existing = self.jobs.get(jid)
+        if existing and (existing.active or existing.status == "done"):
+            existing.last_seen = time.monotonic()
+            return existing
+        if len(self.queue) >= self.max_queued:
+            raise Busy(f"{len(self.queue)} experiments are already waiting. Please try again in a few minutes.")
+        job = Job(id=jid, kind=kind, params=params, body=body)
+        self.jobs[jid] = job
+        self.queue.append(job)
+        self._wake.set()
+        return job
+
+    def get(self, jid: str) -> Job:
+        job = self.jobs.get(jid)
+        if job is None:
+            raise NotFound("There is no such experiment run: it may have been cancelled or the server restarted. "
+                           "Start it again from its page.")
+        job.last_seen = time.monotonic()
+        return job
+
+    def cancel(self, jid: str) -> Job:
+        job = self.get(jid)
+        if job.status == "queued":
+            self.queue.remove(job)
+            self._finish(job, "cancelled", message="cancelled before it started")
+        elif job.status == "running":
+            job.cancel_requested = True
+        return job
+
+    def position(self, job: Job) -> int | None:
+        """1 for the next job to run; None when not waiting."""
+        return self.queue.index(job) + 1 if job in self.queue else None
+
+    def estimated_wait(self, job: Job) -> float | None:
+        """Seconds until it starts, from the last run time of each job ahead (None when unknown)."""
+        if job not in self.queue:
+            return None
+        ahead = self.queue[: self.queue.index(job)] + [j for j in self.jobs.values() if j.status == "running"]
+        known = [self.durations.get(j.kind) for j in ahead]
+        return None if None in known else float(sum(known))
+
+    # --- the loop --------------------------------------------------------------------------------
+
+    def run_forever(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._loop())
+
+    async def close(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _loop(self) -> None:
+        while True:
+            self._drop_abandoned()
+            if not self.queue:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+                except TimeoutError:
+                    pass
+                continue
+            await self._run(self.queue.pop(0))
+
+    def _drop_abandoned(self) -> None:
+        now = time.monotonic()
+        for job in list(self.queue):
+            if now - job.last_seen > self.idle_s:
+                self.queue.remove(job)
+                self._finish(job, "cancelled", message="cancelled: nobody was watching it")
+
+    async def _run(self, job: Job) -> None:
+        job.status, job.started, job.message = "running", time.time(), "starting"
+        body = job.body()
+        try:
+            while True:
+                reason = self._stop_reason(job)
+                if reason:
+                    body.close()
+                    return self._finish(job, "cancelled", message=reason)
+                step = await self.executor.run(_next_chunk, body, timeout=self.deadline_s)
+                if isinstance(step, _Finished):
+                    self.durations[job.kind] = time.time() - job.started
+                    return self._finish(job, "done", result=step.result, message="finished")
+                job.done, job.total, job.message = step
+        except Busy:
+            job.status, job.message = "queued", "waiting: the server is busy"
+            self.queue.insert(0, job)
+            await asyncio.sleep(1.0)
+        except Exception as exc:  # a failed job reports why; the loop goes on
+            log.exception("job %s (%s) failed", job.id, job.kind)
+            self._finish(job, "failed", error=str(exc) or type(exc).__name__, message="failed")
+
+    def _stop_reason(self, job: Job) -> str | None:
+        if job.cancel_requested:
+            return "cancelled"
+        if time.monotonic() - job.last_seen > self.idle_s:
+            return "cancelled: nobody was watching it (its page was closed)"
+        if time.time() - job.started > self.deadline_s:
+            return f"stopped: it ran past the {self.deadline_s:g} s limit"
+        return None
+
+    def _finish(self, job: Job, status: Status, *, result: dict | None = None, error: str | None = None,
+                message: str = "") -> None:
+        job.status, job.result, job.error, job.message, job.finished = status, result, error, message, time.time()
+        job.body = None
+        if status == "done":
+            path = self.results_dir / f"{job.id}.json"
+            path.write_text(json.dumps({"kind": job.kind, "params": job.params, "finished": job.finished,
+                                        "result": result}))
+
+
+@dataclass
+class _Finished:
+    result: Any
+
+
+def _next_chunk(body: Body) -> tuple[int, int, str] | _Finished:
+    """One chunk of the job, on the executor's thread."""
+    try:
+        return next(body)
+    except StopIteration as stop:
+        return _Finished(stop.value)
+
+
+def run_to_end(body: Body, log: Callable[[str], None] = print) -> dict:
+    """Run a job body synchronously (``advlab experiment``), printing its progress now and then."""
+    last = 0.0
+    try:
+        while True:
+            done, total, message = next(body)
+            if time.monotonic() - last > 5:
+                log(f"{done}/{total} {message}")
+                last = time.monotonic()
+    except StopIteration as stop:
+        return stop.value

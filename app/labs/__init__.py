@@ -1,0 +1,36 @@
+"""Experiments that run as jobs (app/jobs.py): robustness curves, the transfer matrix and the
+shortcut-learning experiment. Each has a Params schema (with its limits), a body that yields
+progress, and a check of the models it names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from app.jobs import Body
+from app.labs import robustness, shortcut, transfer
+from app.zoo import Zoo
+
+
+@dataclass(frozen=True)
+class Experiment:
+    kind: str
+    title: str
+    description: str
+    Params: type[BaseModel]
+    body: Callable[[BaseModel, Zoo, Path], Body]
+    models: Callable[[BaseModel], list[str]]  # the zoo models it needs
+    check: Callable[[Zoo, list[str]], None] = lambda zoo, names: None
+
+
+EXPERIMENTS = {e.kind: e for e in [
+    Experiment("robustness", "Robustness curves", robustness.__doc__.strip(), robustness.RobustnessParams, robustness.run,
+               lambda p: p.models, robustness.check_models),
+    Experiment("transfer", "Transferability matrix", transfer.__doc__.strip(), transfer.TransferParams, transfer.run,
+               lambda p: p.surrogates + p.targets, transfer.check_models),
+    Experiment("shortcut", "Shortcut learning (seed 000)", shortcut.__doc__.strip(), shortcut.ShortcutParams,
+               lambda p, zoo, data_dir: shortcut.run(p, data_dir), lambda p: []),
+]}

@@ -1,0 +1,110 @@
+"""What the experiment routes call: start a job from parameters, describe a job, build the form
+and the charts. Parameters arrive as JSON (the API) or as form text (the pages)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from app.charts import Chart, line_chart
+from app.errors import BadRequest, NotFound
+from app.jobs import Job
+from app.labs import EXPERIMENTS, Experiment
+from app.services import Lab
+
+
+class ExperimentInfo(BaseModel):
+    kind: str
+    title: str
+    description: str
+    params_schema: dict[str, Any]
+
+
+class JobInfo(BaseModel):
+    id: str
+    kind: str
+    params: dict[str, Any]
+    status: str = Field(description="queued, running, done, failed or cancelled.")
+    progress: float = Field(description="0 to 1.")
+    message: str
+    queue_position: int | None = Field(None, description="1 = next to run; null when not waiting.")
+    estimated_wait_s: float | None = Field(None, description="Seconds until it starts, when known.")
+    error: str | None = None
+    result: dict[str, Any] | None = None
+    url: str = Field(description="The job's page, a permalink to its result.")
+
+
+def experiment(kind: str) -> Experiment:
+    if kind not in EXPERIMENTS:
+        raise NotFound(f"There is no experiment {kind[:40]!r}. Known: {', '.join(EXPERIMENTS)}.")
+    return EXPERIMENTS[kind]
+
+
+def list_experiments() -> list[ExperimentInfo]:
+    return [ExperimentInfo(kind=e.kind, title=e.title, description=e.description,
+                           params_schema=e.Params.model_json_schema()) for e in EXPERIMENTS.values()]
+
+
+def parse(e: Experiment, raw: dict) -> BaseModel:
+    try:
+        return e.Params.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'params'}: {err['msg']}" for err in exc.errors())
+        raise BadRequest(f"Some of the experiment's parameters are not valid: {problems}.") from None
+
+
+def start(lab: Lab, kind: str, raw: dict) -> Job:
+    e = experiment(kind)
+    params = parse(e, raw)
+    names = e.models(params)
+    for name in names:
+        lab.zoo.model(name)  # 404 or 503 now, not in the middle of the run
+    e.check(lab.zoo, names)
+    return lab.jobs.submit(kind, params.model_dump(), lambda: e.body(params, lab.zoo, lab.settings.data_dir))
+
+
+def describe(lab: Lab, job: Job) -> JobInfo:
+    return JobInfo(id=job.id, kind=job.kind, params=job.params, status=job.status, progress=round(job.progress, 4),
+                   message=job.message, queue_position=lab.jobs.position(job),
+                   estimated_wait_s=lab.jobs.estimated_wait(job), error=job.error, result=job.result,
+                   url=f"/jobs/{job.id}")
+
+
+# --- the pages' form and pictures ---------------------------------------------------------------
+
+def form_fields(e: Experiment, values: dict) -> list[dict]:
+    """One form field per parameter: lists are typed as comma-separated text."""
+    fields = []
+    for key, prop in e.Params.model_json_schema()["properties"].items():
+        value = values.get(key, prop.get("default"))
+        kind = "list" if prop.get("type") == "array" else "choice" if "enum" in prop else prop.get("type", "string")
+        fields.append({"name": key, "kind": kind, "help": prop.get("description", ""), "choices": prop.get("enum", []),
+                       "value": ", ".join(map(str, value)) if isinstance(value, list) else value,
+                       "min": prop.get("minimum"), "max": prop.get("maximum")})
+    return fields
+
+
+def from_form(e: Experiment, form: dict[str, str]) -> dict:
+    """Form text -> raw parameters (lists split at commas); validation happens in ``parse``."""
+    raw = {}
+    for key, prop in e.Params.model_json_schema()["properties"].items():
+        if key not in form:
+            continue
+        text = form[key].strip()
+        raw[key] = [item.strip() for item in text.split(",") if item.strip()] if prop.get("type") == "array" else text
+    return raw
+
+
+def robustness_chart(result: dict) -> Chart:
+    series = {f"m{i}": [(eps, acc) for eps, acc in curve] for i, curve in enumerate(result["curves"].values())}
+    eps = [p[0] for curve in result["curves"].values() for p in curve]
+    return line_chart(series, width=520, height=280, x_range=(0, max(eps + [0.05])), y_range=(0, 1))
+
+
+def shortcut_chart(result: dict) -> Chart:
+    """Test log-loss against i, the seed's sweep plot; the plain model as a flat reference line."""
+    sweep = [(m["i"], m["test"]["log_loss"]) for m in result["models"].values() if m["i"] is not None]
+    plain = result["models"]["plain"]["test"]["log_loss"]
+    xs = [i for i, _ in sweep] or [0, 1]
+    return line_chart({"sweep": sorted(sweep), "plain": [(min(xs), plain), (max(xs), plain)]}, width=520, height=260)

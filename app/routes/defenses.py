@@ -1,0 +1,150 @@
+"""Defenses and experiments: JSON under /api/v1/defenses, /api/v1/experiments and /api/v1/jobs;
+pages at /defenses, /experiments and /jobs/{id} (htmx polls a job's progress block)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from app import services
+from app.defenses import service as defenses
+from app.defenses.service import TransformRequest, TransformResponse, VerdictRequest, VerdictResponse
+from app.deps import IsHtmx, LabDep
+from app.errors import NotFound
+from app.explain.services import validated
+from app import jobs
+from app.labs import EXPERIMENTS
+from app.labs import service as labs
+from app.labs.service import ExperimentInfo, JobInfo
+from app.routes.api import ERRORS
+from app.templating import render
+
+router = APIRouter()
+api = APIRouter(prefix="/api/v1")
+pages = APIRouter(include_in_schema=False)
+
+
+@api.post("/defenses/verdicts", tags=["defenses"], responses=ERRORS)
+async def verdicts(lab: LabDep, body: VerdictRequest) -> VerdictResponse:
+    """One digit (optionally made adversarial first) judged by mnist-cnn, mnist-cnn-robust, the
+    detector, and mnist-cnn after each input transform."""
+    return await defenses.verdicts(lab, body)
+
+
+@api.post("/defenses/transform", tags=["defenses"], responses=ERRORS)
+async def transform(lab: LabDep, body: TransformRequest) -> TransformResponse:
+    """Any model's answer before and after an input transform (JPEG, bit depth, median filter)."""
+    return await defenses.transform(lab, body)
+
+
+@api.get("/experiments", tags=["experiments"])
+async def list_experiments() -> list[ExperimentInfo]:
+    """The experiments, each with its parameters' JSON schema (defaults and limits)."""
+    return labs.list_experiments()
+
+
+@api.post("/experiments/{kind}", tags=["experiments"], status_code=202, responses=ERRORS)
+async def start_experiment(lab: LabDep, kind: str, body: dict | None = None) -> JSONResponse:
+    """Start (or join) a run; the same parameters give the same job id. 200 with the result when it
+    has already run. Poll GET /api/v1/jobs/{id} at least every ADVLAB_JOB_IDLE_S seconds, or it is cancelled."""
+    job = labs.start(lab, kind, body or {})
+    info = labs.describe(lab, job)
+    return JSONResponse(info.model_dump(), status_code=200 if job.status == "done" else 202)
+
+
+@api.get("/jobs/{job_id}", tags=["experiments"], responses=ERRORS)
+async def job_state(lab: LabDep, job_id: str) -> JobInfo:
+    """Status, progress, queue position and estimated wait, and the result once done."""
+    return labs.describe(lab, lab.jobs.get(job_id))
+
+
+@api.delete("/jobs/{job_id}", tags=["experiments"], responses=ERRORS)
+async def cancel_job(lab: LabDep, job_id: str) -> JobInfo:
+    """Cancel a waiting or running job (it stops within one chunk of work)."""
+    return labs.describe(lab, lab.jobs.cancel(job_id))
+
+
+# --- pages ----------------------------------------------------------------------------------------
+
+@pages.get("/defenses")
+async def defenses_page(request: Request, lab: LabDep, htmx: IsHtmx, image: str = "sample:mnist-00003",
+                        craft: str = "pgd", eps: Annotated[float, Query(ge=0, le=0.5)] = 0.2,
+                        seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+                        quality: int = 75, bits: int = 3, size: int = 3) -> Response:
+    body = validated(VerdictRequest, image=image, craft=craft, eps=eps, seed=seed, quality=quality, bits=bits, size=size)
+    context = {"req": body, "result": await defenses.verdicts(lab, body), "samples": _digits(lab)}
+    return render(request, "defenses.html", context, block="verdicts" if htmx else None)
+
+
+def _digits(lab):
+    return [s for s in services.list_samples(lab) if s.kind == "digit"]
+
+
+@pages.get("/experiments")
+async def experiments_page(request: Request, lab: LabDep) -> Response:
+    shipped = {kind: lab.jobs.jobs.get(_default_id(kind)) for kind in EXPERIMENTS}
+    return render(request, "experiments.html", {"experiments": labs.list_experiments(), "shipped": shipped,
+                                                "kind": None})
+
+
+@pages.get("/experiments/{kind}")
+async def experiment_page(request: Request, lab: LabDep, kind: str) -> Response:
+    e = labs.experiment(kind)
+    values = labs.from_form(e, dict(request.query_params))
+    params = labs.parse(e, values)
+    job = lab.jobs.jobs.get(jobs.job_id(kind, params.model_dump()))
+    if job is None or job.status != "done":
+        job = None
+    context = {"experiments": labs.list_experiments(), "kind": kind, "experiment": e,
+               "fields": labs.form_fields(e, params.model_dump()), "job": job,
+               "charts": _charts(job), "shipped": {}}
+    return render(request, "experiments.html", context)
+
+
+@pages.post("/experiments/{kind}")
+async def experiment_start(request: Request, lab: LabDep, kind: str) -> Response:
+    e = labs.experiment(kind)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    job = labs.start(lab, kind, labs.from_form(e, form))
+    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+
+@pages.get("/jobs/{job_id}")
+async def job_page(request: Request, lab: LabDep, htmx: IsHtmx, job_id: str) -> Response:
+    """The job's progress (polled by htmx; 286 stops the polling once it has finished) and result."""
+    try:
+        job = lab.jobs.get(job_id)
+    except NotFound as exc:
+        if htmx:
+            return render(request, "job.html", {"gone": exc.message}, block="progress", status_code=286)
+        raise
+    context = {"job": labs.describe(lab, job), "experiment": EXPERIMENTS[job.kind], "charts": _charts(job),
+               "gone": None}
+    status = 286 if htmx and not job.active else 200
+    return render(request, "job.html", context, block="progress" if htmx else None, status_code=status)
+
+
+@pages.post("/jobs/{job_id}/cancel")
+async def job_cancel(lab: LabDep, job_id: str) -> Response:
+    job = lab.jobs.cancel(job_id)
+    return RedirectResponse(f"/experiments/{job.kind}", status_code=303)
+
+
+def _charts(job) -> dict:
+    if job is None or job.result is None:
+        return {}
+    if job.kind == "robustness":
+        return {"curves": labs.robustness_chart(job.result)}
+    if job.kind == "shortcut":
+        return {"sweep": labs.shortcut_chart(job.result)}
+    return {}
+
+
+def _default_id(kind: str) -> str:
+    return jobs.job_id(kind, EXPERIMENTS[kind].Params().model_dump())
+
+
+router.include_router(api)
+router.include_router(pages)

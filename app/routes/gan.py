@@ -1,0 +1,178 @@
+"""The GAN studio: JSON under /api/v1/generators, and the /gan page (htmx swaps its studio block)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.deps import IsHtmx, LabDep
+from app.errors import NotFound
+from app.explain.services import validated
+from app.gan import lab_service, page
+from app.gan.lab import LabConfig
+from app.gan import services as gan
+from app.gan.schemas import (MAX_GROUP, ArithmeticRequest, ArithmeticResponse, ConceptRequest, ConceptResponse,
+                             ConceptsResponse, ExemplarRequest, ExemplarResponse, GeneratorInfo,
+                             InterpolateRequest, InterpolateResponse, LabControl, LabState, SamplesRequest,
+                             SamplesResponse)
+from app.routes.api import ERRORS
+from app.templating import render
+
+router = APIRouter()
+api = APIRouter(prefix="/api/v1/generators", tags=["gan"])
+pages = APIRouter(include_in_schema=False)
+
+
+@api.get("")
+async def list_generators(lab: LabDep) -> list[GeneratorInfo]:
+    """Every GAN: image shape, latent size, what labels its samples, and its measured quality."""
+    return gan.list_generators(lab)
+
+
+@api.post("/{name}/samples", responses=ERRORS)
+async def samples(lab: LabDep, name: str, body: SamplesRequest) -> SamplesResponse:
+    """Decode a grid of latents (seed, start..start+count-1), or the latents given; at most 64."""
+    return await gan.samples(lab, name, body)
+
+
+@api.post("/{name}/arithmetic", responses=ERRORS)
+async def arithmetic(lab: LabDep, name: str, body: ArithmeticRequest) -> ArithmeticResponse:
+    """mean(A) - mean(B) + mean(C), decoded, with a 3x3 neighbourhood of small noise around it."""
+    return await gan.arithmetic(lab, name, body)
+
+
+@api.post("/{name}/interpolate", responses=ERRORS)
+async def interpolate(lab: LabDep, name: str, body: InterpolateRequest) -> InterpolateResponse:
+    """A strip from start to end: straight line (lerp) and great circle (slerp)."""
+    return await gan.interpolate(lab, name, body)
+
+
+@api.get("/{name}/concepts", responses=ERRORS)
+async def concepts(lab: LabDep, name: str) -> ConceptsResponse:
+    """The concept directions (digits, or face attributes) and how many pool samples define each."""
+    return await gan.concepts(lab, name)
+
+
+@api.post("/{name}/concept", responses=ERRORS)
+async def concept(lab: LabDep, name: str, body: ConceptRequest) -> ConceptResponse:
+    """A latent moved along a concept direction at each strength."""
+    return await gan.concept_edit(lab, name, body)
+
+
+@api.post("/{name}/exemplars", responses=ERRORS)
+async def exemplars(lab: LabDep, name: str, body: ExemplarRequest) -> ExemplarResponse:
+    """Pool samples that best show every concept in ``want`` and none in ``avoid``."""
+    return await gan.exemplars(lab, name, body)
+
+
+# --- the page -------------------------------------------------------------------------------------
+
+Refs = Annotated[list[str], Query(max_length=MAX_GROUP)]
+
+
+@pages.get("/gan")
+async def studio(request: Request, lab: LabDep, htmx: IsHtmx, model: str = "",
+                 seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0, a: Refs = [], b: Refs = [], c: Refs = [],  # noqa: B006
+                 start: str = "", end: str = "", steps: int = 10, focus: str = "", concept: str = "",
+                 strength: float = 1.5, noise: float = 0.25) -> Response:
+    model = model or next((g.name for g in gan.list_generators(lab) if g.available), "")
+    state = page.StudioState(model, seed, tuple(a), tuple(b), tuple(c), start, end, steps, focus, concept,
+                             strength, noise)
+    return render(request, "gan.html", await page.context(lab, state), block="studio" if htmx else None)
+
+
+@pages.get("/gan/fill")
+async def fill(lab: LabDep, model: str, group: str = "", want: Annotated[list[str], Query()] = [],  # noqa: B006
+               avoid: Annotated[list[str], Query()] = [], count: Annotated[int, Query(ge=1, le=MAX_GROUP)] = 3,  # noqa: B006
+               seed_example: bool = False) -> Response:
+    """Fill a group with exemplars (or A, B and C with the seed's glasses example), then show the page."""
+    state = page.StudioState(model)
+    if seed_example:
+        for g, (w, v) in page.SEED_EXAMPLE.items():
+            state = await page.fill(lab, state, g, w, v, count)
+    else:
+        state = await page.fill(lab, state, group, want, avoid, count)
+    return RedirectResponse(state.url(), status_code=303)
+
+
+# --- the live training lab -------------------------------------------------------------------------
+
+lab_api = APIRouter(prefix="/api/v1/gan-lab", tags=["gan lab"])
+
+
+@lab_api.post("/sessions", status_code=201, responses=ERRORS)
+async def start_session(lab: LabDep, body: LabConfig) -> LabState:
+    """Start a training session (paused). 503 with Retry-After when every slot is taken. A session
+    ends when nobody asks for its state for ADVLAB_GAN_LAB_IDLE_S seconds."""
+    return await lab_service.start(lab, body)
+
+
+@lab_api.get("/sessions/{session_id}", responses=ERRORS)
+async def session_state(lab: LabDep, session_id: str) -> LabState:
+    """Losses, D(x), D(G(z)) and the generator's gradient norm per step, and the current samples."""
+    return await lab_service.state(lab, session_id)
+
+
+@lab_api.post("/sessions/{session_id}/control", responses=ERRORS)
+async def control_session(lab: LabDep, session_id: str, body: LabControl) -> LabState:
+    """play, pause, step (n generator steps now) or reset (same settings, fresh players)."""
+    return await lab_service.control(lab, session_id, body)
+
+
+@lab_api.delete("/sessions/{session_id}", status_code=204, responses=ERRORS)
+async def stop_session(lab: LabDep, session_id: str) -> Response:
+    lab_service.stop(lab, session_id)
+    return Response(status_code=204)
+
+
+@pages.get("/gan/lab")
+async def lab_page(request: Request, lab: LabDep) -> Response:
+    return render(request, "gan_lab.html", lab_context(lab, None, LabConfig()))
+
+
+@pages.post("/gan/lab")
+async def lab_start(request: Request, lab: LabDep, data: Annotated[str, Form()] = "ring",
+                    cost: Annotated[str, Form()] = "non-saturating", k: Annotated[int, Form()] = 1,
+                    lr_g: Annotated[float, Form()] = 1e-3, lr_d: Annotated[float, Form()] = 1e-3,
+                    optimizer: Annotated[str, Form()] = "adam", seed: Annotated[int, Form()] = 0) -> Response:
+    config = validated(LabConfig, data=data, cost=cost, k=k, lr_g=lr_g, lr_d=lr_d, optimizer=optimizer, seed=seed)
+    state = await lab_service.start(lab, config)
+    lab.gan_lab.play(lab.gan_lab.get(state.id), True)
+    return RedirectResponse(f"/gan/lab/{state.id}", status_code=303)
+
+
+@pages.get("/gan/lab/{session_id}")
+async def lab_session_page(request: Request, lab: LabDep, htmx: IsHtmx, session_id: str) -> Response:
+    """The session's page; htmx polls its ``live`` block. When the session is gone, polling stops (286)."""
+    try:
+        state = await lab_service.state(lab, session_id)
+    except NotFound as exc:
+        if htmx:
+            return render(request, "gan_lab.html", {"ended": exc.message}, block="live", status_code=286)
+        raise
+    context = lab_context(lab, state, LabConfig(**state.config))
+    return render(request, "gan_lab.html", context, block="live" if htmx else None)
+
+
+@pages.post("/gan/lab/{session_id}")
+async def lab_session_control(request: Request, lab: LabDep, htmx: IsHtmx, session_id: str,
+                              action: Annotated[str, Form()], steps: Annotated[int, Form()] = 1) -> Response:
+    if action == "stop":
+        lab_service.stop(lab, session_id)
+        return RedirectResponse("/gan/lab", status_code=303)
+    await lab_service.control(lab, session_id, validated(LabControl, action=action, steps=steps))
+    return await lab_session_page(request, lab, htmx, session_id) if htmx else \
+        RedirectResponse(f"/gan/lab/{session_id}", status_code=303)
+
+
+def lab_context(lab, state: LabState | None, config: LabConfig) -> dict:
+    return {"state": state, "config": config, "charts": lab_service.charts(state) if state else None,
+            "cost_chart": lab_service.cost_chart(), "slots": lab.settings.gan_lab_sessions,
+            "in_use": len(lab.gan_lab.sessions), "ended": None}
+
+
+router.include_router(api)
+router.include_router(lab_api)
+router.include_router(pages)
