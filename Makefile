@@ -16,13 +16,18 @@ ifneq ($(wildcard $(SQUEEZENET_FILE)),)
 export ADVLAB_LOCAL_WEIGHTS ?= imagenet-squeezenet=$(abspath $(SQUEEZENET_FILE))
 endif
 
-.PHONY: run test setup browser data bench bench-attacks attack-eval clean
+.PHONY: run test audit setup browser data bench bench-attacks attack-eval clean
 
 run: setup
 	$(BIN)/advlab serve --host $(HOST) --port $(PORT)
 
-test: setup browser data
+test: setup browser data audit
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# pip-audit over the installed packages: a known vulnerability fails the build; when PyPI's
+# vulnerability data cannot be reached, a WARNING says what was not audited and the tests go on.
+audit: setup
+	$(BIN)/python tools/audit_packages.py
 
 bench: setup data
 	$(BIN)/python benchmarks/startup_classify.py

@@ -3,7 +3,11 @@ store the images it produced, and describe the result. Routes call ``attack``; t
 
 from __future__ import annotations
 
+import json
 import sys
+import threading
+from dataclasses import dataclass
+from functools import partial
 from urllib.parse import urlencode
 
 import torch
@@ -15,6 +19,7 @@ from app.attacks import ATTACKS, Attack, Params
 from app.attacks.run import Outcome, run_attack
 from app.attacks.schemas import AttackInfo, AttackRequest, AttackResponse, Norms, SavedCheck, Snapshot, Step
 from app.errors import BadRequest, NotFound
+from app.executor import Disconnected
 from app.schemas import ImageInfo, Prediction
 from app.services import Lab
 from app.zoo import ZooEntry
@@ -68,7 +73,9 @@ def resolve_target(entry: ZooEntry, target: int | str | None) -> int | None:
     raise BadRequest(f"{entry.spec.name} has no class called {target[:80]!r}.")
 
 
-async def attack(lab: Lab, name: str, req: AttackRequest) -> AttackResponse:
+async def attack(lab: Lab, name: str, req: AttackRequest, disconnected: Disconnected | None = None) -> AttackResponse:
+    """Run one attack request. ``disconnected`` (the request's is_disconnected) lets a client that
+    goes away stop the work at the attack's next step."""
     chosen = get_attack(name)
     params = parse_params(chosen, req.params)
     entry, model = lab.zoo.model(req.model)
@@ -76,48 +83,81 @@ async def attack(lab: Lab, name: str, req: AttackRequest) -> AttackResponse:
     x = await run_in_threadpool(services.model_input, lab, req.image, entry)
     truth = services.true_label(lab, req.image, entry.spec.dataset)
     limit = lab.settings.request_timeout_s
-    outcome, label = await lab.executor.run(_job, chosen, model, x, truth, target, params, req.seed,
-                                            lab.zoo.device, limit, timeout=limit + 5)
-    return await run_in_threadpool(_response, lab, name, req, entry, params, target, label, outcome)
+    job = _Job(x, truth, target, params, req.seed)
+    run = partial(_run_batch, chosen, model, lab.zoo.device, limit)
+    if chosen.per_image_params:  # concurrent requests for this model and attack share the device
+        key = ("attack", req.model, name, target is None, _fixed_params(chosen, params))
+        outcome, label, index = await lab.executor.run_batched(key, job, run, timeout=limit + 5,
+                                                               disconnected=disconnected)
+    else:
+        job.cancel = threading.Event()
+        outcome, label, index = await lab.executor.run(lambda: run([job])[0], timeout=limit + 5, cancel=job.cancel,
+                                                       disconnected=disconnected)
+    return await run_in_threadpool(_response, lab, name, req, entry, params, target, label, outcome, index)
 
 
-def _job(chosen: Attack, model: Classifier, x: torch.Tensor, truth: int | None, target: int | None,
-         params: Params, seed: int, device: torch.device, limit: float) -> tuple[Outcome, int]:
-    """On the model thread: the outcome and the label attacked (the truth, else the prediction)."""
-    x = x.to(device)
-    if truth is None:
-        with torch.no_grad():
-            truth = int(model(x).argmax(1)[0])
-    labels = torch.tensor([truth], device=device)
-    goal_target = None if target is None else torch.tensor([target], device=device)
-    return run_attack(chosen, model, x, labels, goal_target, params, seed, time_limit=limit), truth
+@dataclass
+class _Job:
+    x: torch.Tensor  # (1, C, H, W)
+    truth: int | None
+    target: int | None
+    params: Params
+    seed: int
+    cancel: threading.Event | None = None
+
+
+def _fixed_params(chosen: Attack, params: Params) -> str:
+    """The params a batch must share (all but the attack's per-image ones), as a key."""
+    fixed = {k: v for k, v in params.model_dump().items() if k not in chosen.per_image_params}
+    return json.dumps(fixed, sort_keys=True)
+
+
+def _run_batch(chosen: Attack, model: Classifier, device: torch.device, limit: float,
+               jobs: list[_Job]) -> list[tuple[Outcome, int, int]]:
+    """On the model thread: one attack over the jobs' images, traced per image. Each job gets the
+    shared outcome, the label attacked (its truth, else the model's prediction) and its index."""
+    x = torch.cat([j.x for j in jobs]).to(device)
+    with torch.no_grad():
+        predicted = model(x).argmax(1).tolist() if any(j.truth is None for j in jobs) else []
+    labels = [j.truth if j.truth is not None else predicted[i] for i, j in enumerate(jobs)]
+    targets = None if jobs[0].target is None else torch.tensor([j.target for j in jobs], device=device)
+    params = jobs[0].params
+    if len(jobs) > 1:  # per-image values as (N, 1, 1, 1) columns
+        column = lambda k: torch.tensor([float(getattr(j.params, k)) for j in jobs], device=device).view(-1, 1, 1, 1)  # noqa: E731
+        params = params.model_copy(update={k: column(k) for k in chosen.per_image_params})
+    outcome = run_attack(chosen, model, x, torch.tensor(labels, device=device), targets, params, jobs[0].seed,
+                         time_limit=limit, cancel=jobs[0].cancel, every_image=len(jobs) > 1)
+    return [(outcome, labels[i], i) for i in range(len(jobs))]
 
 
 def _response(lab: Lab, name: str, req: AttackRequest, entry: ZooEntry, params: Params, target: int | None,
-              label: int, o: Outcome) -> AttackResponse:
+              label: int, o: Outcome, i: int) -> AttackResponse:
+    """The response for image i of the outcome (a batch of requests shares one outcome)."""
     k = min(req.top_k or lab.settings.top_k, len(entry.classes))
-    delta = o.adversarial[0] - o.start[0]
+    start, adv = o.start[i], o.adversarial[i]
+    delta = adv - start
     biggest = float(delta.abs().max())
     scale = 0.5 / biggest if biggest > 0 else 1.0
-    saved_pred = int(o.probs_saved[0].argmax())
-    d = {key: float(v[0]) for key, v in o.distances.items()}
-    original, adversarial = services.store_tensor(lab, o.start[0]), services.store_tensor(lab, o.adversarial[0])
+    saved_pred = int(o.probs_saved[i].argmax())
+    d = {key: float(v[i]) for key, v in o.distances.items()}
+    original, adversarial = services.store_tensor(lab, start), services.store_tensor(lab, adv)
     return AttackResponse(
         attack=name, model=req.model, image=req.image, seed=req.seed, params=params.model_dump(),
         target=target, target_label=None if target is None else entry.classes[target],
         label=label, label_name=entry.classes[label],
         original=original, adversarial=adversarial,
         perturbation=services.store_tensor(lab, 0.5 + scale * delta), perturbation_scale=scale,
-        before=top_k(o.probs_before[0], entry.classes, k), after=top_k(o.probs_after[0], entry.classes, k),
-        success=bool(o.success[0]),
+        before=top_k(o.probs_before[i], entry.classes, k), after=top_k(o.probs_after[i], entry.classes, k),
+        success=bool(o.success[i]),
         norms=Norms(l0=int(d["l0"]), l2=d["l2"], linf=d["linf"], psnr=None if d["psnr"] == float("inf") else d["psnr"]),
         steps=o.steps, seconds=round(o.seconds, 4),
-        trajectory=[Step(**s) for s in o.trajectory],
-        snapshots=[Snapshot(step=step, image=_snapshot(lab, x, o, original, adversarial)) for step, x in o.snapshots],
+        trajectory=[Step(**s) for s in o.trajectories[i]],
+        snapshots=[Snapshot(step=step, image=_snapshot(lab, x, start, adv, original, adversarial))
+                   for step, x in o.snapshot_lists[i]],
         survives_saving=SavedCheck(
             success=saved_pred == target if target is not None else saved_pred != label,
-            predictions=top_k(o.probs_saved[0], entry.classes, k),
-            changed_values=int((o.adversarial[0].mul(255).round().div(255) - o.adversarial[0]).abs().gt(1e-6).sum()),
+            predictions=top_k(o.probs_saved[i], entry.classes, k),
+            changed_values=int((adv.mul(255).round().div(255) - adv).abs().gt(1e-6).sum()),
         ),
     )
 
@@ -127,11 +167,12 @@ def top_k(probs: torch.Tensor, classes: list[str], k: int) -> list[Prediction]:
     return [Prediction(index=i, label=classes[i], prob=round(p, 6)) for p, i in zip(top.values.tolist(), top.indices.tolist())]
 
 
-def _snapshot(lab: Lab, x: torch.Tensor, o: Outcome, original: ImageInfo, adversarial: ImageInfo) -> ImageInfo:
+def _snapshot(lab: Lab, x: torch.Tensor, start: torch.Tensor, adv: torch.Tensor, original: ImageInfo,
+              adversarial: ImageInfo) -> ImageInfo:
     """A trajectory image; the first and last usually equal the original and the result."""
-    if torch.equal(x, o.start[0]):
+    if torch.equal(x, start):
         return original
-    if torch.equal(x, o.adversarial[0]):
+    if torch.equal(x, adv):
         return adversarial
     return services.store_tensor(lab, x)
 

@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="re-measure a zoo model's test accuracy")
     p.add_argument("name")
     p.add_argument("--limit", type=int, default=0, help="only the first N test images (0: all)")
+    p.add_argument("--robust", action="store_true", help="also accuracy under FGSM, PGD-40 and PGD-100 x 5 at eps 0.3")
+    p.add_argument("--record", action="store_true", help="write the --robust figures into models/manifest.json")
     p.set_defaults(run=_eval)
 
     p = sub.add_parser("experiment", help="run an experiment and ship its result in models/experiments/")
@@ -79,7 +81,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     from app.training.evaluate import evaluate_zoo_model
 
     try:
-        for line in evaluate_zoo_model(settings, args.name, limit=args.limit):
+        for line in evaluate_zoo_model(settings, args.name, limit=args.limit, robust=args.robust, record=args.record):
             print(line)
     except (KeyError, FileNotFoundError, RuntimeError) as exc:
         print(f"advlab eval: {exc.args[0] if exc.args else exc}", file=sys.stderr)

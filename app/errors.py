@@ -36,6 +36,12 @@ class NotFound(AppError):
     status_code = 404
 
 
+class ImageGone(NotFound):
+    """A stored image that is not there (evicted from the bounded store, or never uploaded here).
+
+    Pages answer it with a link to upload the picture again."""
+
+
 class ModelUnavailable(AppError):
     status_code = 503
 
@@ -47,3 +53,18 @@ class Busy(AppError):
 
 class DeadlineExceeded(AppError):
     status_code = 504
+
+
+class OutOfMemory(AppError):
+    """The device ran out of memory for this one request; others go on."""
+
+    status_code = 503
+    headers = {"Retry-After": "5"}
+
+
+class ClientGone(AppError):
+    """The client closed the connection (or the deadline passed), so the work was stopped.
+
+    Nobody reads the answer; 499 is the status nginx logs for it."""
+
+    status_code = 499

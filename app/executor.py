@@ -1,53 +1,202 @@
-"""The one place where tensors meet the device.
+"""The one place where tensors meet the device: a queue, dynamic batching, deadlines, cancellation.
 
 Model work runs on a single worker thread, off the event loop, in arrival order: one device, one
-queue. Callers ``await executor.run(fn, *args)``. The queue is bounded (a full queue is a 503 with
-Retry-After) and every job has a deadline (a 504 when it passes; a job that has not started by
-then never runs). Batching and in-flight cancellation will hook in here without touching callers.
+queue. ``run(fn, *args)`` queues one piece of work. ``run_batched(key, item, fn)`` queues an item
+that may share the device with others of the same key (same model, same kind of work): items
+that arrive while the worker is busy, or within ``max_wait_s`` of the first, are run together as
+one batch by ``fn(items) -> results`` (at most ``max_batch``), and each caller gets its own
+result. Under load the queue is where batches form, so the wait costs nothing then.
+
+The queue is bounded: past ``queue_max`` waiting items a request gets a 503 with Retry-After at
+once. Every request has a deadline (504). A caller may pass a ``threading.Event`` that the work
+checks between iterations; it is set when the deadline passes or the client goes away, and work
+still waiting for its turn is dropped without running. A CUDA out-of-memory error fails only the
+work that hit it (503), after the allocator's cache is emptied.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Hashable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-from app.errors import Busy, DeadlineExceeded
+import torch
+
+from app.errors import Busy, ClientGone, DeadlineExceeded, OutOfMemory
 
 T = TypeVar("T")
+Disconnected = Callable[[], Awaitable[bool]]
+
+
+@dataclass
+class _Item:
+    payload: Any
+    future: Future = field(default_factory=Future)
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass
+class _Work:
+    """One queue entry: a single call (key None) or a batch of items sharing a key."""
+
+    fn: Callable[..., Any]
+    items: list[_Item]
+    key: Hashable | None = None
+    created: float = field(default_factory=time.monotonic)
 
 
 class Executor:
-    def __init__(self, queue_max: int, timeout_s: float) -> None:
-        self.queue_max = queue_max
-        self.timeout_s = timeout_s
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="advlab-model")
-        self._lock = threading.Lock()
-        self._pending = 0  # queued or running
+    def __init__(self, queue_max: int, timeout_s: float, *, max_batch: int = 32, max_wait_s: float = 0.002,
+                 batching: bool = True) -> None:
+        self.queue_max, self.timeout_s = queue_max, timeout_s
+        self.max_batch, self.max_wait_s, self.batching = max_batch, max_wait_s, batching
+        self._queue: deque[_Work] = deque()
+        self._open: dict[Hashable, _Work] = {}  # batches still taking items
+        self._cv = threading.Condition()
+        self._pending = 0  # items queued or running
+        self._stopping = False
+        self.stats = {"runs": 0, "items": 0, "largest_batch": 0}  # for /healthz, tests and benchmarks
+        self._thread = threading.Thread(target=self._worker, name="advlab-model", daemon=True)
+        self._thread.start()
 
     @property
     def pending(self) -> int:
         return self._pending
 
-    async def run(self, fn: Callable[..., T], *args: object, timeout: float | None = None) -> T:
-        with self._lock:
-            if self._pending >= self.queue_max:
-                raise Busy(f"AdvLab is busy ({self._pending} requests waiting). Please try again in a moment.")
-            self._pending += 1
-        future = self._pool.submit(fn, *args)
-        future.add_done_callback(self._finished)
+    async def run(self, fn: Callable[..., T], *args: object, timeout: float | None = None,
+                  cancel: threading.Event | None = None, disconnected: Disconnected | None = None) -> T:
+        """fn(*args) on the worker thread. ``cancel`` is set when the deadline passes or the client leaves."""
+        item = _Item(args, cancel=cancel or threading.Event())
+        self._submit(_Work(lambda items: [fn(*items[0].payload)], [item]), item)
+        return await self._wait(item, timeout, disconnected)
+
+    async def run_batched(self, key: Hashable, payload: object, fn: Callable[[list], list], *,
+                          timeout: float | None = None, disconnected: Disconnected | None = None) -> Any:
+        """fn([payload, ...]) -> [result, ...] on the worker thread, batched with others of ``key``."""
+        item = _Item(payload)
+        with self._cv:
+            self._admit()
+            open_batch = self._open.get(key) if self.batching else None
+            if open_batch is not None and len(open_batch.items) < self.max_batch:
+                open_batch.items.append(item)
+                self._pending += 1
+                self._cv.notify_all()
+            else:
+                work = _Work(lambda items: fn([i.payload for i in items]), [item], key)
+                self._enqueue(work)
+        return await self._wait(item, timeout, disconnected)
+
+    def _submit(self, work: _Work, item: _Item) -> None:
+        with self._cv:
+            self._admit()
+            self._enqueue(work)
+
+    def _admit(self) -> None:
+        if self._pending >= self.queue_max:
+            raise Busy(f"AdvLab is busy ({self._pending} requests waiting). Please try again in a moment.")
+
+    def _enqueue(self, work: _Work) -> None:
+        self._queue.append(work)
+        if work.key is not None and self.batching:
+            self._open[work.key] = work
+        self._pending += len(work.items)
+        self._cv.notify_all()
+
+    async def _wait(self, item: _Item, timeout: float | None, disconnected: Disconnected | None) -> Any:
         limit = timeout or self.timeout_s
+        watcher = asyncio.ensure_future(_watch(disconnected, item.cancel)) if disconnected else None
+        outcome = asyncio.wrap_future(item.future)
+        outcome.add_done_callback(_consume)  # after a deadline nobody awaits it: drop it quietly
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), limit)
+            return await asyncio.wait_for(asyncio.shield(outcome), limit)
         except TimeoutError:
+            item.cancel.set()
             raise DeadlineExceeded(f"This took longer than the {limit:g} s limit and was stopped. "
                                    "Try fewer steps or a smaller image.") from None
+        finally:
+            if watcher:
+                watcher.cancel()
 
-    def _finished(self, _future: object) -> None:
-        with self._lock:
-            self._pending -= 1
+    # --- the worker thread --------------------------------------------------------------------------
+
+    def _worker(self) -> None:
+        while True:
+            work = self._next()
+            if work is None:
+                return
+            live = [i for i in work.items if not i.cancel.is_set()]
+            for gone in (i for i in work.items if i.cancel.is_set()):
+                gone.future.set_exception(ClientGone("The request was cancelled before it ran."))
+            try:
+                if live:
+                    self._execute(work, live)
+            finally:
+                with self._cv:
+                    self._pending -= len(work.items)
+
+    def _next(self) -> _Work | None:
+        """The next work; a young, small batch alone in the queue waits up to max_wait_s for company."""
+        with self._cv:
+            while True:
+                while not self._queue and not self._stopping:
+                    self._cv.wait()
+                if self._stopping and not self._queue:
+                    return None
+                head = self._queue[0]
+                wait = head.created + self.max_wait_s - time.monotonic()
+                if head.key is None or len(self._queue) > 1 or len(head.items) >= self.max_batch or wait <= 0:
+                    self._queue.popleft()
+                    if self._open.get(head.key) is head:
+                        del self._open[head.key]
+                    return head
+                self._cv.wait(timeout=wait)
+
+    def _execute(self, work: _Work, items: list[_Item]) -> None:
+        self.stats["runs"] += 1
+        self.stats["items"] += len(items)
+        self.stats["largest_batch"] = max(self.stats["largest_batch"], len(items))
+        try:
+            results = work.fn(items)
+        except torch.cuda.OutOfMemoryError:
+            torch.cuda.empty_cache()  # give the memory back before anyone else runs
+            _fail(items, OutOfMemory("The GPU ran out of memory for this request. Try a smaller batch, "
+                                     "image or number of steps."))
+        except BaseException as exc:  # every caller hears about it; the worker goes on
+            _fail(items, exc)
+        else:
+            for item, result in zip(items, results):
+                item.future.set_result(result)
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        with self._cv:
+            self._stopping = True
+            for work in self._queue:
+                for item in work.items:
+                    item.cancel.set()
+            self._cv.notify_all()
+        self._thread.join(timeout=30)
+
+
+def _consume(outcome: asyncio.Future) -> None:
+    if not outcome.cancelled():
+        outcome.exception()
+
+
+def _fail(items: list[_Item], exc: BaseException) -> None:
+    for item in items:
+        if not item.future.done():
+            item.future.set_exception(exc)
+
+
+async def _watch(disconnected: Disconnected, cancel: threading.Event, every: float = 0.25) -> None:
+    """Set ``cancel`` as soon as the client has gone away."""
+    while not cancel.is_set():
+        if await disconnected():
+            cancel.set()
+            return
+        await asyncio.sleep(every)

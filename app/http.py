@@ -6,13 +6,15 @@ API paths (/api/...) get ``{"detail": "..."}`` JSON; pages get the message rende
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import AppError
+from app.errors import AppError, ImageGone
 from app.templating import is_htmx, render
 
 
@@ -33,7 +35,8 @@ class BodyLimitMiddleware:
             return await self.app(scope, receive, send)
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            response = JSONResponse({"detail": too_large(self.max_bytes).detail}, status_code=413)
+            # JSON under /api, an error page for a browser's form post
+            response = error_response(Request(scope), 413, too_large(self.max_bytes).detail, {})
             return await response(scope, receive, send)
         seen = 0
 
@@ -55,11 +58,28 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 async def _app_error(request: Request, exc: AppError) -> Response:
-    return error_response(request, exc.status_code, exc.message, exc.headers)
+    upload = upload_again_url(request) if isinstance(exc, ImageGone) else None
+    return error_response(request, exc.status_code, exc.message, exc.headers, upload_url=upload)
+
+
+# Pages with their own upload form; elsewhere a lost image is uploaded again on /classify.
+UPLOAD_PAGES = ("/classify", "/attack", "/gradients")
+
+
+def upload_again_url(request: Request) -> str:
+    """Where a student can upload a picture that the store no longer holds, keeping the model."""
+    path = request.url.path if request.url.path in UPLOAD_PAGES else "/classify"
+    model = request.query_params.get("model")
+    return f"{path}?{urlencode({'model': model})}" if model else path
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
-    return error_response(request, exc.status_code, str(exc.detail), exc.headers or {})
+    message = str(exc.detail)
+    if exc.status_code == 400:  # only body parsing (Starlette, python-multipart) raises a bare 400
+        message = (f"The request body could not be read ({message.rstrip('.')}). Send an image as a "
+                   "multipart/form-data field named file (e.g. curl -F file=@digit.png; file names "
+                   "over about 4,000 characters are refused), and JSON as application/json.")
+    return error_response(request, exc.status_code, message, exc.headers or {})
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -70,7 +90,10 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Re
 
 def _describe(error: dict) -> str:
     where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "form"))
-    return f"{where or 'request'}: {error.get('msg', 'invalid')}"
+    message = error.get("msg", "invalid")
+    if "Expected UploadFile" in message:  # a form field without a file name: text, not a file
+        message = "this must be a file (choose an image to upload)"
+    return f"{where or 'request'}: {message}"
 
 
 def jsonable_errors(exc: RequestValidationError) -> list[dict]:
@@ -78,12 +101,12 @@ def jsonable_errors(exc: RequestValidationError) -> list[dict]:
 
 
 def error_response(request: Request, status: int, message: str, headers: dict[str, str],
-                   **extra: object) -> Response:
+                   upload_url: str | None = None, **extra: object) -> Response:
+    """JSON under /api; elsewhere the error page (``upload_url``: a link to upload an image again)."""
     if request.url.path.startswith("/api/") or request.url.path in ("/healthz", "/openapi.json"):
         return JSONResponse({"detail": message, **extra}, status_code=status, headers=headers)
+    context = {"status": status, "message": message, "upload_url": upload_url}
     if is_htmx(request):  # show the message above the controls instead of replacing them
         headers = {**headers, "HX-Retarget": "#messages", "HX-Reswap": "innerHTML"}
-        return render(request, "error.html", {"status": status, "message": message}, block="error",
-                      status_code=status, headers=headers)
-    return render(request, "error.html", {"status": status, "message": message},
-                  status_code=status, headers=headers)
+        return render(request, "error.html", context, block="error", status_code=status, headers=headers)
+    return render(request, "error.html", context, status_code=status, headers=headers)

@@ -67,7 +67,11 @@ def decode_upload(data: bytes, max_pixels: int) -> Image.Image:
                 upright = ImageOps.exif_transpose(im)
                 return to_rgb(upright)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageTooLarge(f"This image is too large to open safely ({exc}).") from exc
+        # Pillow refuses while reading the header, before we see the size: a small file can declare
+        # billions of pixels (a "decompression bomb").
+        limit = min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
+        raise ImageTooLarge(f"This image says it has more than {limit:,} pixels, too many to open safely. "
+                            "Please scale it down and upload it again.") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError) as exc:
         raise BrokenImage(f"This {fmt} file is damaged or incomplete and cannot be decoded. "
                           "Try saving it again, or pick another image.") from exc

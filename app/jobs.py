@@ -73,6 +73,7 @@ class JobManager:
         self.durations: dict[str, float] = {}  # kind -> last run time, for wait estimates
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._closing = False
         results_dir.mkdir(parents=True, exist_ok=True)
         for folder in (shipped_dir, results_dir):
             if folder and folder.is_dir():
@@ -137,12 +138,16 @@ class JobManager:
         self._task = asyncio.get_running_loop().create_task(self._loop())
 
     async def close(self) -> None:
+        # A flag as well as cancel(): asyncio.wait_for in Python 3.11 can swallow a cancellation
+        # that arrives just as the event it waits for is set.
+        self._closing = True
+        self._wake.set()
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _loop(self) -> None:
-        while True:
+        while not self._closing:
             self._drop_abandoned()
             if not self.queue:
                 self._wake.clear()

@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 import torch
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -17,6 +18,7 @@ from app.gan.lab import LabManager
 from app.http import BodyLimitMiddleware, install_error_handlers
 from app.jobs import JobManager
 from app.routes import api, attacks, defenses, explain, gan, web
+from app.security import CrossOriginGuardMiddleware, SecurityHeadersMiddleware
 from app.services import Lab
 from app.store import ImageStore
 from app.zoo import Zoo
@@ -32,6 +34,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Few threads for the CPU-bound work beside the model (decoding, PNG encoding, storing):
+        # dozens of them would fight over the GIL with the model thread and slow everyone down.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         app.state.lab = lab = _build_lab(settings)
         lab.gan_lab.run_forever()
         lab.jobs.run_forever()
@@ -46,7 +51,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
+    # The last added runs first: headers go on every answer, even the guard's 403 and the 413.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes + MULTIPART_SLACK_BYTES)
+    app.add_middleware(CrossOriginGuardMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     app.include_router(api.router)
@@ -65,7 +73,8 @@ def _build_lab(settings: Settings) -> Lab:
     zoo = Zoo.load(settings)
     log.info("models on %s: %s", zoo.device,
              ", ".join(f"{n}{'' if e.available else ' (unavailable)'}" for n, e in zoo.entries.items()))
-    executor = Executor(settings.queue_max, settings.request_timeout_s)
+    executor = Executor(settings.queue_max, settings.request_timeout_s, max_batch=settings.max_batch,
+                        max_wait_s=settings.batch_wait_ms / 1000, batching=settings.batching)
     return Lab(
         settings=settings,
         zoo=zoo,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 from PIL import Image
@@ -111,7 +112,8 @@ async def classify(lab: Lab, model_name: str, image_ref: str, top_k: int | None 
     entry, model = lab.zoo.model(model_name)
     im = await run_in_threadpool(load_image, lab, image_ref)
     seen = await run_in_threadpool(imaging.prepare, im, entry.spec.preprocess, entry.spec.input_shape)
-    probs = await lab.executor.run(predict, model, imaging.image_to_tensor(seen)[None], lab.zoo.device)
+    x = imaging.image_to_tensor(seen)[None]
+    probs = await lab.executor.run_batched(("classify", model_name), x, partial(predict_each, model, lab.zoo.device))
     k = min(top_k or lab.settings.top_k, len(entry.classes))
     top = torch.topk(probs[0], k)
     truth = true_label(lab, image_ref, entry.spec.dataset)
@@ -123,6 +125,11 @@ async def classify(lab: Lab, model_name: str, image_ref: str, top_k: int | None 
         true_label=truth,
         true_label_name=None if truth is None else entry.classes[truth],
     )
+
+
+def predict_each(model: Classifier, device: torch.device, xs: list[torch.Tensor]) -> list[torch.Tensor]:
+    """One forward for a batch of requests' inputs (each (1, C, H, W)); each gets its (1, K) probabilities."""
+    return list(predict(model, torch.cat(xs), device).split(1))
 
 
 def predict(model: Classifier, x: torch.Tensor, device: torch.device) -> torch.Tensor:

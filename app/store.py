@@ -15,9 +15,10 @@ from collections import OrderedDict
 from hashlib import sha256
 from pathlib import Path
 
-from app.errors import NotFound
+from app.errors import ImageGone, NotFound
 
 _ID = re.compile(r"^[0-9a-f]{64}$")
+GONE = "This image is no longer stored: AdvLab keeps recent uploads only. Please upload it again."
 
 
 class ImageStore:
@@ -50,15 +51,22 @@ class ImageStore:
 
     def get(self, image_id: str) -> bytes:
         """The PNG bytes of a stored image; raises NotFound with a re-upload hint."""
-        if not _ID.match(image_id):
-            raise NotFound(f"{image_id[:80]!r} is not an image id (ids are 64 hexadecimal characters).")
         with self._lock:
-            if image_id not in self._sizes:
-                raise NotFound("This image is no longer stored: AdvLab keeps recent uploads only. "
-                               "Please upload it again.")
-            data = self._path(image_id).read_bytes()
+            self.check(image_id)
+            try:
+                data = self._path(image_id).read_bytes()
+            except FileNotFoundError:  # deleted behind our back (another process, a clean-up)
+                self.total_bytes -= self._sizes.pop(image_id)
+                raise ImageGone(GONE) from None
             self._touch(image_id, len(data))
         return data
+
+    def check(self, image_id: str) -> None:
+        """Raise NotFound unless ``image_id`` is a stored image (ImageGone when it was evicted)."""
+        if not _ID.match(image_id):
+            raise NotFound(f"{image_id[:80]!r} is not an image id (ids are 64 hexadecimal characters).")
+        if image_id not in self._sizes:
+            raise ImageGone(GONE)
 
     def __contains__(self, image_id: str) -> bool:
         return image_id in self._sizes

@@ -7,6 +7,7 @@ gradient with respect to the input only (torch.autograd.grad); model parameters 
 
 from __future__ import annotations
 
+import threading
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict
 from torch import nn
 
-from app.errors import BadRequest, DeadlineExceeded
+from app.errors import BadRequest, ClientGone, DeadlineExceeded
 
 
 class Params(BaseModel):
@@ -62,12 +63,16 @@ def cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 
 @dataclass
 class Budget:
-    """A deadline checked between steps: the work stops with a 504 instead of running on."""
+    """Checked between steps: past the deadline the work stops with a 504; when ``cancel`` is set
+    (the client went away, or the executor's deadline passed) it stops at once."""
 
     seconds: float | None = None
     started: float = field(default_factory=time.monotonic)
+    cancel: threading.Event | None = None
 
     def check(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise ClientGone("The attack was stopped: its request was cancelled.")
         if self.seconds is not None and time.monotonic() - self.started > self.seconds:
             raise DeadlineExceeded(f"The attack took longer than the {self.seconds:g} s limit. "
                                    "Try fewer steps or a smaller model.")
@@ -117,6 +122,10 @@ class Attack(ABC):
     supports_targeted: ClassVar[bool] = True
     starts_from_noise: ClassVar[bool] = False
     max_features: ClassVar[int | None] = None  # C*H*W above which the attack is refused
+    # Params that may differ between the images of one batch (passed as (N, 1, 1, 1) tensors). An
+    # attack that names any is deterministic and treats each image on its own, so the executor may
+    # batch concurrent requests for it (results equal running them one by one).
+    per_image_params: ClassVar[tuple[str, ...]] = ()
     Params: ClassVar[type[Params]]
     paper: ClassVar[str] = ""
 
@@ -153,8 +162,10 @@ def input_gradient(model: nn.Module, x: torch.Tensor, objective) -> tuple[torch.
     return grad, logits.detach(), value.detach()
 
 
-def record_first(recorder: Recorder | None, step: int, x0: torch.Tensor, x: torch.Tensor,
+def record_first(recorder: Recorder | list[Recorder] | None, step: int, x0: torch.Tensor, x: torch.Tensor,
                  logits: torch.Tensor, loss: torch.Tensor | None = None) -> None:
-    """Record image 0 of a batch, if there is a recorder."""
-    if recorder is not None:
-        recorder.record(step, x0[0], x[0], logits[0], None if loss is None else float(loss[0]))
+    """Record image 0 of a batch, if there is a recorder; with a list (a batch of requests), image i
+    goes to recorder i."""
+    recorders = recorder if isinstance(recorder, list) else [] if recorder is None else [recorder]
+    for i, r in enumerate(recorders):
+        r.record(step, x0[i], x[i], logits[i], None if loss is None else float(loss[i]))

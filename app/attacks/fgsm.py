@@ -23,6 +23,7 @@ class FGSM(Attack):
     norm = "linf"
     Params = FGSMParams
     paper = "Goodfellow et al. 2015, arXiv:1412.6572"
+    per_image_params = ("eps",)  # one gradient, no randomness: concurrent slider requests share a batch
 
     def perturb(self, model: nn.Module, x: torch.Tensor, goal: Goal, params: FGSMParams,
                 generator: torch.Generator, recorder: Recorder | None) -> tuple[torch.Tensor, int]:

@@ -5,6 +5,7 @@ This is the one entry point for the API, ``advlab eval``-style measurements and 
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 
@@ -30,48 +31,60 @@ class Outcome:
     distances: dict[str, torch.Tensor]  # l0, l2, linf, psnr: (N,)
     steps: int
     seconds: float
-    trajectory: list[dict]
-    snapshots: list[tuple[int, torch.Tensor]]
+    trajectories: list[list[dict]]  # per traced image: image 0, or every image with every_image
+    snapshot_lists: list[list[tuple[int, torch.Tensor]]]
+
+    @property
+    def trajectory(self) -> list[dict]:
+        return self.trajectories[0] if self.trajectories else []
+
+    @property
+    def snapshots(self) -> list[tuple[int, torch.Tensor]]:
+        return self.snapshot_lists[0] if self.snapshot_lists else []
 
 
 def run_attack(attack: Attack, model: nn.Module, x: torch.Tensor, labels: torch.Tensor,
                target: torch.Tensor | None, params: Params, seed: int = 0, time_limit: float | None = None,
-               trace: bool = True) -> Outcome:
-    """x: (N, C, H, W) in [0,1] on the model's device; labels, target: (N,) class indices."""
+               trace: bool = True, cancel: threading.Event | None = None, every_image: bool = False) -> Outcome:
+    """x: (N, C, H, W) in [0,1] on the model's device; labels, target: (N,) class indices.
+
+    ``trace`` records image 0's trajectory, or each image's with ``every_image`` (a batch of
+    requests). ``cancel``, when set, stops the attack at its next step (the client went away)."""
     generator = torch.Generator().manual_seed(seed)
     goal = Goal(labels, target)
     attack.check(x, goal)
     started = time.perf_counter()
-    budget = Budget(time_limit)
+    budget = Budget(time_limit, cancel=cancel)
     start = attack.start(x, generator)
-    recorder = _recorder(attack, params, labels, target, budget) if trace else None
+    traced = range(len(x) if every_image else 1) if trace else range(0)
+    recorders = [_recorder(params, int(labels[i]), None if target is None else int(target[i]), budget)
+                 for i in traced]
+    recorder = recorders if every_image else (recorders[0] if recorders else None)
     adversarial, steps = attack.perturb(model, start, goal, params, generator, recorder)
     saved = adversarial.mul(255).round().div(255)
     with torch.no_grad():  # one forward for all three: small batches cost about what one image does
         before, after, after_saving = model(torch.cat([start, adversarial, saved])).split(len(x))
     seconds = time.perf_counter() - started
-    if recorder is not None:
-        recorder.snapshot_every = 1  # always keep the final image
-        recorder.record(steps, start[0], adversarial[0], after[0])
+    for i, r in enumerate(recorders):
+        r.snapshot_every = 1  # always keep the final image
+        r.record(steps, start[i], adversarial[i], after[i])
     return Outcome(
         start=start.cpu(), adversarial=adversarial.detach().cpu(),
         probs_before=torch.softmax(before, 1).cpu(), probs_after=torch.softmax(after, 1).cpu(),
         probs_saved=torch.softmax(after_saving, 1).cpu(),
         success=goal.achieved(after).cpu(), distances={k: v.cpu() for k, v in distances(adversarial, start).items()},
         steps=steps, seconds=seconds,
-        trajectory=recorder.steps if recorder else [], snapshots=recorder.snapshots if recorder else [],
+        trajectories=[r.steps for r in recorders], snapshot_lists=[r.snapshots for r in recorders],
     )
 
 
-def _recorder(attack: Attack, params: Params, labels: torch.Tensor, target: torch.Tensor | None,
-              budget: Budget) -> Recorder:
+def _recorder(params: Params, label: int, target: int | None, budget: Budget) -> Recorder:
     planned = _planned_steps(params)
-    return Recorder(int(labels[0]), None if target is None else int(target[0]),
-                    snapshot_every=max(1, -(-planned // SNAPSHOTS)), budget=budget)
+    return Recorder(label, target, snapshot_every=max(1, -(-planned // SNAPSHOTS)), budget=budget)
 
 
 def _planned_steps(params: Params) -> int:
     """Roughly how many steps the recorder will see (for spacing snapshots)."""
-    fields = params.model_dump()
+    fields = dict(params)
     steps = fields.get("steps", 1) * fields.get("restarts", 1) * fields.get("search_steps", 1)
     return int(steps)

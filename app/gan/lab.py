@@ -129,6 +129,7 @@ class LabManager:
         self.sessions: dict[str, Session] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._closing = False
 
     async def start(self, config: LabConfig) -> Session:
         self.reap()
@@ -179,12 +180,16 @@ class LabManager:
         self._task = asyncio.get_running_loop().create_task(self._loop())
 
     async def close(self) -> None:
+        # A flag as well as cancel(): asyncio.wait_for in Python 3.11 can swallow a cancellation
+        # that arrives just as the event it waits for is set.
+        self._closing = True
+        self._wake.set()
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _loop(self) -> None:
-        while True:
+        while not self._closing:
             self.reap()
             playing = [s for s in self.sessions.values() if s.playing]
             if not playing:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from app import attack_service, services
 from app.attacks.schemas import AttackInfo, AttackRequest, AttackResponse
 from app.deps import LabDep
 from app.errors import ImageTooLarge
-from app.routes.api import ERRORS
+from app.routes.api import ERRORS, json_body
 from app.templating import is_htmx, render
 
 api = APIRouter(prefix="/api/v1/attacks", tags=["attacks"])
@@ -24,24 +24,28 @@ async def list_attacks() -> list[AttackInfo]:
     return attack_service.list_attacks()
 
 
-@api.post("/{name}", responses=ERRORS)
-async def run_attack(lab: LabDep, name: str, body: AttackRequest) -> AttackResponse:
+@api.post("/{name}", responses=ERRORS, response_model=AttackResponse)
+async def run_attack(request: Request, lab: LabDep, name: str, body: AttackRequest) -> Response:
     """Attack one image. Same request and seed, same result. Steps are bounded by each attack's
-    Params; the work stops with a 504 after ADVLAB_REQUEST_TIMEOUT_S seconds."""
-    return await attack_service.attack(lab, name, body)
+    Params; the work stops with a 504 after ADVLAB_REQUEST_TIMEOUT_S seconds, and at its next step
+    when the client disconnects."""
+    return json_body(await attack_service.attack(lab, name, body, disconnected=request.is_disconnected))
 
 
 pages = APIRouter(include_in_schema=False)
 
 @pages.get("/attack")
 async def attack_page(request: Request, lab: LabDep, model: str = "mnist-cnn", image: str = "sample:mnist-00003",
-                      attack: str = "fgsm", target: str = "", seed: int = 0, run: bool = False) -> Response:
+                      attack: str = "fgsm", target: str = "", seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+                      run: bool = False) -> Response:
     """The attack lab. ``run`` runs the attack; without it the form (for a new model or attack) is
     shown. htmx requests aimed at #result get only the result block, others the ``lab`` block."""
     chosen = attack_service.get_attack(attack)
     raw = _params_from_query(request, chosen)
     body = AttackRequest(model=model, image=image, target=target or None, params=raw, seed=seed)
-    result = await attack_service.attack(lab, attack, body) if run else None
+    if image and not image.startswith(services.SAMPLE_PREFIX):
+        lab.store.check(image)  # a permalink to an evicted upload: a 404 that says to upload it again
+    result = await attack_service.attack(lab, attack, body, disconnected=request.is_disconnected) if run else None
     context = attack_service.page_context(lab, body, attack, result)
     target_id = request.headers.get("HX-Target")
     block = None if not is_htmx(request) else ("result" if target_id == "result" else "lab")

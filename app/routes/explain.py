@@ -27,6 +27,7 @@ api = APIRouter(prefix="/api/v1", tags=["explain"])
 pages = APIRouter(include_in_schema=False)
 
 ERRORS = {code: {"description": text} for code, text in [
+    (400, "A request body that cannot be parsed (not UTF-8 JSON)."),
     (404, "Unknown model or image."),
     (422, "Invalid input, with a message saying which."),
     (503, "Model unavailable, or the server is busy (see Retry-After)."),
@@ -40,7 +41,7 @@ async def gradients_api(lab: LabDep, body: GradientRequest) -> GradientResponse:
     return await explain.gradient_view(lab, body)
 
 
-@api.post("/linear-toy", responses={422: ERRORS[422]})
+@api.post("/linear-toy", responses={400: ERRORS[400], 422: ERRORS[422]})
 async def linear_toy_api(body: LinearToyRequest) -> LinearToyResponse:
     """sigmoid(w.x + b) before and after x + eps*w and x + eps*sign(w); eps*||w||_1 against input size."""
     return explain.linear_toy(body)

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 from app import data, imaging
 from app.config import Settings
+from app.defenses.evaluation import ROBUST_SUITE, accuracy_under_attack
 from app.gallery import Gallery
 from app.services import predict
 from app.training.classifiers import evaluate
 from app.zoo import Zoo
 from app.zoo.device import resolve_device
-from app.zoo.manifest import read_generators, read_manifest
+from app.zoo.manifest import read_generators, read_manifest, write_entry
 
 
-def evaluate_zoo_model(settings: Settings, name: str, limit: int = 0) -> Iterator[str]:
-    """Yield report lines. Dataset models: clean test accuracy. ImageNet: the gallery photos' top-1.
-    Generators: their quality figures (see app/training/gans.py)."""
+def evaluate_zoo_model(settings: Settings, name: str, limit: int = 0, robust: bool = False,
+                       record: bool = False) -> Iterator[str]:
+    """Yield report lines. Dataset models: clean test accuracy (and, with ``robust``, accuracy under
+    the ROBUST_SUITE of attacks; ``record`` writes those figures into the manifest). ImageNet: the
+    gallery photos' top-1. Generators: their quality figures (see app/training/gans.py)."""
     generators = {g.name: g for g in read_generators(settings.models_dir)}
     if name in generators:
         yield from _evaluate_generator(settings, generators[name], limit)
@@ -38,6 +42,8 @@ def evaluate_zoo_model(settings: Settings, name: str, limit: int = 0) -> Iterato
         recorded = spec.metrics.get("test_accuracy")
         if recorded is not None:
             yield f"{name}: manifest records {recorded * 100:.2f}% ({spec.metrics.get('command')})"
+        if robust:
+            yield from _robustness(settings, spec, entry.model, x, y, str(zoo.device), accuracy, limit, record)
         return
     yield f"{name}: no {spec.dataset} test set here; top-1 on the gallery photos instead:"
     gallery = Gallery(settings.gallery_dir)
@@ -61,3 +67,22 @@ def _evaluate_generator(settings: Settings, spec, limit: int) -> Iterator[str]:
         yield (f"{spec.name}: {metrics['confident_share']:.1%} of {n} samples with p >= 0.9 (target >= 90%); "
                f"class shares {min(shares):.1%} to {max(shares):.1%} (target 6% to 14% each)")
     yield f"{spec.name}: manifest records {spec.metrics.get('frechet_distance')} Fréchet distance ({spec.metrics.get('command')})"
+
+
+def _robustness(settings: Settings, spec, model, x, y, device: str, clean: float, limit: int,
+                record: bool) -> Iterator[str]:
+    """Accuracy under each attack of the suite, on the same test images as the clean figure."""
+    results = []
+    for attack, params, title in ROBUST_SUITE:
+        started = time.perf_counter()
+        accuracy = accuracy_under_attack(model, x, y, attack, params, seed=0, device=device)
+        seconds = time.perf_counter() - started
+        results.append({"attack": title, "name": attack, "params": params, "accuracy": round(accuracy, 4),
+                        "seconds": round(seconds, 1)})
+        yield f"{spec.name}: {accuracy * 100:.2f}% under {title} on {len(y)} test images ({seconds:.0f} s)"
+    if record:
+        command = f"advlab eval {spec.name} --robust --record" + (f" --limit {limit}" if limit else "")
+        spec.metrics["robustness"] = {"test_images": len(y), "clean_accuracy": round(clean, 4),
+                                      "attacks": results, "command": command}
+        write_entry(settings.models_dir, spec)
+        yield f"{spec.name}: recorded in {settings.models_dir / 'manifest.json'}"

@@ -1,0 +1,158 @@
+"""A lecture hall: "everyone, open AdvLab and drag the slider". Load against a real uvicorn.
+
+Two parts, each run with batching on and then off (ADVLAB_BATCHING=0), on fresh servers:
+
+1. The lecture: --students simulated students (300) arrive over --ramp seconds and, for
+   --duration seconds, each repeats: a page load, a slider drag (a burst of FGSM requests with a
+   moving ε), a targeted PGD run or a GAN grid, with a few seconds of thinking in between.
+   Printed per endpoint: requests, throughput, p50/p95/p99 latency, 5xx and 503 (busy) answers;
+   and the server's memory before and after.
+2. The slider target: --clients (64) clients sending MNIST FGSM requests back to back for
+   --seconds; throughput and p99 with batching on and off, and their ratio.
+
+Run with `make bench-lecture`, or `.venv/bin/python benchmarks/lecture.py --students 50 --duration 30`.
+Client and server share this machine's cores, so the load generator takes some of the server's CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from server import Server  # noqa: E402
+
+DIGITS = [f"sample:mnist-{i:05d}" for i in (0, 1, 2, 3, 4, 7, 8, 11, 18, 61)]
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.latency: dict[str, list[float]] = defaultdict(list)
+        self.codes: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+
+    async def call(self, client: httpx.AsyncClient, label: str, method: str, url: str, **kwargs) -> None:
+        t = time.perf_counter()
+        try:
+            r = await client.request(method, url, **kwargs)
+            code = r.status_code
+        except httpx.HTTPError:
+            code = 599  # transport failure: counted with the server errors
+        self.codes[label][code] += 1
+        if code == 200:
+            self.latency[label].append(time.perf_counter() - t)
+
+    def table(self, seconds: float) -> str:
+        rows = [f"{'endpoint':14} {'requests':>8} {'ok/s':>7} {'p50':>8} {'p95':>8} {'p99':>8} {'5xx':>5} {'503':>5}"]
+        for label in sorted(self.codes):
+            codes, lat = self.codes[label], sorted(self.latency[label])
+            total = sum(codes.values())
+            errors = sum(n for c, n in codes.items() if c >= 500 and c != 503)
+            rows.append(f"{label:14} {total:8d} {len(lat) / seconds:7.1f} {_pct(lat, 50):>8} {_pct(lat, 95):>8} "
+                        f"{_pct(lat, 99):>8} {errors:5d} {codes.get(503, 0):5d}")
+        return "\n".join(rows)
+
+
+def _pct(values: list[float], p: int) -> str:
+    if not values:
+        return "-"
+    return f"{values[min(len(values) - 1, int(len(values) * p / 100))] * 1000:.0f}ms"
+
+
+async def student(client: httpx.AsyncClient, stats: Stats, i: int, start_at: float, end_at: float) -> None:
+    rng = random.Random(i)
+    await asyncio.sleep(max(0.0, start_at - time.monotonic()))
+    while time.monotonic() < end_at:
+        action = rng.choices(["page", "slider", "pgd", "gan"], weights=[25, 50, 15, 10])[0]
+        digit = rng.choice(DIGITS)
+        if action == "page":
+            path = rng.choice(["/", "/attack", f"/attack?image={digit}", "/gan", "/linear"])
+            await stats.call(client, "page", "GET", path)
+        elif action == "slider":
+            eps = rng.uniform(0.0, 0.3)
+            for _ in range(rng.randint(3, 8)):  # a drag: a request every ~150 ms as the thumb moves
+                eps = min(0.5, max(0.0, eps + rng.uniform(-0.03, 0.05)))
+                body = {"model": "mnist-cnn", "image": digit, "params": {"eps": round(eps, 3)}}
+                await stats.call(client, "fgsm", "POST", "/api/v1/attacks/fgsm", json=body)
+                await asyncio.sleep(0.15)
+        elif action == "pgd":
+            body = {"model": "mnist-cnn", "image": digit, "target": rng.randrange(10), "params": {"steps": 20}}
+            await stats.call(client, "pgd", "POST", "/api/v1/attacks/pgd", json=body)
+        else:
+            body = {"seed": rng.randrange(1000), "count": 16}
+            await stats.call(client, "gan-grid", "POST", "/api/v1/generators/dcgan-mnist/samples", json=body)
+        await asyncio.sleep(rng.uniform(1.0, 4.0))  # reading, thinking
+
+
+async def lecture(url: str, students: int, ramp: float, duration: float) -> Stats:
+    stats = Stats()
+    limits = httpx.Limits(max_connections=students + 10, max_keepalive_connections=students + 10)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+        now = time.monotonic()
+        await asyncio.gather(*(student(client, stats, i, now + ramp * i / students, now + ramp + duration)
+                               for i in range(students)))
+    return stats
+
+
+async def slider_load(url: str, clients: int, seconds: float) -> tuple[int, list[float], int]:
+    """Closed loop: each client sends the next FGSM request when the last one answers."""
+    latencies: list[float] = []
+    errors = 0
+    end = time.monotonic() + seconds
+
+    async def one(client: httpx.AsyncClient, i: int) -> None:
+        nonlocal errors
+        rng, k = random.Random(i), 0
+        while time.monotonic() < end:
+            body = {"model": "mnist-cnn", "image": rng.choice(DIGITS), "params": {"eps": round(0.01 + (k % 30) / 100, 2)}}
+            t = time.perf_counter()
+            r = await client.post("/api/v1/attacks/fgsm", json=body)
+            if r.status_code == 200:
+                latencies.append(time.perf_counter() - t)
+            else:
+                errors += 1
+            k += 1
+
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+        await asyncio.gather(*(one(client, i) for i in range(clients)))
+    return len(latencies), sorted(latencies), errors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=300)
+    parser.add_argument("--ramp", type=float, default=30.0)
+    parser.add_argument("--duration", type=float, default=180.0)
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--skip-lecture", action="store_true")
+    args = parser.parse_args()
+    slider = {}
+    for batching in ("1", "0"):
+        name = "batching on" if batching == "1" else "batching off"
+        with Server(BATCHING=batching) as server:
+            if not args.skip_lecture:
+                before = server.rss_mib()
+                stats = asyncio.run(lecture(server.url, args.students, args.ramp, args.duration))
+                print(f"\n== lecture, {name}: {args.students} students over {args.ramp:g} s, then {args.duration:g} s ==")
+                print(stats.table(args.ramp + args.duration))
+                print(f"server memory: {before:.0f} MiB before, {server.rss_mib():.0f} MiB after; "
+                      f"executor {httpx.get(server.url + '/healthz').json()['executor']}")
+            done, lat, errors = asyncio.run(slider_load(server.url, args.clients, args.seconds))
+            slider[name] = (done / args.seconds, lat, errors)
+            print(f"\n== slider, {name}: {args.clients} clients, {args.seconds:g} s: {done / args.seconds:.1f} FGSM/s, "
+                  f"p50 {_pct(lat, 50)}, p99 {_pct(lat, 99)}, errors {errors}")
+    on, off = slider["batching on"], slider["batching off"]
+    print(f"\nFGSM throughput, batching on / off: {on[0] / off[0]:.2f}x (target >= 3x), "
+          f"p99 with batching {_pct(on[1], 99)} (target <= 1000ms)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""The GAN studio over HTTP with the shipped generators: samples, arithmetic, interpolation,
+concept vectors, exemplars, the page, and the generators' measured quality."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.test_cli import advlab
+
+MNIST, FACES = "dcgan-mnist", "dcgan-faces"
+
+
+def post(client, name, what, **body):
+    return client.post(f"/api/v1/generators/{name}/{what}", json=body)
+
+
+def ref(seed, index):
+    return {"seed": seed, "index": index}
+
+
+def test_both_generators_are_listed_with_their_quality(client) -> None:
+    listed = {g["name"]: g for g in client.get("/api/v1/generators").json()}
+    assert set(listed) == {MNIST, FACES} and all(g["available"] for g in listed.values())
+    assert listed[MNIST]["image_shape"] == [1, 28, 28] and listed[MNIST]["labelled_by"] == "mnist-cnn"
+    assert listed[FACES]["image_shape"] == [3, 64, 64] and "Eyeglasses" in listed[FACES]["labels"]
+    assert "non-commercial" in listed[FACES]["licence"]
+    assert listed[MNIST]["metrics"]["confident_share"] >= 0.9
+    assert listed[FACES]["metrics"]["frechet_distance"] > 0
+
+
+def test_samples_are_a_pure_function_of_seed_and_index(client) -> None:
+    grid = post(client, MNIST, "samples", seed=4, start=10, count=6).json()["samples"]
+    assert [s["latent"]["index"] for s in grid] == list(range(10, 16))
+    alone = post(client, MNIST, "samples", latents=[ref(4, 13)]).json()["samples"][0]
+    assert alone["image"]["id"] == grid[3]["image"]["id"]  # the same picture, whatever else is in the batch
+    assert post(client, MNIST, "samples", seed=4, start=10, count=6).json()["samples"] == grid
+    digit = grid[0]
+    assert digit["label"] in [str(d) for d in range(10)] and 0 <= digit["real"] <= 1
+    assert sum(digit["probs"].values()) == pytest.approx(1, abs=1e-3)
+    face = post(client, FACES, "samples", seed=0, count=1).json()["samples"][0]
+    assert face["image"]["width"] == 64 and set(face["probs"]) >= {"Male", "Smiling", "Eyeglasses"}
+
+
+def test_arithmetic_with_equal_a_and_b_returns_c(client) -> None:
+    c = post(client, MNIST, "samples", latents=[ref(0, 5)]).json()["samples"][0]
+    body = post(client, MNIST, "arithmetic", a=[ref(0, 1), ref(0, 2)], b=[ref(0, 2), ref(0, 1)], c=[ref(0, 5)],
+                noise=0.3, seed=1).json()
+    assert body["result"]["image"]["id"] == c["image"]["id"] and body["c"]["image"]["id"] == c["image"]["id"]
+    hood = body["neighbourhood"]
+    assert len(hood) == 9 and hood[4]["image"]["id"] == c["image"]["id"]
+    assert len({s["image"]["id"] for s in hood}) == 9  # the noise moves the others
+
+
+def test_interpolation_runs_from_start_to_end(client) -> None:
+    ends = post(client, FACES, "samples", latents=[ref(2, 0), ref(2, 1)]).json()["samples"]
+    body = post(client, FACES, "interpolate", start=ref(2, 0), end=ref(2, 1), steps=6).json()
+    for path in ("lerp", "slerp"):
+        assert len(body[path]) == 6
+        assert body[path][0]["image"]["id"] == ends[0]["image"]["id"]
+        assert body[path][-1]["image"]["id"] == ends[1]["image"]["id"]
+    assert min(body["lerp_norms"]) < min(body["slerp_norms"])  # the straight line sags toward the origin
+    assert body["typical_norm"] == pytest.approx(10.0)
+
+
+def test_concept_vectors_push_samples_toward_their_concept(client) -> None:
+    concepts = {c["name"]: c for c in client.get(f"/api/v1/generators/{MNIST}/concepts").json()["concepts"]}
+    assert set(concepts) == {str(d) for d in range(10)} and all(c["members"] > 20 for c in concepts.values())
+    moved = 0
+    for index in range(8):
+        strip = post(client, MNIST, "concept", latent=ref(0, index), concept="7", strengths=[0, 3]).json()["strip"]
+        moved += strip[1]["probs"]["7"] > strip[0]["probs"]["7"]
+    assert moved >= 7
+    glasses = post(client, FACES, "concept", latent=ref(0, 3), concept="eyeglasses", strengths=[0, 2.5]).json()
+    assert glasses["strip"][1]["probs"]["Eyeglasses"] > glasses["strip"][0]["probs"]["Eyeglasses"]
+
+
+def test_exemplars_match_the_query(client) -> None:
+    sevens = post(client, MNIST, "exemplars", want=["7"], count=3).json()["exemplars"]
+    assert [s["label"] for s in sevens] == ["7", "7", "7"] and all(s["latent"]["seed"] == 1 for s in sevens)
+    men_with_glasses = post(client, FACES, "exemplars", want=["Male", "Eyeglasses"], count=3).json()["exemplars"]
+    for s in men_with_glasses:
+        assert s["probs"]["Male"] > 0.5 and s["probs"]["Eyeglasses"] > 0.5
+
+
+@pytest.mark.parametrize("what, body, status, words", [
+    ("samples", {"count": 65}, 422, "count"),
+    ("samples", {"latents": [{"z": [0.1] * 7}]}, 422, "100 numbers"),
+    ("samples", {"latents": [{"z": [50.0] * 100}]}, 422, "between -10 and 10"),
+    ("samples", {"latents": [{"seed": 1}]}, 422, "seed and index"),
+    ("samples", {"latents": [{"seed": 1, "index": 2, "z": [0] * 100}]}, 422, "not both"),
+    ("arithmetic", {"a": [], "b": [{"seed": 0, "index": 0}], "c": [{"seed": 0, "index": 0}]}, 422, "a"),
+    ("interpolate", {"start": {"seed": 0, "index": 0}, "end": {"seed": 0, "index": 1}, "steps": 99}, 422, "steps"),
+    ("concept", {"latent": {"seed": 0, "index": 0}, "concept": "Wings"}, 422, "no concept"),
+    ("concept", {"latent": {"seed": 0, "index": 0}, "concept": "7", "strengths": [9]}, 422, "between -5 and 5"),
+    ("exemplars", {"want": ["purple"]}, 422, "no concept"),
+])
+def test_bad_input_is_a_4xx_with_a_message(client, what, body, status, words) -> None:
+    r = post(client, MNIST, what, **body)
+    assert r.status_code == status and words in r.json()["detail"], r.text
+
+
+def test_unknown_generator_is_404(client) -> None:
+    r = post(client, "stylegan", "samples")
+    assert r.status_code == 404 and MNIST in r.json()["detail"]
+
+
+def test_explicit_latents_are_accepted(client) -> None:
+    r = post(client, MNIST, "samples", latents=[{"z": [0.0] * 100}])
+    assert r.status_code == 200 and r.json()["samples"][0]["latent"]["z"] == [0.0] * 100
+
+
+def test_the_studio_page_keeps_its_state_in_the_url(client) -> None:
+    page = client.get(f"/gan?model={MNIST}&seed=2&a=2.1&b=2.2&c=2.3&start=2.4&end=2.5&steps=5&focus=2.6&concept=3")
+    assert page.status_code == 200
+    text = page.text
+    assert text.count('class="gan-img') >= 24 + 3 + 4 + 9 + 10 + 5
+    assert "mean(A)" in text and "Straight line (lerp)" in text and "+3 (" in text
+    assert f"/gan?model={MNIST}&amp;seed=2&amp;a=2.1&amp;a=2.0" in text  # "add to A" keeps everything else
+    fragment = client.get(f"/gan?model={MNIST}&seed=2", headers={"HX-Request": "true"})
+    assert "<h1>" not in fragment.text and "Samples of seed 2" in fragment.text
+    bad = client.get(f"/gan?model={MNIST}&a=banana")
+    assert bad.status_code == 422 and "seed.index" in bad.text
+
+
+def test_the_seed_example_fills_the_three_groups(client) -> None:
+    r = client.get(f"/gan/fill?model={FACES}&seed_example=true", follow_redirects=False)
+    assert r.status_code == 303
+    url = r.headers["location"]
+    assert all(len(re.findall(rf"[?&]{g}=1\.\d+", url)) == 3 for g in "abc")
+    assert "mean(B)" in client.get(url).text
+
+
+def test_generator_quality_meets_its_targets_when_measured_again(data_dir) -> None:
+    r = advlab("eval", MNIST, "--limit", "2000", data_dir=data_dir)
+    assert r.returncode == 0, r.stderr
+    share = float(re.search(r"([\d.]+)% of 2000 samples with p >= 0.9", r.stdout).group(1))
+    low, high = map(float, re.search(r"class shares ([\d.]+)% to ([\d.]+)%", r.stdout).groups())
+    assert share >= 88 and low >= 5 and high <= 15  # the 10,000-sample targets, with room for 2,000 samples' noise

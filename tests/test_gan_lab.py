@@ -1,0 +1,98 @@
+"""The live GAN-training lab over HTTP: sessions, controls, the cap, idle sessions, the page."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+
+
+def start(client, **config):
+    r = client.post("/api/v1/gan-lab/sessions", json=config)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def control(client, sid, action, steps=1):
+    r = client.post(f"/api/v1/gan-lab/sessions/{sid}/control", json={"action": action, "steps": steps})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_a_session_steps_plays_pauses_resets_and_stops(client) -> None:
+    s = start(client, data="ring", seed=3)
+    assert s["steps"] == 0 and not s["playing"] and len(s["real_points"]) == 512 and s["decision_map"]
+    s = control(client, s["id"], "step", 5)
+    assert s["steps"] == 5 and [p["step"] for p in s["history"]] == [1, 2, 3, 4, 5]
+    assert all(0 < p["d_fake"] < 1 and p["g_grad_norm"] > 0 for p in s["history"])
+    control(client, s["id"], "play")
+    deadline = time.monotonic() + 20
+    while client.get(f"/api/v1/gan-lab/sessions/{s['id']}").json()["steps"] < 30:
+        assert time.monotonic() < deadline, "playing did not advance"
+        time.sleep(0.1)
+    paused = control(client, s["id"], "pause")
+    time.sleep(0.3)
+    assert client.get(f"/api/v1/gan-lab/sessions/{s['id']}").json()["steps"] == paused["steps"]
+    assert control(client, s["id"], "reset")["steps"] == 0
+    assert client.delete(f"/api/v1/gan-lab/sessions/{s['id']}").status_code == 204
+    gone = client.get(f"/api/v1/gan-lab/sessions/{s['id']}")
+    assert gone.status_code == 404 and "Start a new one" in gone.json()["detail"]
+
+
+def test_same_settings_and_seed_train_the_same_way(client) -> None:
+    runs = [control(client, start(client, data="moons", cost="saturating", k=2, seed=7)["id"], "step", 10)
+            for _ in range(2)]
+    assert runs[0]["history"] == runs[1]["history"] and runs[0]["fake_points"] == runs[1]["fake_points"]
+
+
+def test_a_tiny_mnist_gan_draws_a_grid_of_digits(client) -> None:
+    s = control(client, start(client, data="mnist", optimizer="sgd", lr_g=0.01, lr_d=0.01)["id"], "step", 3)
+    grid = client.get(s["samples"]["url"])
+    assert grid.status_code == 200 and s["samples"]["width"] == 112 and s["real_points"] is None
+
+
+@pytest.mark.parametrize("config, words", [
+    ({"data": "spiral"}, "data"), ({"k": 0}, "k"), ({"lr_g": 1.0}, "lr_g"), ({"cost": "hinge"}, "cost"),
+    ({"batch_size": 4}, "batch_size"), ({"steps": 3}, "steps"),
+])
+def test_bad_settings_are_refused_with_the_field_named(client, config, words) -> None:
+    r = client.post("/api/v1/gan-lab/sessions", json=config)
+    assert r.status_code == 422 and words in r.json()["detail"]
+
+
+def test_unknown_action_and_session(client) -> None:
+    s = start(client)
+    r = client.post(f"/api/v1/gan-lab/sessions/{s['id']}/control", json={"action": "explode"})
+    assert r.status_code == 422 and "play, pause, step or reset" in r.json()["detail"]
+    assert client.get("/api/v1/gan-lab/sessions/nope").status_code == 404
+
+
+def test_sessions_are_capped_and_idle_ones_end(settings) -> None:
+    small = Settings(**{**settings.model_dump(), "gan_lab_sessions": 1, "gan_lab_idle_s": 1.0})
+    with TestClient(create_app(small)) as c:
+        first = start(c)
+        full = c.post("/api/v1/gan-lab/sessions", json={})
+        assert full.status_code == 503 and full.headers["Retry-After"] and "slots" in full.json()["detail"]
+        time.sleep(2.5)  # nobody polls: the page was closed
+        assert c.get(f"/api/v1/gan-lab/sessions/{first['id']}").status_code == 404
+        start(c)  # the slot is free again
+
+
+def test_the_lab_page_starts_a_session_and_shows_it(client) -> None:
+    page = client.get("/gan/lab")
+    assert page.status_code == 200 and "Why the saturating cost stalls" in page.text
+    r = client.post("/gan/lab", data={"data": "grid", "cost": "saturating", "k": "3"}, follow_redirects=False)
+    assert r.status_code == 303
+    session_page = client.get(r.headers["location"])
+    assert "grid · saturating · k = 3" in session_page.text and "lab-scatter" in session_page.text
+    live = client.get(r.headers["location"], headers={"HX-Request": "true"})
+    assert live.status_code == 200 and "<h1>" not in live.text and "step" in live.text
+    sid = r.headers["location"].rsplit("/", 1)[1]
+    stopped = client.post(f"/gan/lab/{sid}", data={"action": "stop"}, follow_redirects=False)
+    assert stopped.status_code == 303
+    ended = client.get(f"/gan/lab/{sid}", headers={"HX-Request": "true"})
+    assert ended.status_code == 286 and "Start a new session" in ended.text  # 286: htmx stops polling
