@@ -16,7 +16,7 @@ ifneq ($(wildcard $(SQUEEZENET_FILE)),)
 export ADVLAB_LOCAL_WEIGHTS ?= imagenet-squeezenet=$(abspath $(SQUEEZENET_FILE))
 endif
 
-.PHONY: run test audit setup browser data bench bench-attacks attack-eval clean
+.PHONY: run test audit setup browser data bench bench-attacks bench-lecture attack-eval clean
 
 run: setup
 	$(BIN)/advlab serve --host $(HOST) --port $(PORT)
@@ -35,6 +35,14 @@ bench: setup data
 bench-attacks: setup data
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python benchmarks/attacks.py
+
+# A lecture of 300 students, and FGSM throughput with batching on and off (wrk, from Debian).
+bench-lecture: setup data
+	@command -v wrk >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk; }
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python benchmarks/lecture.py
 
 attack-eval: setup data
 	$(BIN)/python benchmarks/attack_success.py

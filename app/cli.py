@@ -22,6 +22,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the web app")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--ray", action="store_true", help="serve through Ray Serve (replicas, autoscaling)")
+    p.add_argument("--ray-address", help="join this Ray cluster (e.g. ray://head:10001) instead of starting one")
     p.set_defaults(run=_serve)
 
     p = sub.add_parser("train", help="train a zoo model and record it in models/manifest.json")
@@ -58,6 +60,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    if args.ray:
+        from app.serve_ray import run
+
+        run(args.host, args.port, args.ray_address)
+        return 0
     import uvicorn
 
     uvicorn.run("app.main:app", host=args.host, port=args.port)

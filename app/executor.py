@@ -33,7 +33,7 @@ T = TypeVar("T")
 Disconnected = Callable[[], Awaitable[bool]]
 
 
-@dataclass
+@dataclass(eq=False)  # identity: payloads hold tensors
 class _Item:
     payload: Any
     future: Future = field(default_factory=Future)
@@ -129,15 +129,20 @@ class Executor:
             work = self._next()
             if work is None:
                 return
+            gone = [i for i in work.items if i.cancel.is_set()]
             live = [i for i in work.items if not i.cancel.is_set()]
-            for gone in (i for i in work.items if i.cancel.is_set()):
-                gone.future.set_exception(ClientGone("The request was cancelled before it ran."))
             try:
-                if live:
-                    self._execute(work, live)
+                results = self._execute(work, live) if live else []
             finally:
-                with self._cv:
+                with self._cv:  # counted out before the callers hear back, so their next request fits
                     self._pending -= len(work.items)
+            for item in gone:
+                item.future.set_exception(ClientGone("The request was cancelled before it ran."))
+            for item, result in zip(live, results):
+                if isinstance(result, BaseException):
+                    item.future.set_exception(result)
+                else:
+                    item.future.set_result(result)
 
     def _next(self) -> _Work | None:
         """The next work; a young, small batch alone in the queue waits up to max_wait_s for company."""
@@ -156,21 +161,20 @@ class Executor:
                     return head
                 self._cv.wait(timeout=wait)
 
-    def _execute(self, work: _Work, items: list[_Item]) -> None:
+    def _execute(self, work: _Work, items: list[_Item]) -> list:
+        """Each item's result, or the exception every item of the work gets."""
         self.stats["runs"] += 1
         self.stats["items"] += len(items)
         self.stats["largest_batch"] = max(self.stats["largest_batch"], len(items))
         try:
-            results = work.fn(items)
+            return work.fn(items)
         except torch.cuda.OutOfMemoryError:
             torch.cuda.empty_cache()  # give the memory back before anyone else runs
-            _fail(items, OutOfMemory("The GPU ran out of memory for this request. Try a smaller batch, "
-                                     "image or number of steps."))
+            error = OutOfMemory("The GPU ran out of memory for this request. Try a smaller batch, "
+                                "image or number of steps.")
         except BaseException as exc:  # every caller hears about it; the worker goes on
-            _fail(items, exc)
-        else:
-            for item, result in zip(items, results):
-                item.future.set_result(result)
+            error = exc
+        return [error] * len(items)
 
     def shutdown(self) -> None:
         with self._cv:
@@ -185,12 +189,6 @@ class Executor:
 def _consume(outcome: asyncio.Future) -> None:
     if not outcome.cancelled():
         outcome.exception()
-
-
-def _fail(items: list[_Item], exc: BaseException) -> None:
-    for item in items:
-        if not item.future.done():
-            item.future.set_exception(exc)
 
 
 async def _watch(disconnected: Disconnected, cancel: threading.Event, every: float = 0.25) -> None:

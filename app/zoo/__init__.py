@@ -87,7 +87,7 @@ def _load_entry(spec: ModelSpec, settings: Settings, device: torch.device) -> Zo
         log.warning("model %s unavailable: %s", spec.name, exc)
         return entry
     model.eval().requires_grad_(False)
-    entry.model = model.to(device)
+    entry.model = model.to(device).use_channels_last()
     return entry
 
 

@@ -31,9 +31,20 @@ class Classifier(nn.Module):
         super().__init__()
         self.normalize = normalize
         self.net = net
+        self.channels_last = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(self.normalize(x))
+        x = self.normalize(x)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return self.net(x)
+
+    def use_channels_last(self) -> Classifier:
+        """Convolutions in the NHWC layout: on the CPU about twice as fast for batches (oneDNN)."""
+        if any(isinstance(m, nn.Conv2d) for m in self.net.modules()):
+            self.to(memory_format=torch.channels_last)
+            self.channels_last = True
+        return self
 
 
 def mlp(hidden: int = 512, depth: int = 2, dropout: float = 0.2, in_features: int = 784,
