@@ -25,7 +25,7 @@ class ImageStore:
     def __init__(self, root: Path, max_bytes: int) -> None:
         self.root = root
         self.max_bytes = max_bytes
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # get() holds it while calling check()
         self._sizes: OrderedDict[str, int] = OrderedDict()  # oldest use first
         self.total_bytes = 0
         root.mkdir(parents=True, exist_ok=True)
@@ -62,11 +62,20 @@ class ImageStore:
         return data
 
     def check(self, image_id: str) -> None:
-        """Raise NotFound unless ``image_id`` is a stored image (ImageGone when it was evicted)."""
+        """Raise NotFound unless ``image_id`` is a stored image (ImageGone when it was evicted).
+
+        Another process sharing the folder (uvicorn workers, Ray Serve replicas) may have stored
+        it: the file is content-addressed, so finding it on disk is as good as our own record."""
         if not _ID.match(image_id):
             raise NotFound(f"{image_id[:80]!r} is not an image id (ids are 64 hexadecimal characters).")
-        if image_id not in self._sizes:
-            raise ImageGone(GONE)
+        with self._lock:
+            if image_id in self._sizes:
+                return
+            try:
+                size = self._path(image_id).stat().st_size
+            except FileNotFoundError:
+                raise ImageGone(GONE) from None
+            self._touch(image_id, size)
 
     def __contains__(self, image_id: str) -> bool:
         return image_id in self._sizes

@@ -36,3 +36,11 @@ def test_survives_a_restart_and_keeps_the_cap(tmp_path) -> None:
 def test_only_hex_ids_are_looked_up(tmp_path, bad: str) -> None:
     with pytest.raises(NotFound, match="not an image id"):
         ImageStore(tmp_path, max_bytes=1000).get(bad)
+
+
+def test_an_image_stored_by_another_process_sharing_the_folder_is_found(tmp_path) -> None:
+    """Two stores on one folder, like two uvicorn workers or two Ray Serve replicas."""
+    png = b"\x89PNG any bytes will do"
+    first, second = ImageStore(tmp_path, 10_000), ImageStore(tmp_path, 10_000)
+    image_id = first.put(png)
+    assert second.get(image_id) == png and image_id in second
