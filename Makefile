@@ -16,7 +16,7 @@ ifneq ($(wildcard $(SQUEEZENET_FILE)),)
 export ADVLAB_LOCAL_WEIGHTS ?= imagenet-squeezenet=$(abspath $(SQUEEZENET_FILE))
 endif
 
-.PHONY: run test audit setup browser data bench bench-attacks bench-lecture attack-eval clean
+.PHONY: run test audit setup browser data bench bench-attacks bench-lecture bench-gan attack-eval clean
 
 run: setup
 	$(BIN)/advlab serve --host $(HOST) --port $(PORT)
@@ -43,6 +43,9 @@ bench-lecture: setup data
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk; }
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python benchmarks/lecture.py
+
+bench-gan: setup data
+	$(BIN)/python benchmarks/gan.py
 
 attack-eval: setup data
 	$(BIN)/python benchmarks/attack_success.py

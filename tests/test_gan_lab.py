@@ -96,3 +96,11 @@ def test_the_lab_page_starts_a_session_and_shows_it(client) -> None:
     assert stopped.status_code == 303
     ended = client.get(f"/gan/lab/{sid}", headers={"HX-Request": "true"})
     assert ended.status_code == 286 and "Start a new session" in ended.text  # 286: htmx stops polling
+
+
+def test_a_short_run_changes_the_generator(client) -> None:
+    fresh = start(client, data="ring", seed=11)
+    trained = control(client, fresh["id"], "step", 20)
+    moved = [abs(a - b) + abs(c - d) for (a, c), (b, d) in zip(fresh["fake_points"], trained["fake_points"])]
+    assert min(moved) > 0 and sum(moved) / len(moved) > 0.01  # every generated point has moved
+    assert trained["decision_map"]["id"] != fresh["decision_map"]["id"]  # and so has D's verdict

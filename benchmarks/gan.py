@@ -1,0 +1,82 @@
+"""GAN studio and training lab speed, measured in one run:
+
+* a grid of 64 samples end to end (POST /api/v1/generators/NAME/samples over real HTTP: decode,
+  discriminator score, labels, 64 PNGs stored, JSON) against the bare generator forward of the
+  same 64 latents in this process: their ratio (target <= 2);
+* the live lab's training speed: generator steps per second of one session on each dataset,
+  through the executor as the app runs it (GET /api/v1/gan-lab/sessions/ID after a few seconds).
+
+Run with `make bench-gan` or `.venv/bin/python benchmarks/gan.py [--requests N]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from server import Server  # noqa: E402
+
+from app.config import Settings  # noqa: E402
+from app.gan.latent import latents  # noqa: E402
+from app.zoo import Zoo  # noqa: E402
+
+
+def grid_ratio(url: str, name: str, n: int) -> None:
+    zoo = Zoo.load(Settings(), only={name})
+    g = zoo.generators[name].generator
+    z = latents(0, range(64), g.cfg.nz)
+    with torch.no_grad():
+        g(z)
+        bare = []
+        for _ in range(n):
+            t = time.perf_counter()
+            g(z)
+            bare.append(time.perf_counter() - t)
+    e2e = []
+    with httpx.Client(base_url=url, timeout=120) as client:
+        for seed in range(n + 1):  # a new seed each time: no request repeats another
+            t = time.perf_counter()
+            client.post(f"/api/v1/generators/{name}/samples", json={"seed": seed, "count": 64}).raise_for_status()
+            e2e.append(time.perf_counter() - t)
+    e2e = e2e[1:]
+    print(f"{name:12} grid of 64: e2e p50 {statistics.median(e2e) * 1000:7.1f} ms, bare forward p50 "
+          f"{statistics.median(bare) * 1000:6.1f} ms, ratio {statistics.median(e2e) / statistics.median(bare):5.1f}x")
+
+
+def lab_speed(url: str, data: str, seconds: float) -> None:
+    with httpx.Client(base_url=url, timeout=60) as client:
+        sid = client.post("/api/v1/gan-lab/sessions", json={"data": data}).json()["id"]
+        client.post(f"/api/v1/gan-lab/sessions/{sid}/control", json={"action": "play"})
+        start = client.get(f"/api/v1/gan-lab/sessions/{sid}").json()["steps"]
+        t = time.perf_counter()
+        while time.perf_counter() - t < seconds:
+            time.sleep(1.0)  # the page polls about this often
+            steps = client.get(f"/api/v1/gan-lab/sessions/{sid}").json()["steps"]
+        rate = (steps - start) / (time.perf_counter() - t)
+        client.delete(f"/api/v1/gan-lab/sessions/{sid}")
+    print(f"lab {data:6}: {rate:7.1f} generator steps/s (one session, batch 128)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    with Server() as server:
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads here")
+        for name in ("dcgan-mnist", "dcgan-faces"):
+            grid_ratio(server.url, name, args.requests)
+        for data in ("ring", "mnist"):
+            lab_speed(server.url, data, args.seconds)
+
+
+if __name__ == "__main__":
+    main()
