@@ -18,7 +18,7 @@ endif
 
 .PHONY: run test audit setup browser data bench bench-attacks bench-lecture bench-gan attack-eval clean
 
-run: setup
+run: setup data
 	$(BIN)/advlab serve --host $(HOST) --port $(PORT)
 
 test: setup browser data audit

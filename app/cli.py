@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     group = p.add_mutually_exclusive_group(required=True)
     group.add_argument("--from", dest="source", type=Path, help="folder with mnist/ and fashion-mnist/ *.gz")
     group.add_argument("--download", action="store_true", help="download through torchvision")
+    p.add_argument("--celeba", action="store_true", help="with --download: also CelebA (1.4 GB, for dcgan-faces)")
     p.set_defaults(run=_data)
 
     p = sub.add_parser("gallery", help="rebuild gallery/ from the MNIST test set and a photo folder")
@@ -115,6 +116,10 @@ def _data(args: argparse.Namespace, settings: Settings) -> int:
         for name in data.DATASETS:
             for train in (True, False):
                 data.load_split(name, settings.data_dir, train=train, download=True)
+        if args.celeba:  # torchvision's layout (data/celeba/), which app/gan/faces.py also reads
+            from torchvision.datasets import CelebA
+
+            CelebA(str(settings.data_dir), split="all", target_type="attr", download=True)
     else:
         for path in data.prepare_from(args.source, settings.data_dir):
             print(f"wrote {path}")
