@@ -11,7 +11,6 @@ from functools import partial
 from urllib.parse import urlencode
 
 import torch
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app import services
@@ -20,7 +19,7 @@ from app.attacks.run import Outcome, run_attack
 from app.attacks.schemas import AttackInfo, AttackRequest, AttackResponse, Norms, SavedCheck, Snapshot, Step
 from app.errors import BadRequest, NotFound
 from app.executor import Disconnected
-from app.schemas import ImageInfo, Prediction
+from app.schemas import ImageInfo, Prediction, parse
 from app.services import Lab
 from app.zoo import ZooEntry
 from app.zoo.architectures import Classifier
@@ -50,11 +49,7 @@ def get_attack(name: str) -> Attack:
 
 
 def parse_params(attack: Attack, raw: dict) -> Params:
-    try:
-        return attack.Params.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'params'}: {e['msg']}" for e in exc.errors())
-        raise BadRequest(f"Some of {attack.title}'s parameters are not valid: {problems}.") from None
+    return parse(attack.Params, raw, f"Some of {attack.title}'s parameters are not valid")
 
 
 def resolve_target(entry: ZooEntry, target: int | str | None) -> int | None:

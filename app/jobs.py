@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.background import BackgroundLoop
 from app.errors import Busy, NotFound
 
 log = logging.getLogger(__name__)
@@ -62,18 +63,16 @@ class Job:
         return self.status in ("queued", "running")
 
 
-class JobManager:
+class JobManager(BackgroundLoop):
     def __init__(self, executor, results_dir: Path, shipped_dir: Path | None = None, *, max_queued: int = 16,
                  idle_s: float = 30.0, deadline_s: float = 1800.0) -> None:
+        super().__init__()
         self.executor = executor
         self.results_dir = results_dir
         self.max_queued, self.idle_s, self.deadline_s = max_queued, idle_s, deadline_s
         self.jobs: dict[str, Job] = {}
         self.queue: list[Job] = []
         self.durations: dict[str, float] = {}  # kind -> last run time, for wait estimates
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
-        self._closing = False
         results_dir.mkdir(parents=True, exist_ok=True)
         for folder in (shipped_dir, results_dir):
             if folder and folder.is_dir():
@@ -100,7 +99,7 @@ class JobManager:
         job = Job(id=jid, kind=kind, params=params, body=body)
         self.jobs[jid] = job
         self.queue.append(job)
-        self._wake.set()
+        self.wake()
         return job
 
     def get(self, jid: str) -> Job:
@@ -132,31 +131,12 @@ class JobManager:
         known = [self.durations.get(j.kind) for j in ahead]
         return None if None in known else float(sum(known))
 
-    # --- the loop --------------------------------------------------------------------------------
-
-    def run_forever(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._loop())
-
-    async def close(self) -> None:
-        # A flag as well as cancel(): asyncio.wait_for in Python 3.11 can swallow a cancellation
-        # that arrives just as the event it waits for is set.
-        self._closing = True
-        self._wake.set()
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    async def _loop(self) -> None:
-        while not self._closing:
-            self._drop_abandoned()
-            if not self.queue:
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=1.0)
-                except TimeoutError:
-                    pass
-                continue
-            await self._run(self.queue.pop(0))
+    async def work(self) -> bool:
+        self._drop_abandoned()
+        if not self.queue:
+            return False
+        await self._run(self.queue.pop(0))
+        return True
 
     def _drop_abandoned(self) -> None:
         now = time.monotonic()

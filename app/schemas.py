@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
+
+from app.errors import BadRequest
+
+M = TypeVar("M", bound=BaseModel)
 
 IMAGE_REF = ("An image id from POST /api/v1/images (64 hex characters) or a gallery sample as "
              "sample:<id> (see GET /api/v1/samples).")
@@ -58,3 +62,23 @@ class ClassifyResponse(BaseModel):
     model_input: ImageInfo = Field(description="The picture the model saw, after preprocessing.")
     true_label: int | None = Field(None, description="The class of a gallery sample, when known.")
     true_label_name: str | None = None
+
+
+def parse(schema: type[M], raw: dict, intro: str = "Some of the input is not valid") -> M:
+    """Validate raw input (a JSON object, page inputs) into ``schema``; pydantic's complaints become a
+    422 whose message names each field, e.g. "...: eps: Input should be less than or equal to 1"."""
+    try:
+        return schema.model_validate(raw)
+    except ValidationError as exc:
+        raise BadRequest(f"{intro}: {'; '.join(map(_describe, exc.errors()))}.") from None
+
+
+def validated(schema: type[M], **fields: object) -> M:
+    """A request body built from page inputs (query or form fields)."""
+    return parse(schema, fields)
+
+
+def _describe(error: dict) -> str:
+    where = ".".join(str(p) for p in error["loc"])
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message

@@ -16,11 +16,8 @@ Run with `make bench-attacks` (installs the `bench` extra, torchattacks), or
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from startup_classify import _free_port, _wait_healthy  # noqa: E402
+from server import Server  # noqa: E402
 
 from app import data, imaging  # noqa: E402
 from app.attacks import ATTACKS, Goal  # noqa: E402
@@ -103,25 +100,15 @@ def end_to_end(settings: Settings, model, device: torch.device, n: int) -> None:
         torch.nn.functional.cross_entropy(model(xr), y).backward()
 
     bare = [timed(forward_backward, 1, device) for _ in range(n)]
-    env = {**os.environ, "ADVLAB_ALLOW_DOWNLOADS": "0", "ADVLAB_IMAGE_STORE_DIR": tempfile.mkdtemp(prefix="advlab-bench-")}
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
-                               "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_healthy(url, server, time.perf_counter())
+    with Server() as server, httpx.Client(base_url=server.url, timeout=60) as client:
         body = {"model": "mnist-cnn", "image": "sample:mnist-00003", "params": {"eps": 0.2}}
-        with httpx.Client(base_url=url, timeout=60) as client:
+        client.post("/api/v1/attacks/fgsm", json=body).raise_for_status()
+        http = []
+        for i in range(n):
+            body["params"]["eps"] = 0.1 + i / (10 * n)  # a slider moving: every request is new work
+            t = time.perf_counter()
             client.post("/api/v1/attacks/fgsm", json=body).raise_for_status()
-            http = []
-            for i in range(n):
-                body["params"]["eps"] = 0.1 + i / (10 * n)  # a slider moving: every request is new work
-                t = time.perf_counter()
-                client.post("/api/v1/attacks/fgsm", json=body).raise_for_status()
-                http.append(time.perf_counter() - t)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+            http.append(time.perf_counter() - t)
     p50_http, p50_bare = statistics.median(http), statistics.median(bare)
     print(f"\nFGSM over HTTP, one 28x28 digit: p50 {ms(p50_http)}, p95 {ms(statistics.quantiles(http, n=20)[-1])}; "
           f"bare forward+backward p50 {ms(p50_bare)}; ratio {p50_http / p50_bare:.1f}x")

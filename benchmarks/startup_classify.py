@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,14 +23,14 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from server import Server  # noqa: E402
 
 from app import imaging, services  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.gallery import Gallery  # noqa: E402
 from app.zoo import Zoo  # noqa: E402
 
-SHARED = ROOT.parent / "shared"
-SQUEEZENET = SHARED / "weights" / "squeezenet1_1_caffe_imagenetnorm.pth"
 CASES = [("mnist-mlp", "mnist-00000"), ("mnist-cnn", "mnist-00000"), ("fashion-cnn", "mnist-00000"),
          ("imagenet-squeezenet", "chelsea")]
 
@@ -43,28 +40,17 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=100, help="classify requests per model")
     args = parser.parse_args()
 
-    env = {**os.environ, "ADVLAB_ALLOW_DOWNLOADS": "0",
-           "ADVLAB_IMAGE_STORE_DIR": tempfile.mkdtemp(prefix="advlab-bench-")}
-    if SQUEEZENET.exists() and "ADVLAB_LOCAL_WEIGHTS" not in env:
-        env["ADVLAB_LOCAL_WEIGHTS"] = f"imagenet-squeezenet={SQUEEZENET}"
-    os.environ.update(env)
-    settings = Settings()
-    if settings.torch_threads:
-        torch.set_num_threads(settings.torch_threads)
-
-    port = _free_port()
-    started = time.perf_counter()
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
-                               "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        cold = _wait_healthy(url, server, started)
+    with Server() as server:
+        os.environ.update(server.env)  # the same models and weights in this process
+        settings = Settings()
+        if settings.torch_threads:
+            torch.set_num_threads(settings.torch_threads)
         zoo = Zoo.load(settings)
-        print(f"cold start to healthy /healthz: {cold:.2f} s  (torch {torch.__version__}, "
+        print(f"cold start to healthy /healthz: {server.cold_start_s:.2f} s  (torch {torch.__version__}, "
               f"{torch.get_num_threads()} CPU threads, device {zoo.device})")
         gallery = Gallery(settings.gallery_dir)
         print(f"\n{'model':22} {'e2e median':>11} {'e2e p95':>9} {'forward':>9} {'e2e / forward':>14}")
-        with httpx.Client(base_url=url, timeout=60) as client:
+        with httpx.Client(base_url=server.url, timeout=60) as client:
             for name, sample in CASES:
                 entry = zoo.entries[name]
                 if not entry.available:
@@ -75,9 +61,6 @@ def main() -> None:
                 print(f"{name:22} {_ms(statistics.median(e2e)):>11} {_ms(_p95(e2e)):>9} "
                       f"{_ms(statistics.median(forward)):>9} "
                       f"{statistics.median(e2e) / statistics.median(forward):>13.1f}x")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def _time_requests(client: httpx.Client, model: str, image: str, n: int) -> list[float]:
@@ -103,25 +86,6 @@ def _time_forward(zoo: Zoo, name: str, im, n: int) -> list[float]:
             torch.cuda.synchronize()
         times.append(time.perf_counter() - t)
     return times
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, started: float, timeout: float = 300) -> float:
-    while time.perf_counter() - started < timeout:
-        if proc.poll() is not None:
-            raise SystemExit(f"the server exited with code {proc.returncode}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return time.perf_counter() - started
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise SystemExit("the server did not become healthy")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _p95(values: list[float]) -> float:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app import imaging
@@ -12,6 +11,7 @@ from app.explain import gradients, linear
 from app.explain.schemas import (DimensionMarker, DimensionPoint, GradientCheckRow, GradientMap,
                                  GradientRequest, GradientResponse, LinearOutput, LinearStep,
                                  LinearToyRequest, LinearToyResponse)
+from app.schemas import validated  # noqa: F401  (the pages' name for it)
 from app.services import Lab, load_image, store_image, true_label
 
 HEATMAP_SCALE = ("linear in |dL/dx| (largest over channels): black = 0, pale yellow = {full:.3g} "
@@ -106,17 +106,3 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def validated(schema: type[BaseModel], **fields) -> BaseModel:
-    """Build a request body from page inputs, turning pydantic's complaints into a 422 for the page."""
-    try:
-        return schema(**fields)
-    except ValidationError as exc:
-        raise BadRequest(f"Some of the input is not valid: {'; '.join(map(_describe, exc.errors()))}.") from None
-
-
-def _describe(error: dict) -> str:
-    where = ".".join(str(p) for p in error["loc"])
-    message = error["msg"].removeprefix("Value error, ")
-    return f"{where}: {message}" if where else message

@@ -20,6 +20,7 @@ from typing import Literal
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.background import BackgroundLoop
 from app.errors import Busy, NotFound
 from app.gan import toys
 from app.gan.game import Cost, Players, StepStats, train_step
@@ -118,18 +119,16 @@ def picture(s: Session) -> dict[str, torch.Tensor]:
     return {"fake": fake, "real": s.shown_real, "d_map": d_map}
 
 
-class LabManager:
+class LabManager(BackgroundLoop):
     """The sessions, their cap, and the loop that trains the playing ones in turn."""
 
     def __init__(self, executor, data_dir: Path, *, max_sessions: int, idle_s: float, max_steps: int,
                  slice_s: float = 0.05) -> None:
+        super().__init__()
         self.executor = executor
         self.data_dir = data_dir
         self.max_sessions, self.idle_s, self.max_steps, self.slice_s = max_sessions, idle_s, max_steps, slice_s
         self.sessions: dict[str, Session] = {}
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
-        self._closing = False
 
     async def start(self, config: LabConfig) -> Session:
         self.reap()
@@ -150,7 +149,7 @@ class LabManager:
 
     def play(self, session: Session, playing: bool) -> None:
         session.playing = playing and session.steps < self.max_steps
-        self._wake.set()
+        self.wake()
 
     async def step(self, session: Session, steps: int) -> None:
         """Train exactly ``steps`` generator steps now (the page's "single step")."""
@@ -174,34 +173,15 @@ class LabManager:
                 log.info("lab session %s ended: idle", sid)
                 del self.sessions[sid]
 
-    # --- the loop -----------------------------------------------------------------------------
-
-    def run_forever(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._loop())
-
-    async def close(self) -> None:
-        # A flag as well as cancel(): asyncio.wait_for in Python 3.11 can swallow a cancellation
-        # that arrives just as the event it waits for is set.
-        self._closing = True
-        self._wake.set()
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    async def _loop(self) -> None:
-        while not self._closing:
-            self.reap()
-            playing = [s for s in self.sessions.values() if s.playing]
-            if not playing:
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=1.0)
-                except TimeoutError:
-                    pass
-                continue
-            for session in playing:
-                await self._advance(session)
+    async def work(self) -> bool:
+        """One round: each playing session trains for a time slice."""
+        self.reap()
+        playing = [s for s in self.sessions.values() if s.playing]
+        for session in playing:
+            await self._advance(session)
+        if playing:
             await asyncio.sleep(self.slice_s / 2)  # leave the device some breathing room between rounds
+        return bool(playing)
 
     async def _advance(self, session: Session) -> None:
         try:

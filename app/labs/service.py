@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from app.charts import Chart, line_chart
-from app.errors import BadRequest, NotFound
+from app import schemas
+from app.errors import NotFound
 from app.jobs import Job
 from app.labs import EXPERIMENTS, Experiment
 from app.services import Lab
@@ -47,11 +48,7 @@ def list_experiments() -> list[ExperimentInfo]:
 
 
 def parse(e: Experiment, raw: dict) -> BaseModel:
-    try:
-        return e.Params.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'params'}: {err['msg']}" for err in exc.errors())
-        raise BadRequest(f"Some of the experiment's parameters are not valid: {problems}.") from None
+    return schemas.parse(e.Params, raw, "Some of the experiment's parameters are not valid")
 
 
 def start(lab: Lab, kind: str, raw: dict) -> Job:

@@ -13,12 +13,12 @@ from app.defenses import service as defenses
 from app.defenses.service import TransformRequest, TransformResponse, VerdictRequest, VerdictResponse
 from app.deps import IsHtmx, LabDep
 from app.errors import NotFound
-from app.explain.services import validated
 from app import jobs
 from app.labs import EXPERIMENTS
 from app.labs import service as labs
 from app.labs.service import ExperimentInfo, JobInfo
 from app.routes.api import ERRORS
+from app.schemas import validated
 from app.templating import render
 
 router = APIRouter()

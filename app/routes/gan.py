@@ -9,7 +9,6 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.deps import IsHtmx, LabDep
 from app.errors import NotFound
-from app.explain.services import validated
 from app.gan import lab_service, page
 from app.gan.lab import LabConfig
 from app.gan import services as gan
@@ -18,6 +17,7 @@ from app.gan.schemas import (MAX_GROUP, ArithmeticRequest, ArithmeticResponse, C
                              InterpolateRequest, InterpolateResponse, LabControl, LabState, SamplesRequest,
                              SamplesResponse)
 from app.routes.api import ERRORS
+from app.schemas import validated
 from app.templating import render
 
 router = APIRouter()
@@ -127,9 +127,16 @@ async def stop_session(lab: LabDep, session_id: str) -> Response:
     return Response(status_code=204)
 
 
+# The start form's fields, which the query string may fill in (batch_size is not on the form).
+LAB_FORM_FIELDS = ("data", "cost", "k", "lr_g", "lr_d", "optimizer", "seed")
+
+
 @pages.get("/gan/lab")
 async def lab_page(request: Request, lab: LabDep) -> Response:
-    return render(request, "gan_lab.html", lab_context(lab, None, LabConfig()))
+    """The start form, filled in from the query string (e.g. ?data=ring&cost=saturating): starting a
+    session is a POST, so this is how a link (a lecture preset) sets one up."""
+    given = {k: request.query_params[k] for k in LAB_FORM_FIELDS if k in request.query_params}
+    return render(request, "gan_lab.html", lab_context(lab, None, validated(LabConfig, **given)))
 
 
 @pages.post("/gan/lab")
