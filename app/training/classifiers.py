@@ -77,7 +77,7 @@ def train(recipe: Recipe, data_dir: Path, out_dir: Path, *, seed: int = 0, dry_r
     x_test, y_test = data.load_split(recipe.dataset, data_dir, train=False)
     if dry_run:
         x_test, y_test = x_test[:DRY_RUN_TEST_IMAGES], y_test[:DRY_RUN_TEST_IMAGES]
-    model = build(recipe).to(device)
+    model = build(recipe).to(device).use_channels_last()  # convolutions about twice as fast on the CPU
     started = time.perf_counter()
     _fit(model, recipe, x_train, y_train, seed, dry_run, device, log)
     seconds = time.perf_counter() - started
