@@ -17,7 +17,7 @@ from app.gallery import Gallery
 from app.gan.lab import LabManager
 from app.http import BodyLimitMiddleware, install_error_handlers
 from app.jobs import JobManager
-from app.routes import api, attacks, defenses, explain, gan, web
+from app.routes import api, attacks, defenses, explain, gan, lecture, web
 from app.security import CrossOriginGuardMiddleware, SecurityHeadersMiddleware
 from app.services import Lab
 from app.store import ImageStore
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(explain.router)
     app.include_router(gan.router)
     app.include_router(defenses.router)
+    app.include_router(lecture.router)
     return app
 
 

@@ -10,6 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from app import lecture
 from app.config import ROOT
 
 env = Environment(
@@ -29,7 +30,8 @@ def render(request: Request, name: str, context: dict, *, block: str | None = No
            status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
     """Render a page, or only ``block`` of it when given (used for htmx requests)."""
     template = env.get_template(name)
-    ctx = {"request": request, "path": request.url.path, "htmx": is_htmx(request), **context}
+    ctx = {"request": request, "path": request.url.path, "htmx": is_htmx(request),
+           "lecture_view": lecture.view(request), **context}
     if block is None:
         html = template.render(ctx)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -44,3 +45,19 @@ def test_unknown_model_is_refused() -> None:
 def test_data_from_a_folder_is_idempotent(data_dir) -> None:
     r = advlab("data", "--from", str(ROOT.parent / "shared" / "data"), data_dir=data_dir)
     assert r.returncode == 0 and "datasets ready" in r.stdout
+
+
+@pytest.mark.parametrize("name", ["dcgan-mnist", "dcgan-faces", "mnist-detector"])
+def test_gan_and_detector_training_dry_runs(name: str, data_dir, tmp_path) -> None:
+    r = advlab("train", name, "--dry-run", "--out", str(tmp_path), data_dir=data_dir)
+    assert r.returncode == 0, r.stderr
+    assert any(p.suffix == ".safetensors" for p in tmp_path.iterdir())
+    assert ("Fréchet distance" in r.stdout) if name.startswith("dcgan") else ("false alarms" in r.stdout)
+
+
+@pytest.mark.parametrize("name", ["robustness", "transfer", "shortcut"])
+def test_experiment_quick_runs(name: str, data_dir, tmp_path) -> None:
+    r = advlab("experiment", name, "--quick", "--out", str(tmp_path), data_dir=data_dir)
+    assert r.returncode == 0, r.stderr
+    saved = json.loads((tmp_path / f"{name}.json").read_text())
+    assert saved["kind"] == name and saved["result"]

@@ -33,6 +33,9 @@ def evaluate_zoo_model(settings: Settings, name: str, limit: int = 0, robust: bo
     if entry.model is None:
         raise RuntimeError(f"{name} is unavailable: {entry.reason}")
     spec = entry.spec
+    if spec.guards:
+        yield from _evaluate_detector(settings, spec, entry.model, zoo.device, limit)
+        return
     if spec.dataset in data.DATASETS:
         x, y = data.load_split(spec.dataset, settings.data_dir, train=False)
         if limit:
@@ -86,3 +89,16 @@ def _robustness(settings: Settings, spec, model, x, y, device: str, clean: float
                                       "attacks": results, "command": command}
         write_entry(settings.models_dir, spec)
         yield f"{spec.name}: recorded in {settings.models_dir / 'manifest.json'}"
+
+
+def _evaluate_detector(settings: Settings, spec, detector, device, limit: int) -> Iterator[str]:
+    """The detector's report again: false alarms, detection per attack and ε, the adaptive attack."""
+    from app.training.detector import TEST_IMAGES, detection_report
+
+    guarded = Zoo.load(settings, only={spec.guards}).model(spec.guards)[1]
+    x, y = data.load_split("mnist", settings.data_dir, train=False)
+    n = limit or TEST_IMAGES
+    lines: list[str] = []
+    detection_report(guarded, detector, x[:n], y[:n], seed=0, device=str(device), log=lines.append)
+    yield from lines
+    yield f"{spec.name}: manifest records the same report on {spec.metrics.get('detector', {}).get('test_images')} images"

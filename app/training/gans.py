@@ -258,8 +258,10 @@ def _judge_metrics(spec: GeneratorSpec, settings: Settings, samples: torch.Tenso
     judge = Zoo.load(settings, only={spec.judge}).model(spec.judge)[1].to(device)
     report = quality.judge_report(samples, judge, device)
     penultimate = lambda x: judge.net[:-1](judge.normalize(x))  # noqa: E731 (hidden 128-d layer)
+    real = min(10_000, max(len(samples), 1000))  # the whole test set for a full measurement
     test, _ = data.load_split(spec.dataset, settings.data_dir, train=False)
     train, _ = data.load_split(spec.dataset, settings.data_dir, train=True)
+    test = test[:real]
     f_test = quality.features(penultimate, test, device)
     fid = quality.frechet_distance(quality.features(penultimate, samples, device), f_test)
     baseline = quality.frechet_distance(quality.features(penultimate, train[: len(test)], device), f_test)
