@@ -140,3 +140,20 @@ def _describe(lab: Lab, req: VerdictRequest, label: int, x, judged, squeezed, pr
                            fooled=int(p.argmax()) != label))
     return VerdictResponse(image=req.image, craft=req.craft, eps=req.eps, label=label, input=services.store_tensor(lab, x[0]),
                            verdicts=out)
+
+
+async def transform_rows(lab: Lab, model: str, image: str, label: int, target: int | None) -> list[dict]:
+    """The picture as it is and after each transform: what the model reads, and whether the attack
+    still holds (the target still wins, or, untargeted, the label still loses)."""
+    checks = [await transform(lab, TransformRequest(model=model, image=image, transform=name)) for name in TRANSFORMS]
+
+    def row(title: str, url: str, predictions: list[Prediction]) -> dict:
+        top = predictions[0].index
+        return {"title": title, "image_url": url, "predictions": predictions,
+                "fooled": top == target if target is not None else top != label}
+
+    rows = [row("as it is", services.image_url(image), checks[0].original)]
+    for name, c in zip(TRANSFORMS, checks):
+        t = TRANSFORMS[name]
+        rows.append(row(f"{t.title} ({t.param} {c.value})", c.transformed_image.url, c.transformed))
+    return rows

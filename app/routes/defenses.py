@@ -82,6 +82,15 @@ def _digits(lab):
     return [s for s in services.list_samples(lab) if s.kind == "digit"]
 
 
+@pages.get("/defenses/transforms")
+async def transforms_page(request: Request, lab: LabDep, htmx: IsHtmx, model: str, image: str,
+                          label: Annotated[int, Query(ge=0)], target: Annotated[int | None, Query(ge=0)] = None) -> Response:
+    """An attack result after each input transform (the attack lab's "Check input transforms")."""
+    rows = await defenses.transform_rows(lab, model, image, label, target)
+    context = {"model": model, "image": image, "rows": rows}
+    return render(request, "transforms.html", context, block="transforms" if htmx else None)
+
+
 @pages.get("/experiments")
 async def experiments_page(request: Request, lab: LabDep) -> Response:
     shipped = {kind: lab.jobs.jobs.get(_default_id(kind)) for kind in EXPERIMENTS}
