@@ -48,7 +48,7 @@ def test_transform_api_refuses_out_of_range_values(client) -> None:
 
 
 def test_the_attack_result_checks_the_transforms(client) -> None:
-    page = client.get("/attack", params={"model": "mnist-cnn", "image": DIGIT, "attack": "pgd", "steps": "10", "run": "1"})
+    page = client.get("/attack", params={"model": "mnist-cnn", "image": DIGIT, "attack": "pgd", "run": "1"})
     link = re.search(r'hx-get="(/defenses/transforms[^"]+)"', page.text).group(1).replace("&amp;", "&")
     fragment = client.get(link, headers={"HX-Request": "true"})
     assert fragment.status_code == 200 and "<h1>" not in fragment.text
