@@ -37,7 +37,14 @@ class StudioState:
     noise: float = 0.25
 
     def url(self, **changes) -> str:
-        s = replace(self, **changes)
+        return "/gan?" + urlencode(replace(self, **changes).query())
+
+    def hidden(self, *skip: str) -> list[tuple[str, object]]:
+        """The state as (name, value) pairs for a form's hidden inputs, leaving out the form's own fields."""
+        return [(k, v) for k, v in self.query() if k not in skip]
+
+    def query(self) -> list[tuple[str, object]]:
+        s = self
         query = [("model", s.model), ("seed", s.seed)]
         query += [(g, ref) for g in GROUPS for ref in getattr(s, g)]
         query += [(k, getattr(s, k)) for k in ("start", "end", "focus", "concept") if getattr(s, k)]
@@ -47,7 +54,7 @@ class StudioState:
             query.append(("strength", s.strength))
         if any(getattr(s, g) for g in GROUPS):
             query.append(("noise", s.noise))
-        return "/gan?" + urlencode(query)
+        return query
 
     def add(self, group: str, ref: str) -> str:
         refs = getattr(self, group)
@@ -121,5 +128,6 @@ async def fill(lab: Lab, state: StudioState, group: str, want: list[str], avoid:
     """The state with ``group`` replaced by the pool's best exemplars of want-and-not-avoid."""
     if group not in GROUPS:
         raise BadRequest("The group must be a, b or c.")
+    want, avoid = [w for w in want if w], [v for v in avoid if v]  # a form's "(nothing)" is empty
     found = await services.exemplars(lab, state.model, ExemplarRequest(want=want, avoid=avoid, count=count))
     return replace(state, **{group: tuple(s.latent.key for s in found.exemplars)})

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.deps import IsHtmx, LabDep
@@ -72,28 +73,36 @@ async def exemplars(lab: LabDep, name: str, body: ExemplarRequest) -> ExemplarRe
 Refs = Annotated[list[str], Query(max_length=MAX_GROUP)]
 
 
-@pages.get("/gan")
-async def studio(request: Request, lab: LabDep, htmx: IsHtmx, model: str = "",
-                 seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0, a: Refs = [], b: Refs = [], c: Refs = [],  # noqa: B006
-                 start: str = "", end: str = "", steps: int = 10, focus: str = "", concept: str = "",
-                 strength: float = 1.5, noise: float = 0.25) -> Response:
+def studio_state(lab: LabDep, model: str = "", seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+                 a: Refs = [], b: Refs = [], c: Refs = [], start: str = "", end: str = "", steps: int = 10,  # noqa: B006
+                 focus: str = "", concept: str = "", strength: float = 1.5, noise: float = 0.25) -> page.StudioState:
+    """The studio's state from the query string (the page's URL is its whole state)."""
     model = model or next((g.name for g in gan.list_generators(lab) if g.available), "")
-    state = page.StudioState(model, seed, tuple(a), tuple(b), tuple(c), start, end, steps, focus, concept,
-                             strength, noise)
+    return page.StudioState(model, seed, tuple(a), tuple(b), tuple(c), start, end, steps, focus, concept,
+                            strength, noise)
+
+
+StateDep = Annotated[page.StudioState, Depends(studio_state)]
+
+
+@pages.get("/gan")
+async def studio(request: Request, lab: LabDep, htmx: IsHtmx, state: StateDep) -> Response:
     return render(request, "gan.html", await page.context(lab, state), block="studio" if htmx else None)
 
 
 @pages.get("/gan/fill")
-async def fill(lab: LabDep, model: str, group: str = "", want: Annotated[list[str], Query()] = [],  # noqa: B006
+async def fill(lab: LabDep, htmx: IsHtmx, state: StateDep, group: str = "", want: Annotated[list[str], Query()] = [],  # noqa: B006
                avoid: Annotated[list[str], Query()] = [], count: Annotated[int, Query(ge=1, le=MAX_GROUP)] = 3,  # noqa: B006
                seed_example: bool = False) -> Response:
-    """Fill a group with exemplars (or A, B and C with the seed's glasses example), then show the page."""
-    state = page.StudioState(model)
+    """Fill a group with exemplars (or A, B and C with the seed's glasses example), keeping the rest
+    of the studio's state, then show the page."""
     if seed_example:
         for g, (w, v) in page.SEED_EXAMPLE.items():
             state = await page.fill(lab, state, g, w, v, count)
     else:
         state = await page.fill(lab, state, group, want, avoid, count)
+    if htmx:  # load the filled studio in place, with its own URL in the address bar
+        return Response(status_code=204, headers={"HX-Location": json.dumps({"path": state.url(), "target": "#studio"})})
     return RedirectResponse(state.url(), status_code=303)
 
 
