@@ -34,6 +34,7 @@ bench: setup data
 
 bench-attacks: setup data
 	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/pip install --quiet --no-deps 'torchattacks==3.5.1'
 	$(BIN)/python benchmarks/attacks.py
 
 # A lecture of 300 students, and FGSM throughput with batching on and off (wrk, from Debian).
