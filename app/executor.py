@@ -59,6 +59,7 @@ class Executor:
         self._open: dict[Hashable, _Work] = {}  # batches still taking items
         self._cv = threading.Condition()
         self._pending = 0  # items queued or running
+        self._busy = False  # the last batchable item arrived while others were in flight
         self._stopping = False
         self.stats = {"runs": 0, "items": 0, "largest_batch": 0}  # for /healthz, tests and benchmarks
         self._thread = threading.Thread(target=self._worker, name="advlab-model", daemon=True)
@@ -81,6 +82,7 @@ class Executor:
         item = _Item(payload)
         with self._cv:
             self._admit()
+            self._busy = self._pending > 0  # a crowd: company is likely within max_wait_s
             open_batch = self._open.get(key) if self.batching else None
             if open_batch is not None and len(open_batch.items) < self.max_batch:
                 open_batch.items.append(item)
@@ -145,7 +147,8 @@ class Executor:
                     item.future.set_result(result)
 
     def _next(self) -> _Work | None:
-        """The next work; a young, small batch alone in the queue waits up to max_wait_s for company."""
+        """The next work. A young, small batch alone in the queue waits up to max_wait_s for company,
+        but only when it arrived while other work was in flight: a lone student's request never waits."""
         with self._cv:
             while True:
                 while not self._queue and not self._stopping:
@@ -154,7 +157,8 @@ class Executor:
                     return None
                 head = self._queue[0]
                 wait = head.created + self.max_wait_s - time.monotonic()
-                if head.key is None or len(self._queue) > 1 or len(head.items) >= self.max_batch or wait <= 0:
+                if (head.key is None or not self._busy or len(self._queue) > 1 or len(head.items) >= self.max_batch
+                        or wait <= 0):
                     self._queue.popleft()
                     if self._open.get(head.key) is head:
                         del self._open[head.key]
