@@ -44,6 +44,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Settin
     return Settings(
         data_dir=data_dir,
         image_store_dir=tmp_path_factory.mktemp("images"),
+        jobs_dir=tmp_path_factory.mktemp("jobs"),
         local_weights=local_weights(),
         allow_downloads=False,
         max_upload_bytes=2 * 1024 * 1024,
@@ -67,6 +68,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> str
     """A real uvicorn process on a free port of 127.0.0.1, configured through ADVLAB_ variables."""
     port = _free_port()
     env = {**os.environ, "ADVLAB_IMAGE_STORE_DIR": str(tmp_path_factory.mktemp("live-images")),
+           "ADVLAB_JOBS_DIR": str(tmp_path_factory.mktemp("live-jobs")),
            "ADVLAB_ALLOW_DOWNLOADS": "0", "ADVLAB_DATA_DIR": str(data_dir)}
     if SQUEEZENET.exists():
         env["ADVLAB_LOCAL_WEIGHTS"] = f"imagenet-squeezenet={SQUEEZENET}"

@@ -24,6 +24,7 @@ def ray_url(data_dir, tmp_path_factory):
         port = s.getsockname()[1]
     serve.start(http_options={"host": "127.0.0.1", "port": port})
     settings = Settings(data_dir=data_dir, image_store_dir=tmp_path_factory.mktemp("ray-images"),
+                        jobs_dir=tmp_path_factory.mktemp("ray-jobs"),
                         local_weights=local_weights(), allow_downloads=False)
     serve.run(build(settings), name="advlab", route_prefix="/")
     try:

@@ -50,7 +50,9 @@ def slerp(a: torch.Tensor, b: torch.Tensor, steps: int) -> torch.Tensor:
     if omega.abs() < 1e-4 or (torch.pi - omega).abs() < 1e-4:
         return lerp(a, b, steps)
     t = torch.linspace(0, 1, steps)[:, None]
-    return (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
+    path = (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
+    path[0], path[-1] = a, b  # exactly, not to within rounding: the ends are the picks themselves
+    return path
 
 
 def arithmetic(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:

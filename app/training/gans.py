@@ -7,6 +7,7 @@ labels generated faces and finds exemplars for latent arithmetic.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,13 +46,16 @@ class GanRecipe:
     flip: bool = False  # random horizontal flips (faces; digits are not symmetric)
     translate: int = 0  # DiffAugment: shift what D sees by up to this many pixels (small datasets)
     real_label: float = 1.0  # below 1: one-sided label smoothing
+    ema: float | None = None  # keep an exponential moving average of G's weights and ship that
     judge: str | None = None
 
 
 RECIPES = {r.name: r for r in [
     GanRecipe("dcgan-mnist", "DCGAN on MNIST digits (28x28)", "mnist",
-              GanConfig(nz=100, channels=1, base=7, stages=2, g_width=64, d_width=64),
-              epochs=10, batch_size=128, judge="mnist-cnn"),
+              # Chosen among variants (epochs 15-50, D width, lr, batch, label smoothing, EMA decay,
+              # shifts) by the judge's figures; 50 epochs take about 4 minutes on one GPU.
+              GanConfig(nz=100, channels=1, base=7, stages=2, g_width=128, d_width=128),
+              epochs=50, batch_size=128, real_label=0.9, ema=0.999, judge="mnist-cnn"),
     GanRecipe("dcgan-faces", "DCGAN on CelebA faces (64x64)", "celeba",
               GanConfig(nz=100, channels=3, base=4, stages=4, g_width=48, d_width=48),
               epochs=20, batch_size=64, flip=True, translate=8, real_label=0.9),
@@ -122,6 +126,7 @@ def _fit(p: Players, recipe: GanRecipe, images: torch.Tensor, seed: int, dry_run
 
     augment = (lambda x: translate(x, recipe.translate, gen)) if recipe.translate else None  # noqa: E731
     watch = torch.randn(64, recipe.cfg.nz, generator=torch.Generator().manual_seed(seed + 3)).to(device)
+    average = copy.deepcopy(p.generator).requires_grad_(False) if recipe.ema else None
     p.generator.train()
     p.discriminator.train()
     for epoch in range(epochs):
@@ -129,10 +134,20 @@ def _fit(p: Players, recipe: GanRecipe, images: torch.Tensor, seed: int, dry_run
         batches = list(order[: steps_per_epoch * recipe.batch_size].split(recipe.batch_size))[::-1]
         for step in range(steps_per_epoch):
             s = train_step(p, real_batch, noise, augment=augment, real_label=recipe.real_label)
+            if average is not None:
+                _ema_update(average, p.generator, recipe.ema)
             if step % 50 == 0 or step == steps_per_epoch - 1:
                 log(f"epoch {epoch + 1}/{epochs} step {step + 1}/{steps_per_epoch} D loss {s.d_loss:.3f} "
                     f"G loss {s.g_loss:.3f} D(x) {s.d_real:.2f} D(G(z)) {s.d_fake:.2f}")
-        _progress_grid(p.generator, watch, recipe.name, epoch + 1)
+        _progress_grid(average or p.generator, watch, recipe.name, epoch + 1)
+    if average is not None:  # ship the average: smoother than any single step's weights (Yazıcı et al. 2019)
+        p.generator.load_state_dict(average.state_dict())
+
+
+@torch.no_grad()
+def _ema_update(average: nn.Module, current: nn.Module, decay: float) -> None:
+    for a, c in zip(average.parameters(), current.parameters()):
+        a.lerp_(c, 1 - decay)
 
 
 def _progress_grid(generator: Generator, z: torch.Tensor, name: str, epoch: int) -> None:

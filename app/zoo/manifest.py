@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 from pathlib import Path
@@ -88,18 +89,23 @@ def _read(models_dir: Path, section: str) -> list:
 
 
 def write_entry(models_dir: Path, spec: ModelSpec | GeneratorSpec) -> None:
-    """Insert or replace one entry of its section, keeping the others and their order."""
+    """Insert or replace one entry of its section, keeping the others and their order.
+
+    Locked, so that two training commands finishing together both land in the manifest.
+    """
     path = models_dir / MANIFEST_NAME
-    body = json.loads(path.read_text()) if path.exists() else {}
-    section = "generators" if isinstance(spec, GeneratorSpec) else "models"
-    entries = body.setdefault(section, [])
-    names = [e["name"] for e in entries]
-    entry = spec.model_dump(exclude_none=True)
-    if spec.name in names:
-        entries[names.index(spec.name)] = entry
-    else:
-        entries.append(entry)
-    path.write_text(json.dumps(body, indent=2) + "\n")
+    with open(models_dir / f".{MANIFEST_NAME}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        body = json.loads(path.read_text()) if path.exists() else {}
+        section = "generators" if isinstance(spec, GeneratorSpec) else "models"
+        entries = body.setdefault(section, [])
+        names = [e["name"] for e in entries]
+        entry = spec.model_dump(exclude_none=True)
+        if spec.name in names:
+            entries[names.index(spec.name)] = entry
+        else:
+            entries.append(entry)
+        path.write_text(json.dumps(body, indent=2) + "\n")
 
 
 def sha256_file(path: Path) -> str:
