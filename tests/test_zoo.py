@@ -5,7 +5,7 @@ import torch
 
 from app.config import Settings
 from app.zoo import Zoo
-from app.zoo.manifest import read_manifest, sha256_file
+from app.zoo.manifest import read_generators, read_manifest, sha256_file
 
 
 def test_manifest_weights_match_their_checksums(settings) -> None:
@@ -13,7 +13,11 @@ def test_manifest_weights_match_their_checksums(settings) -> None:
         if spec.weights.file:
             assert sha256_file(settings.models_dir / spec.weights.file) == spec.weights.sha256
             assert spec.metrics["seed"] == 0 and len(spec.metrics["data_sha256"]) == 4
-            assert spec.classes and len(spec.classes) == 10
+            assert spec.classes and len(spec.classes) == (2 if spec.guards else 10)  # a detector: clean or not
+    for gan in read_generators(settings.models_dir):
+        for ref in (gan.generator, gan.discriminator):
+            assert sha256_file(settings.models_dir / ref.file) == ref.sha256
+        assert gan.metrics["seed"] == 0 and gan.metrics["command"] == f"advlab train {gan.name} --seed 0"
 
 
 def test_models_are_frozen_in_eval_mode_and_take_pixels(lab) -> None:
