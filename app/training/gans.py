@@ -139,7 +139,7 @@ def _fit(p: Players, recipe: GanRecipe, images: torch.Tensor, seed: int, dry_run
             if step % 50 == 0 or step == steps_per_epoch - 1:
                 log(f"epoch {epoch + 1}/{epochs} step {step + 1}/{steps_per_epoch} D loss {s.d_loss:.3f} "
                     f"G loss {s.g_loss:.3f} D(x) {s.d_real:.2f} D(G(z)) {s.d_fake:.2f}")
-        _progress_grid(average or p.generator, watch, recipe.name, epoch + 1)
+        _progress_grid(p.generator if average is None else average, watch, recipe.name, epoch + 1)
     if average is not None:  # ship the average: smoother than any single step's weights (Yazıcı et al. 2019)
         p.generator.load_state_dict(average.state_dict())
 
