@@ -10,19 +10,26 @@ from dataclasses import dataclass
 from functools import partial
 from urllib.parse import urlencode
 
+import numpy as np
 import torch
 from starlette.concurrency import run_in_threadpool
 
-from app import services
+from app import imaging, services
 from app.attacks import ATTACKS, Attack, Params
 from app.attacks.run import Outcome, run_attack
-from app.attacks.schemas import AttackInfo, AttackRequest, AttackResponse, Norms, SavedCheck, Snapshot, Step
+from app.attacks.schemas import MAX_TOP_K, AttackInfo, AttackRequest, AttackResponse, Norms, SavedCheck, Snapshot, Step
 from app.errors import BadRequest, NotFound
 from app.executor import Disconnected
 from app.schemas import ImageInfo, Prediction, parse
 from app.services import Lab
 from app.zoo import ZooEntry
 from app.zoo.architectures import Classifier
+
+
+# A result this small (an MNIST digit: 784 values; three 28x28 PNGs, about 0.5 ms) is described
+# on the event loop: handing it to a worker thread and back would cost about as much again.
+# Larger ones (ImageNet crops: tens of ms of PNG encoding) go to a thread.
+INLINE_RESULT_VALUES = 4096
 
 
 def list_attacks() -> list[AttackInfo]:
@@ -75,20 +82,20 @@ async def attack(lab: Lab, name: str, req: AttackRequest, disconnected: Disconne
     params = parse_params(chosen, req.params)
     entry, model = lab.zoo.model(req.model)
     target = resolve_target(entry, req.target)
-    x = await run_in_threadpool(services.model_input, lab, req.image, entry)
+    x = await services.model_input_async(lab, req.image, entry)
     truth = services.true_label(lab, req.image, entry.spec.dataset)
     limit = lab.settings.request_timeout_s
     job = _Job(x, truth, target, params, req.seed)
     run = partial(_run_batch, chosen, model, lab.zoo.device, limit)
     if chosen.per_image_params:  # concurrent requests for this model and attack share the device
         key = ("attack", req.model, name, target is None, _fixed_params(chosen, params))
-        outcome, label, index = await lab.executor.run_batched(key, job, run, timeout=limit + 5,
-                                                               disconnected=disconnected)
+        result = await lab.executor.run_batched(key, job, run, timeout=limit + 5, disconnected=disconnected)
     else:
         job.cancel = threading.Event()
-        outcome, label, index = await lab.executor.run(lambda: run([job])[0], timeout=limit + 5, cancel=job.cancel,
-                                                       disconnected=disconnected)
-    return await run_in_threadpool(_response, lab, name, req, entry, params, target, label, outcome, index)
+        result = await lab.executor.run(lambda: run([job])[0], timeout=limit + 5, cancel=job.cancel,
+                                        disconnected=disconnected)
+    render = partial(_response, lab, name, req, entry, params, target, *result)
+    return render() if x.numel() <= INLINE_RESULT_VALUES else await run_in_threadpool(render)
 
 
 @dataclass
@@ -108,9 +115,10 @@ def _fixed_params(chosen: Attack, params: Params) -> str:
 
 
 def _run_batch(chosen: Attack, model: Classifier, device: torch.device, limit: float,
-               jobs: list[_Job]) -> list[tuple[Outcome, int, int]]:
+               jobs: list[_Job]) -> list[tuple[Outcome, _Digest, int, int]]:
     """On the model thread: one attack over the jobs' images, traced per image. Each job gets the
-    shared outcome, the label attacked (its truth, else the model's prediction) and its index."""
+    shared outcome and its digest, the label attacked (its truth, else the model's prediction)
+    and its index."""
     x = torch.cat([j.x for j in jobs]).to(device)
     with torch.no_grad():
         predicted = model(x).argmax(1).tolist() if any(j.truth is None for j in jobs) else []
@@ -122,37 +130,70 @@ def _run_batch(chosen: Attack, model: Classifier, device: torch.device, limit: f
         params = params.model_copy(update={k: column(k) for k in chosen.per_image_params})
     outcome = run_attack(chosen, model, x, torch.tensor(labels, device=device), targets, params, jobs[0].seed,
                          time_limit=limit, cancel=jobs[0].cancel, every_image=len(jobs) > 1)
-    return [(outcome, labels[i], i) for i in range(len(jobs))]
+    digest = _Digest.of(outcome)
+    return [(outcome, digest, labels[i], i) for i in range(len(jobs))]
+
+
+@dataclass
+class _Digest:
+    """A batch's outcome as 8-bit pixels (N, H, W, C) and plain numbers, converted for all images
+    at once on the model thread: a batch of 32 slider requests then costs each of them a few list
+    lookups rather than a few dozen small tensor operations."""
+
+    original: np.ndarray
+    adversarial: np.ndarray
+    perturbation: np.ndarray  # 0.5 + scale · (adversarial − original), mid-grey where unchanged
+    scales: list[float]  # per image: the amplification, so that the largest change reaches 0 or 1
+    rounded_away: list[int]  # per image: values that 8-bit saving changes
+    norms: list[Norms]
+    success: list[bool]
+    ranked: dict[str, tuple[list[list[float]], list[list[int]]]]  # before/after/saved: top probs, classes
+    snapshots: list[list[tuple[int, np.ndarray]]]  # per image: (step, pixels) to scrub through
+
+    @classmethod
+    def of(cls, o: Outcome) -> _Digest:
+        delta = o.adversarial - o.start
+        biggest = delta.abs().flatten(1).amax(dim=1)
+        scales = torch.where(biggest > 0, 0.5 / biggest.clamp_min(1e-12), torch.ones_like(biggest))
+        rounded = (o.adversarial.mul(255).round().div(255) - o.adversarial).abs().gt(1e-6).flatten(1).sum(1)
+        k = min(MAX_TOP_K, o.probs_after.shape[1])
+        ranked = {name: (top.values.tolist(), top.indices.tolist()) for name, top in
+                  (("before", o.probs_before.topk(k)), ("after", o.probs_after.topk(k)), ("saved", o.probs_saved.topk(k)))}
+        d = {key: v.tolist() for key, v in o.distances.items()}
+        norms = [Norms(l0=int(l0), l2=l2, linf=linf, psnr=None if psnr == float("inf") else psnr)
+                 for l0, l2, linf, psnr in zip(d["l0"], d["l2"], d["linf"], d["psnr"])]
+        return cls(original=imaging.to_uint8(o.start), adversarial=imaging.to_uint8(o.adversarial),
+                   perturbation=imaging.to_uint8(0.5 + scales.view(-1, 1, 1, 1) * delta),
+                   scales=scales.tolist(), rounded_away=rounded.tolist(), norms=norms,
+                   success=o.success.tolist(), ranked=ranked, snapshots=_snapshot_pixels(o.snapshot_lists))
+
+    def predictions(self, which: str, i: int, classes: list[str], k: int) -> list[Prediction]:
+        values, indices = self.ranked[which]
+        return [Prediction(index=c, label=classes[c], prob=round(p, 6)) for p, c in zip(values[i][:k], indices[i][:k])]
 
 
 def _response(lab: Lab, name: str, req: AttackRequest, entry: ZooEntry, params: Params, target: int | None,
-              label: int, o: Outcome, i: int) -> AttackResponse:
+              o: Outcome, digest: _Digest, label: int, i: int) -> AttackResponse:
     """The response for image i of the outcome (a batch of requests shares one outcome)."""
     k = min(req.top_k or lab.settings.top_k, len(entry.classes))
-    start, adv = o.start[i], o.adversarial[i]
-    delta = adv - start
-    biggest = float(delta.abs().max())
-    scale = 0.5 / biggest if biggest > 0 else 1.0
-    saved_pred = int(o.probs_saved[i].argmax())
-    d = {key: float(v[i]) for key, v in o.distances.items()}
-    original, adversarial = services.store_tensor(lab, start), services.store_tensor(lab, adv)
+    saved_pred = digest.ranked["saved"][1][i][0]
+    store = lambda pixels: services.store_image(lab, imaging.array_to_image(pixels[i]))  # noqa: E731
+    original, adversarial = store(digest.original), store(digest.adversarial)
     return AttackResponse(
         attack=name, model=req.model, image=req.image, seed=req.seed, params=params.model_dump(),
         target=target, target_label=None if target is None else entry.classes[target],
         label=label, label_name=entry.classes[label],
         original=original, adversarial=adversarial,
-        perturbation=services.store_tensor(lab, 0.5 + scale * delta), perturbation_scale=scale,
-        before=top_k(o.probs_before[i], entry.classes, k), after=top_k(o.probs_after[i], entry.classes, k),
-        success=bool(o.success[i]),
-        norms=Norms(l0=int(d["l0"]), l2=d["l2"], linf=d["linf"], psnr=None if d["psnr"] == float("inf") else d["psnr"]),
-        steps=o.steps, seconds=round(o.seconds, 4),
+        perturbation=store(digest.perturbation), perturbation_scale=digest.scales[i],
+        before=digest.predictions("before", i, entry.classes, k), after=digest.predictions("after", i, entry.classes, k),
+        success=digest.success[i], norms=digest.norms[i], steps=o.steps, seconds=round(o.seconds, 4),
         trajectory=[Step(**s) for s in o.trajectories[i]],
-        snapshots=[Snapshot(step=step, image=_snapshot(lab, x, start, adv, original, adversarial))
-                   for step, x in o.snapshot_lists[i]],
+        snapshots=[Snapshot(step=step, image=_snapshot(lab, pixels, digest, i, original, adversarial))
+                   for step, pixels in digest.snapshots[i]],
         survives_saving=SavedCheck(
             success=saved_pred == target if target is not None else saved_pred != label,
-            predictions=top_k(o.probs_saved[i], entry.classes, k),
-            changed_values=int((adv.mul(255).round().div(255) - adv).abs().gt(1e-6).sum()),
+            predictions=digest.predictions("saved", i, entry.classes, k),
+            changed_values=digest.rounded_away[i],
         ),
     )
 
@@ -162,14 +203,21 @@ def top_k(probs: torch.Tensor, classes: list[str], k: int) -> list[Prediction]:
     return [Prediction(index=i, label=classes[i], prob=round(p, 6)) for p, i in zip(top.values.tolist(), top.indices.tolist())]
 
 
-def _snapshot(lab: Lab, x: torch.Tensor, start: torch.Tensor, adv: torch.Tensor, original: ImageInfo,
+def _snapshot_pixels(snapshot_lists: list[list[tuple[int, torch.Tensor]]]) -> list[list[tuple[int, np.ndarray]]]:
+    """Every trajectory image of every traced image as 8-bit pixels, converted in one go."""
+    flat = [x for snapshots in snapshot_lists for _, x in snapshots]
+    pixels = iter(imaging.to_uint8(torch.stack(flat)) if flat else [])
+    return [[(step, next(pixels)) for step, _ in snapshots] for snapshots in snapshot_lists]
+
+
+def _snapshot(lab: Lab, pixels: np.ndarray, digest: _Digest, i: int, original: ImageInfo,
               adversarial: ImageInfo) -> ImageInfo:
-    """A trajectory image; the first and last usually equal the original and the result."""
-    if torch.equal(x, start):
+    """A trajectory image; the first and last usually look like the original and the result."""
+    if np.array_equal(pixels, digest.original[i]):
         return original
-    if torch.equal(x, adv):
+    if np.array_equal(pixels, digest.adversarial[i]):
         return adversarial
-    return services.store_tensor(lab, x)
+    return services.store_image(lab, imaging.array_to_image(pixels))
 
 
 def page_context(lab: Lab, req: AttackRequest, name: str, result: AttackResponse | None) -> dict:

@@ -108,7 +108,16 @@ def encode_png(im: Image.Image) -> bytes:
 
 def tensor_to_image(x: torch.Tensor) -> Image.Image:
     """(C, H, W) in [0,1] -> an 8-bit grayscale (C=1) or RGB (C=3) image."""
-    arr = (x.detach().clamp(0, 1).mul(255).round().byte().cpu().permute(1, 2, 0).numpy())
+    return array_to_image(to_uint8(x[None])[0])
+
+
+def to_uint8(x: torch.Tensor) -> np.ndarray:
+    """(N, C, H, W) in [0,1] -> (N, H, W, C) 8-bit pixels, the whole batch in a few operations."""
+    return x.detach().clamp(0, 1).mul(255).round().byte().cpu().permute(0, 2, 3, 1).numpy()
+
+
+def array_to_image(arr: np.ndarray) -> Image.Image:
+    """(H, W, C) 8-bit pixels -> a grayscale (C=1) or RGB (C=3) image."""
     return Image.fromarray(arr[:, :, 0], "L") if arr.shape[2] == 1 else Image.fromarray(arr, "RGB")
 
 

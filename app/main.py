@@ -19,7 +19,7 @@ from app.http import BodyLimitMiddleware, install_error_handlers
 from app.jobs import JobManager
 from app.routes import api, attacks, defenses, explain, gan, lecture, web
 from app.security import CrossOriginGuardMiddleware, SecurityHeadersMiddleware
-from app.services import Lab
+from app.services import InputCache, Lab
 from app.store import ImageStore
 from app.zoo import Zoo
 
@@ -87,6 +87,7 @@ def _build_lab(settings: Settings) -> Lab:
         jobs=JobManager(executor, settings.jobs_dir, settings.models_dir / "experiments",
                         max_queued=settings.jobs_max_queued, idle_s=settings.job_idle_s,
                         deadline_s=settings.job_deadline_s),
+        inputs=InputCache(settings.input_cache_bytes),
     )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import partial
 
@@ -25,6 +27,37 @@ from app.zoo.architectures import Classifier
 SAMPLE_PREFIX = "sample:"
 
 
+class InputCache:
+    """Prepared model inputs by (image ref, preprocessing, input shape), least recently used out.
+
+    Image refs name immutable pictures (gallery samples, or content-addressed store ids), so a
+    prepared input never goes stale. A slider drag sends the same picture dozens of times:
+    decoding and preprocessing it once saves that work on every request after the first."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes, self.total_bytes = max_bytes, 0
+        self._items: OrderedDict[tuple, torch.Tensor] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> torch.Tensor | None:
+        with self._lock:
+            x = self._items.get(key)
+            if x is not None:
+                self._items.move_to_end(key)
+        return None if x is None else x.clone()  # callers may change their copy
+
+    def put(self, key: tuple, x: torch.Tensor) -> None:
+        size = x.numel() * x.element_size()
+        with self._lock:
+            if key in self._items or size > self.max_bytes:
+                return
+            self._items[key] = x.clone()
+            self.total_bytes += size
+            while self.total_bytes > self.max_bytes:
+                _, old = self._items.popitem(last=False)
+                self.total_bytes -= old.numel() * old.element_size()
+
+
 @dataclass
 class Lab:
     """Everything a request needs, built once at start-up (see app/main.py)."""
@@ -36,6 +69,7 @@ class Lab:
     executor: Executor
     gan_lab: LabManager
     jobs: JobManager
+    inputs: InputCache
 
 
 def list_models(lab: Lab) -> list[ModelInfo]:
@@ -81,8 +115,31 @@ def store_tensor(lab: Lab, x: torch.Tensor) -> ImageInfo:
 
 def model_input(lab: Lab, ref: str, entry: ZooEntry) -> torch.Tensor:
     """(1, C, H, W) pixels of an image as the model sees it (after its preprocessing)."""
-    seen = imaging.prepare(load_image(lab, ref), entry.spec.preprocess, entry.spec.input_shape)
-    return imaging.image_to_tensor(seen)[None]
+    key = input_key(ref, entry)
+    x = cached_input(lab, key)
+    if x is None:
+        seen = imaging.prepare(load_image(lab, ref), entry.spec.preprocess, entry.spec.input_shape)
+        x = imaging.image_to_tensor(seen)[None]
+        lab.inputs.put(key, x)
+    return x
+
+
+def input_key(ref: str, entry: ZooEntry) -> tuple:
+    return ref, entry.spec.preprocess, tuple(entry.spec.input_shape)
+
+
+def cached_input(lab: Lab, key: tuple) -> torch.Tensor | None:
+    """A prepared input from the cache; an upload the store has evicted is gone here too (404)."""
+    ref = key[0]
+    if ref and not ref.startswith(SAMPLE_PREFIX):
+        lab.store.check(ref)
+    return lab.inputs.get(key)
+
+
+async def model_input_async(lab: Lab, ref: str, entry: ZooEntry) -> torch.Tensor:
+    """``model_input`` from the event loop: a cached input at once, else decoded on a worker thread."""
+    x = cached_input(lab, input_key(ref, entry))
+    return x if x is not None else await run_in_threadpool(model_input, lab, ref, entry)
 
 
 def image_png(lab: Lab, ref: str) -> bytes:

@@ -18,6 +18,10 @@ from pathlib import Path
 from app.errors import ImageGone, NotFound
 
 _ID = re.compile(r"^[0-9a-f]{64}$")
+# A file's modification time records its last use, so the LRU order survives a restart. Stamping
+# it on every use costs a system call per image per request (a slider drag re-stores the same
+# original dozens of times a second), so it is refreshed at most this often.
+STAMP_EVERY_S = 60.0
 GONE = "This image is no longer stored: AdvLab keeps recent uploads only. Please upload it again."
 
 
@@ -27,6 +31,7 @@ class ImageStore:
         self.max_bytes = max_bytes
         self._lock = threading.RLock()  # get() holds it while calling check()
         self._sizes: OrderedDict[str, int] = OrderedDict()  # oldest use first
+        self._stamped: dict[str, float] = {}  # when each file's time was last set, by us
         self.total_bytes = 0
         root.mkdir(parents=True, exist_ok=True)
         files = sorted(root.glob("*.png"), key=lambda p: p.stat().st_mtime)
@@ -41,10 +46,13 @@ class ImageStore:
         image_id = sha256(png).hexdigest()
         with self._lock:
             path = self._path(image_id)
-            if image_id not in self._sizes:
+            fresh = image_id not in self._sizes
+            if fresh:
                 tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
                 tmp.write_bytes(png)
                 tmp.replace(path)
+            if fresh:
+                self._stamped[image_id] = time.time()  # a file just written has the time already
             self._touch(image_id, len(png))
             self._evict(keep=image_id)
         return image_id
@@ -57,6 +65,7 @@ class ImageStore:
                 data = self._path(image_id).read_bytes()
             except FileNotFoundError:  # deleted behind our back (another process, a clean-up)
                 self.total_bytes -= self._sizes.pop(image_id)
+                self._stamped.pop(image_id, None)
                 raise ImageGone(GONE) from None
             self._touch(image_id, len(data))
         return data
@@ -88,7 +97,9 @@ class ImageStore:
         self._sizes[image_id] = size
         self._sizes.move_to_end(image_id)
         now = time.time()
-        os.utime(self._path(image_id), (now, now))  # survives a restart as the LRU order
+        if now - self._stamped.get(image_id, 0.0) >= STAMP_EVERY_S:
+            os.utime(self._path(image_id), (now, now))
+            self._stamped[image_id] = now
 
     def _evict(self, keep: str | None = None) -> None:
         for image_id in list(self._sizes):
@@ -96,4 +107,5 @@ class ImageStore:
                 break
             if image_id != keep:
                 self.total_bytes -= self._sizes.pop(image_id)
+                self._stamped.pop(image_id, None)
                 self._path(image_id).unlink(missing_ok=True)

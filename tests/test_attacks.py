@@ -168,3 +168,17 @@ def test_time_limit_stops_the_attack(mlp, digits) -> None:
     attack = ATTACKS["pgd"]
     with pytest.raises(DeadlineExceeded, match="limit"):
         run_attack(attack, mlp, x, y, None, attack.Params(steps=1000), time_limit=0.0)
+
+
+@pytest.mark.parametrize("name, params", [("fgsm", {"eps": 0.2}), ("bim", QUICK["bim"]),
+                                          ("pgd", QUICK["pgd"]), ("pgd", {**QUICK["pgd"], "random_start": False})])
+def test_before_predictions_are_the_models_on_the_start(name, params, lab, digits) -> None:
+    """FGSM and a first step without a random start reuse their forward pass for "before"; the
+    others pay for one more. Either way it is the model's answer on the image attacked."""
+    model = lab.zoo.model("mnist-cnn")[1]
+    x, y = digits
+    out = run_attack(ATTACKS[name], model, x, y, None, ATTACKS[name].Params(**params), seed=0)
+    with torch.no_grad():
+        expected = torch.softmax(model(out.start), dim=1)
+    assert torch.allclose(out.probs_before, expected, atol=1e-5)
+    assert torch.equal(out.start, x)

@@ -197,3 +197,12 @@ def test_a_file_deleted_behind_the_stores_back_is_a_404(tiny_store_client) -> No
     assert r.status_code == 404 and "upload it again" in r.json()["detail"]
     r = tiny_store_client.get("/attack", params={"image": image_id, "run": "1"})
     assert r.status_code == 404 and 'class="upload-again"' in r.text
+
+
+def test_an_evicted_upload_is_gone_for_attacks_too_though_its_input_was_cached(tiny_store_client) -> None:
+    first = upload(tiny_store_client, 30)
+    body = {"model": "mnist-cnn", "image": first, "params": {"eps": 0.1}}
+    assert tiny_store_client.post("/api/v1/attacks/fgsm", json=body).status_code == 200  # now cached
+    upload(tiny_store_client, 130)  # pushes the first one out
+    r = tiny_store_client.post("/api/v1/attacks/fgsm", json=body)
+    assert r.status_code == 404 and "upload it again" in r.json()["detail"]

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 
+from app import store as store_module
 from app.errors import NotFound
 from app.store import ImageStore
 
@@ -44,3 +48,25 @@ def test_an_image_stored_by_another_process_sharing_the_folder_is_found(tmp_path
     first, second = ImageStore(tmp_path, 10_000), ImageStore(tmp_path, 10_000)
     image_id = first.put(png)
     assert second.get(image_id) == png and image_id in second
+
+
+def test_a_use_is_stamped_on_the_file_at_most_once_a_minute(tmp_path) -> None:
+    """A slider drag stores the same original dozens of times a second: one system call a minute."""
+    store = ImageStore(tmp_path, max_bytes=1000)
+    image_id = store.put(b"a" * 100)
+    path = tmp_path / f"{image_id}.png"
+    written = path.stat().st_mtime_ns
+    os.utime(path, ns=(written - 10**9, written - 10**9))  # as if written a second ago
+    store.put(b"a" * 100)
+    store.get(image_id)
+    assert path.stat().st_mtime_ns == written - 10**9
+
+
+def test_the_order_of_use_survives_a_restart(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(store_module, "STAMP_EVERY_S", 0.0)  # stamp every use
+    store = ImageStore(tmp_path, max_bytes=1000)
+    a, b = store.put(b"a" * 100), store.put(b"b" * 100)
+    time.sleep(0.01)
+    store.get(a)  # a is now the more recent, on disk too
+    again = ImageStore(tmp_path, max_bytes=150)
+    assert a in again and b not in again

@@ -33,6 +33,10 @@ class Goal:
 
     labels: torch.Tensor  # (N,) the true (or predicted) classes
     target: torch.Tensor | None = None  # (N,) target classes, or None for untargeted
+    # (N, K) the model's logits on the image the attack started from, when the attack computed
+    # them on its way (FGSM's one gradient, an iterative attack's first step without a random
+    # start): run_attack then takes the "before" predictions from them and skips a forward.
+    start_logits: torch.Tensor | None = None
 
     @property
     def targeted(self) -> bool:
@@ -89,24 +93,22 @@ class Recorder:
     snapshots: list[tuple[int, torch.Tensor]] = field(default_factory=list)
     budget: Budget = field(default_factory=Budget)
 
-    def record(self, step: int, x0: torch.Tensor, x: torch.Tensor, logits: torch.Tensor,
+    def record(self, step: int, x: torch.Tensor, probs: list[float], linf: float, l2: float,
                loss: float | None = None) -> None:
-        """x0, x: (C, H, W) original and current image; logits: (K,) for x."""
+        """x: (C, H, W) the current image; probs: its K class probabilities; linf, l2: ‖x − x0‖."""
         self.budget.check()
         if self.steps and self.steps[-1]["step"] == step:  # the final state replaces a same-step record
             self.steps.pop()
             if self.snapshots and self.snapshots[-1][0] == step:
                 self.snapshots.pop()
-        probs = torch.softmax(logits.detach().float(), dim=0)
-        delta = (x - x0).detach()
         self.steps.append({
             "step": step,
-            "true_prob": float(probs[self.true_class]),
-            "target_prob": None if self.target_class is None else float(probs[self.target_class]),
-            "top_class": int(probs.argmax()),
+            "true_prob": probs[self.true_class],
+            "target_prob": None if self.target_class is None else probs[self.target_class],
+            "top_class": max(range(len(probs)), key=probs.__getitem__),
             "loss": loss,
-            "linf": float(delta.abs().max()),
-            "l2": float(delta.norm()),
+            "linf": linf,
+            "l2": l2,
         })
         if step % self.snapshot_every == 0:
             self.snapshots.append((step, x.detach().cpu().clone()))
@@ -167,5 +169,21 @@ def record_first(recorder: Recorder | list[Recorder] | None, step: int, x0: torc
     """Record image 0 of a batch, if there is a recorder; with a list (a batch of requests), image i
     goes to recorder i."""
     recorders = recorder if isinstance(recorder, list) else [] if recorder is None else [recorder]
+    record_batch(recorders, step, x0, x, logits, loss)
+
+
+def record_batch(recorders: list[Recorder], step: int, x0: torch.Tensor, x: torch.Tensor, logits: torch.Tensor,
+                 loss: torch.Tensor | None = None) -> None:
+    """Image i of x0, x (N, C, H, W), logits (N, K) and loss (N,) goes to recorder i. The figures
+    are computed for all traced images at once: a batch of 32 slider requests costs a few tensor
+    operations, not a few hundred."""
+    n = len(recorders)
+    if n == 0:
+        return
+    x = x[:n].detach()
+    delta = (x - x0[:n]).flatten(1)
+    probs = torch.softmax(logits[:n].detach().float(), dim=1).tolist()
+    linf, l2 = delta.abs().amax(dim=1).tolist(), delta.norm(dim=1).tolist()
+    losses = [None] * n if loss is None else loss[:n].detach().float().tolist()
     for i, r in enumerate(recorders):
-        r.record(step, x0[i], x[i], logits[i], None if loss is None else float(loss[i]))
+        r.record(step, x[i], probs[i], linf[i], l2[i], losses[i])

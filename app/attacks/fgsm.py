@@ -28,6 +28,7 @@ class FGSM(Attack):
     def perturb(self, model: nn.Module, x: torch.Tensor, goal: Goal, params: FGSMParams,
                 generator: torch.Generator, recorder: Recorder | None) -> tuple[torch.Tensor, int]:
         grad, logits, loss = input_gradient(model, x, goal.loss)  # goal.loss is ascended
+        goal.start_logits = logits
         record_first(recorder, 0, x, x, logits, loss)
         x_adv = (x + params.eps * grad.sign()).clamp(0.0, 1.0).detach()
         return x_adv, 1

@@ -29,6 +29,8 @@ def iterate(model: nn.Module, x0: torch.Tensor, goal: Goal, s: Schedule, generat
     velocity = torch.zeros_like(x0)
     for i in range(s.steps):
         grad, logits, loss = input_gradient(model, x, goal.loss)
+        if i == 0 and not s.random_start:
+            goal.start_logits = logits
         record_first(recorder, i, x0, x, logits, loss)
         if s.momentum is not None:  # accumulate L1-normalised gradients (Dong et al. 2018)
             velocity = s.momentum * velocity + grad / per_image(grad.abs().flatten(1).mean(1).clamp_min(1e-12), grad)
@@ -43,6 +45,8 @@ def iterate_with_restarts(model: nn.Module, x0: torch.Tensor, goal: Goal, s: Sch
     """Best of ``restarts`` runs per image: the first that succeeds, else the highest loss.
 
     The recorder keeps the trajectory of the run chosen for image 0."""
+    if restarts == 1:  # nothing to choose between: no scoring forward
+        return iterate(model, x0, goal, s, generator, recorder)
     best, best_score, chosen = None, None, None
     for r in range(restarts):
         trace = None if recorder is None else Recorder(recorder.true_class, recorder.target_class,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from app.attacks.base import Attack, Budget, Goal, Params, Recorder
+from app.attacks.base import Attack, Budget, Goal, Params, Recorder, record_batch
 from app.attacks.norms import distances
 
 SNAPSHOTS = 24  # about this many images per trajectory, enough to scrub through
@@ -62,12 +62,16 @@ def run_attack(attack: Attack, model: nn.Module, x: torch.Tensor, labels: torch.
     recorder = recorders if every_image else (recorders[0] if recorders else None)
     adversarial, steps = attack.perturb(model, start, goal, params, generator, recorder)
     saved = adversarial.mul(255).round().div(255)
-    with torch.no_grad():  # one forward for all three: small batches cost about what one image does
-        before, after, after_saving = model(torch.cat([start, adversarial, saved])).split(len(x))
+    with torch.no_grad():  # one forward for all: small batches cost about what one image does
+        if goal.start_logits is not None:
+            before = goal.start_logits
+            after, after_saving = model(torch.cat([adversarial, saved])).split(len(x))
+        else:
+            before, after, after_saving = model(torch.cat([start, adversarial, saved])).split(len(x))
     seconds = time.perf_counter() - started
-    for i, r in enumerate(recorders):
+    for r in recorders:
         r.snapshot_every = 1  # always keep the final image
-        r.record(steps, start[i], adversarial[i], after[i])
+    record_batch(recorders, steps, start, adversarial, after)
     return Outcome(
         start=start.cpu(), adversarial=adversarial.detach().cpu(),
         probs_before=torch.softmax(before, 1).cpu(), probs_after=torch.softmax(after, 1).cpu(),

@@ -8,6 +8,8 @@ from pydantic import BaseModel, Field
 
 from app.schemas import IMAGE_REF, ImageInfo, Prediction
 
+MAX_TOP_K = 20  # the most predictions a result lists (before, after, after saving)
+
 
 class AttackInfo(BaseModel):
     name: str
@@ -29,7 +31,7 @@ class AttackRequest(BaseModel):
                                      examples=[None, 3, "tabby"])
     params: dict[str, Any] = Field(default_factory=dict, description="The attack's Params (see GET /api/v1/attacks).")
     seed: int = Field(0, ge=0, le=2**31 - 1, description="Seeds random starts and noise: same seed, same result.")
-    top_k: int | None = Field(None, ge=1, le=20)
+    top_k: int | None = Field(None, ge=1, le=MAX_TOP_K)
 
 
 class Norms(BaseModel):

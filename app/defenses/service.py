@@ -77,7 +77,7 @@ def _apply(name: str, x: torch.Tensor, value: int | None) -> tuple[torch.Tensor,
 
 async def transform(lab: Lab, req: TransformRequest) -> TransformResponse:
     entry, model = lab.zoo.model(req.model)
-    x = await run_in_threadpool(services.model_input, lab, req.image, entry)
+    x = await services.model_input_async(lab, req.image, entry)
     changed, value = await run_in_threadpool(_apply, req.transform, x, req.value)
     probs = await lab.executor.run(services.predict, model, torch.cat([x, changed]), lab.zoo.device)
     k = min(lab.settings.top_k, len(entry.classes))
@@ -89,7 +89,7 @@ async def transform(lab: Lab, req: TransformRequest) -> TransformResponse:
 
 async def verdicts(lab: Lab, req: VerdictRequest) -> VerdictResponse:
     guarded_entry, guarded = lab.zoo.model(GUARDED)
-    x = await run_in_threadpool(services.model_input, lab, req.image, guarded_entry)
+    x = await services.model_input_async(lab, req.image, guarded_entry)
     truth = services.true_label(lab, req.image, "mnist")
     label = truth if truth is not None else int((await lab.executor.run(services.predict, guarded, x, lab.zoo.device)).argmax())
     if req.craft != "none":

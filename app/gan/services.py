@@ -8,6 +8,7 @@ import math
 import torch
 from starlette.concurrency import run_in_threadpool
 
+from app import imaging
 from app.errors import BadRequest
 from app.gan import latent as lat
 from app.gan import studio
@@ -16,7 +17,7 @@ from app.gan.schemas import (ArithmeticRequest, ArithmeticResponse, ConceptInfo,
                              GeneratorInfo, InterpolateRequest, InterpolateResponse, LatentRef, Sample,
                              SamplesRequest, SamplesResponse)
 from app.gan.zoo import GanEntry
-from app.services import Lab, store_tensor
+from app.services import Lab, store_image
 
 
 def list_generators(lab: Lab) -> list[GeneratorInfo]:
@@ -145,18 +146,19 @@ async def _decode(lab: Lab, entry: GanEntry, z: torch.Tensor, refs: list[LatentR
 
 
 def _describe(lab: Lab, entry: GanEntry, d: studio.Decoded, refs: list[LatentRef | None]) -> list[Sample]:
+    """One Sample per decoded image; pixels and numbers are converted for the whole grid at once."""
     names = labels(lab, entry)
     out = []
-    for image, real, probs, ref in zip(d.images, d.real.tolist(), d.probs, refs):
-        out.append(Sample(latent=ref, image=store_tensor(lab, image), real=round(real, 4),
+    for pixels, real, probs, ref in zip(imaging.to_uint8(d.images), d.real.tolist(), d.probs.tolist(), refs):
+        out.append(Sample(latent=ref, image=store_image(lab, imaging.array_to_image(pixels)), real=round(real, 4),
                           **_label(names, probs, multilabel=entry.attributes is not None)))
     return out
 
 
-def _label(names: list[str], probs: torch.Tensor, multilabel: bool) -> dict:
-    every = {n: round(float(p), 4) for n, p in zip(names, probs)}
+def _label(names: list[str], probs: list[float], multilabel: bool) -> dict:
+    every = {n: round(p, 4) for n, p in zip(names, probs)}
     if not multilabel:
-        top = int(probs.argmax())
+        top = max(range(len(probs)), key=probs.__getitem__)
         return {"label": names[top], "prob": every[names[top]], "probs": every}
     shown = [n for n in names if every[n] > 0.5]
     return {"label": ", ".join(shown) or "none of the attributes", "probs": every,

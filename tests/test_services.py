@@ -1,0 +1,39 @@
+"""What the API and the pages share: the cache of prepared model inputs."""
+
+from __future__ import annotations
+
+import torch
+
+from app import services
+from app.services import InputCache
+
+
+def test_the_input_cache_hands_out_copies() -> None:
+    cache = InputCache(max_bytes=10_000)
+    x = torch.rand(1, 1, 28, 28)
+    cache.put(("sample:a", "digit", (1, 28, 28)), x)
+    got = cache.get(("sample:a", "digit", (1, 28, 28)))
+    assert torch.equal(got, x)
+    got.zero_()  # a caller changing its copy changes nothing for the next one
+    assert torch.equal(cache.get(("sample:a", "digit", (1, 28, 28))), x)
+    assert cache.get(("sample:b", "digit", (1, 28, 28))) is None
+
+
+def test_the_input_cache_keeps_to_its_bytes_least_recently_used_out() -> None:
+    one = 28 * 28 * 4  # bytes of a float digit
+    cache = InputCache(max_bytes=2 * one)
+    for name in "abc":
+        cache.put((name,), torch.rand(1, 1, 28, 28))
+        if name == "b":
+            cache.get(("a",))  # a is now more recent than b
+    assert cache.get(("a",)) is not None and cache.get(("b",)) is None and cache.get(("c",)) is not None
+    assert cache.total_bytes == 2 * one
+    cache.put(("huge",), torch.rand(3, 3, 28, 28))  # larger than the whole cache: not kept
+    assert cache.get(("huge",)) is None and cache.total_bytes == 2 * one
+
+
+def test_a_gallery_digit_is_prepared_once(lab, monkeypatch) -> None:
+    entry = lab.zoo.entry("mnist-cnn")
+    first = services.model_input(lab, "sample:mnist-00011", entry)
+    monkeypatch.setattr(services.imaging, "prepare", lambda *a: (_ for _ in ()).throw(AssertionError("prepared again")))
+    assert torch.equal(services.model_input(lab, "sample:mnist-00011", entry), first)
