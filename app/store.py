@@ -102,10 +102,13 @@ class ImageStore:
             self._stamped[image_id] = now
 
     def _evict(self, keep: str | None = None) -> None:
-        for image_id in list(self._sizes):
-            if self.total_bytes <= self.max_bytes:
-                break
-            if image_id != keep:
-                self.total_bytes -= self._sizes.pop(image_id)
-                self._stamped.pop(image_id, None)
-                self._path(image_id).unlink(missing_ok=True)
+        """Drop the least recently used images until the store fits its cap again. Called on every
+        put, so it touches only what it removes: the store may hold a hundred thousand images."""
+        while self.total_bytes > self.max_bytes and len(self._sizes) > (keep in self._sizes):
+            image_id = next(iter(self._sizes))
+            if image_id == keep:  # the one just stored stays, even alone over the cap
+                self._sizes.move_to_end(image_id)
+                continue
+            self.total_bytes -= self._sizes.pop(image_id)
+            self._stamped.pop(image_id, None)
+            self._path(image_id).unlink(missing_ok=True)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import OrderedDict
 
 import pytest
 
@@ -70,3 +71,17 @@ def test_the_order_of_use_survives_a_restart(tmp_path, monkeypatch) -> None:
     store.get(a)  # a is now the more recent, on disk too
     again = ImageStore(tmp_path, max_bytes=150)
     assert a in again and b not in again
+
+
+class _NoWalking(OrderedDict):
+    def __iter__(self):
+        raise AssertionError("walked every stored image")
+
+
+def test_a_put_under_the_cap_does_not_walk_the_store(tmp_path) -> None:
+    """After a lecture the store holds tens of thousands of images: a put must not visit them all."""
+    store = ImageStore(tmp_path, max_bytes=10**9)
+    store._sizes = _NoWalking(store._sizes)
+    for i in range(3):
+        store.put(bytes([i]) * 100)
+    assert store.total_bytes == 300
