@@ -46,12 +46,10 @@ class ImageStore:
         image_id = sha256(png).hexdigest()
         with self._lock:
             path = self._path(image_id)
-            fresh = image_id not in self._sizes
-            if fresh:
+            if image_id not in self._sizes:
                 tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
                 tmp.write_bytes(png)
                 tmp.replace(path)
-            if fresh:
                 self._stamped[image_id] = time.time()  # a file just written has the time already
             self._touch(image_id, len(png))
             self._evict(keep=image_id)

@@ -85,3 +85,11 @@ def test_a_put_under_the_cap_does_not_walk_the_store(tmp_path) -> None:
     for i in range(3):
         store.put(bytes([i]) * 100)
     assert store.total_bytes == 300
+
+
+def test_the_image_just_stored_stays_even_over_the_cap(tmp_path) -> None:
+    """Its id goes into the answer: it must be there when the client asks for it."""
+    store = ImageStore(tmp_path, max_bytes=150)
+    old = store.put(b"o" * 100)
+    big = store.put(b"b" * 200)
+    assert big in store and old not in store and store.get(big) == b"b" * 200

@@ -27,7 +27,6 @@ class Decoded:
     probs: torch.Tensor  # (N, K): class probabilities (digits) or attribute probabilities (faces)
 
 
-@torch.no_grad()
 @torch.inference_mode()  # no autograd bookkeeping: a 64-face grid decodes about 15% faster
 def decode(entry: GanEntry, judge: nn.Module | None, z: torch.Tensor, device: torch.device) -> Decoded:
     """z: (N, nz) -> images, D's verdict and labels."""
