@@ -12,6 +12,13 @@ once. Every request has a deadline (504). A caller may pass a ``threading.Event`
 checks between iterations; it is set when the deadline passes or the client goes away, and work
 still waiting for its turn is dropped without running. A CUDA out-of-memory error fails only the
 work that hit it (503), after the allocator's cache is emptied.
+
+Only the model thread computes with several CPU threads. OpenMP gives each thread that runs a
+parallel operation its own team of helpers, and once the process holds more of them than there
+are cores, every team stops spinning between operations and sleeps instead: the model thread's
+small operations then take longer (a digit's forward+backward 1.4 to 1.8 times as long on 2
+cores, benchmarks/threads.py). So the model thread takes its team first, models load on it, and
+every thread started after it (request threads, image encoding) computes on one thread.
 """
 
 from __future__ import annotations
@@ -52,8 +59,9 @@ class _Work:
 
 class Executor:
     def __init__(self, queue_max: int, timeout_s: float, *, max_batch: int = 32, max_wait_s: float = 0.002,
-                 batching: bool = True) -> None:
+                 batching: bool = True, torch_threads: int = 0) -> None:
         self.queue_max, self.timeout_s = queue_max, timeout_s
+        self.torch_threads = torch_threads or DEFAULT_TORCH_THREADS
         self.max_batch, self.max_wait_s, self.batching = max_batch, max_wait_s, batching
         self._queue: deque[_Work] = deque()
         self._open: dict[Hashable, _Work] = {}  # batches still taking items
@@ -63,7 +71,10 @@ class Executor:
         self._stopping = False
         self.stats = {"runs": 0, "items": 0, "largest_batch": 0}  # for /healthz, tests and benchmarks
         self._thread = threading.Thread(target=self._worker, name="advlab-model", daemon=True)
+        self._started = threading.Event()
         self._thread.start()
+        self._started.wait()
+        _one_thread_for_later_threads()
 
     @property
     def pending(self) -> int:
@@ -92,6 +103,12 @@ class Executor:
                 work = _Work(lambda items: fn([i.payload for i in items]), [item], key)
                 self._enqueue(work)
         return await self._wait(item, timeout, disconnected)
+
+    def call(self, fn: Callable[..., T], *args: object) -> T:
+        """fn(*args) on the worker thread, waiting for it here: for start-up work (loading models)."""
+        item = _Item(args)
+        self._submit(_Work(lambda items: [fn(*items[0].payload)], [item]), item)
+        return item.future.result()
 
     def _submit(self, work: _Work, item: _Item) -> None:
         with self._cv:
@@ -127,6 +144,8 @@ class Executor:
     # --- the worker thread --------------------------------------------------------------------------
 
     def _worker(self) -> None:
+        _take_team(self.torch_threads)
+        self._started.set()
         while True:
             work = self._next()
             if work is None:
@@ -188,6 +207,26 @@ class Executor:
                     item.cancel.set()
             self._cv.notify_all()
         self._thread.join(timeout=30)
+
+
+# torch's default number of CPU threads (the physical cores), read before anything changes it
+DEFAULT_TORCH_THREADS = torch.get_num_threads()
+
+
+def _take_team(threads: int) -> None:
+    """Give the calling thread its OpenMP team of ``threads`` now. torch sets a thread's count at its
+    first parallel operation, from the process-wide value: set it, then run one such operation."""
+    torch.set_num_threads(threads)
+    torch.ones(1 << 17).add_(1)  # above torch's grain size: runs on the team
+    torch.set_num_threads(threads)
+
+
+def _one_thread_for_later_threads() -> None:
+    """Make one thread the count that threads started from now on take. Set from a thread of its
+    own, which ends at once: the caller's count, and its team if it has one, stay as they are."""
+    setter = threading.Thread(target=torch.set_num_threads, args=(1,), name="advlab-threads")
+    setter.start()
+    setter.join()
 
 
 def _consume(outcome: asyncio.Future) -> None:

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-import torch
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -69,13 +68,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _build_lab(settings: Settings) -> Lab:
-    if settings.torch_threads:
-        torch.set_num_threads(settings.torch_threads)
-    zoo = Zoo.load(settings)
+    executor = Executor(settings.queue_max, settings.request_timeout_s, max_batch=settings.max_batch,
+                        max_wait_s=settings.batch_wait_ms / 1000, batching=settings.batching,
+                        torch_threads=settings.torch_threads)
+    zoo = executor.call(Zoo.load, settings)  # on the model thread: no other thread needs a team of its own
     log.info("models on %s: %s", zoo.device,
              ", ".join(f"{n}{'' if e.available else ' (unavailable)'}" for n, e in zoo.entries.items()))
-    executor = Executor(settings.queue_max, settings.request_timeout_s, max_batch=settings.max_batch,
-                        max_wait_s=settings.batch_wait_ms / 1000, batching=settings.batching)
     return Lab(
         settings=settings,
         zoo=zoo,

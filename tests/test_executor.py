@@ -152,3 +152,29 @@ def test_out_of_memory_fails_only_that_request() -> None:
 
     assert asyncio.run(main()) == "still working"
     executor.shutdown()
+
+
+def test_only_the_model_thread_computes_on_several_cpu_threads() -> None:
+    """The model thread keeps its count; threads started after it compute on one, so that the
+    process holds a single OpenMP team and that team keeps spinning between operations."""
+    executor = Executor(queue_max=8, timeout_s=5, torch_threads=2)
+    try:
+        assert executor.call(torch.get_num_threads) == 2
+        seen: list[int] = []
+        later = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+        later.start()
+        later.join()
+        assert seen == [1]
+        assert executor.call(lambda: (torch.ones(1 << 17).add_(1), torch.get_num_threads())[1]) == 2
+    finally:
+        executor.shutdown()
+
+
+def test_call_waits_for_the_worker_and_raises_its_error() -> None:
+    executor = Executor(queue_max=8, timeout_s=5)
+    try:
+        assert executor.call(threading.current_thread) is executor._thread
+        with pytest.raises(ZeroDivisionError):
+            executor.call(lambda: 1 / 0)
+    finally:
+        executor.shutdown()
