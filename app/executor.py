@@ -16,7 +16,7 @@ work that hit it (503), after the allocator's cache is emptied.
 Only the model thread computes with several CPU threads. OpenMP gives each thread that runs a
 parallel operation its own team of helpers, and once the process holds more of them than there
 are cores, every team stops spinning between operations and sleeps instead: the model thread's
-small operations then take longer (a digit's forward+backward 1.4 to 1.8 times as long on 2
+small operations then take longer (a digit's forward+backward 1.4 to 2.2 times as long on 2
 cores, benchmarks/threads.py). So the model thread takes its team first, models load on it, and
 every thread started after it (request threads, image encoding) computes on one thread.
 """
