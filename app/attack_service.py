@@ -3,9 +3,11 @@ store the images it produced, and describe the result. Routes call ``attack``; t
 
 from __future__ import annotations
 
+import difflib
 import json
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from functools import partial
 from urllib.parse import urlencode
@@ -15,10 +17,12 @@ import torch
 from starlette.concurrency import run_in_threadpool
 
 from app import imaging, services
-from app.attacks import ATTACKS, Attack, Params
+from app.attacks import ATTACKS, Attack, Goal, Params
+from app.attacks.fgsm import Sweep, sweep
 from app.attacks.run import Outcome, run_attack
-from app.attacks.schemas import MAX_TOP_K, AttackInfo, AttackRequest, AttackResponse, Norms, SavedCheck, Snapshot, Step
-from app.errors import BadRequest, NotFound
+from app.attacks.schemas import (MAX_TOP_K, AttackInfo, AttackRequest, AttackResponse, Norms, SavedCheck, Snapshot, Step,
+                                 SweepRequest, SweepResponse, SweepStep)
+from app.errors import BadRequest, InvalidField, NotFound
 from app.executor import Disconnected
 from app.schemas import ImageInfo, Prediction, parse
 from app.services import Lab
@@ -68,11 +72,14 @@ def resolve_target(entry: ZooEntry, target: int | str | None) -> int | None:
     if isinstance(target, int):
         if 0 <= target < len(entry.classes):
             return target
-        raise BadRequest(f"The target class must be between 0 and {len(entry.classes) - 1} for {entry.spec.name}.")
+        raise InvalidField("target", f"The target class must be between 0 and {len(entry.classes) - 1} "
+                                     f"for {entry.spec.name}.")
     by_label = {c.lower(): i for i, c in enumerate(entry.classes)}
     if target.strip().lower() in by_label:
         return by_label[target.strip().lower()]
-    raise BadRequest(f"{entry.spec.name} has no class called {target[:80]!r}.")
+    close = difflib.get_close_matches(target.strip().lower(), list(by_label), n=3, cutoff=0.6)
+    hint = f" Did you mean {' or '.join(repr(entry.classes[by_label[c]]) for c in close)}?" if close else ""
+    raise InvalidField("target", f"{entry.spec.name} has no class called {target[:80]!r}.{hint}")
 
 
 async def attack(lab: Lab, name: str, req: AttackRequest, disconnected: Disconnected | None = None) -> AttackResponse:
@@ -220,11 +227,14 @@ def _snapshot(lab: Lab, pixels: np.ndarray, digest: _Digest, i: int, original: I
     return services.store_image(lab, imaging.array_to_image(pixels))
 
 
-def page_context(lab: Lab, req: AttackRequest, name: str, result: AttackResponse | None) -> dict:
-    """Everything templates/attack.html shows: choices, the generated Params form, the result."""
+def page_context(lab: Lab, req: AttackRequest, name: str, result: AttackResponse | None,
+                 error: BadRequest | None = None) -> dict:
+    """Everything templates/attack.html shows: choices, the generated Params form, the result, and
+    a bad input's message (beside its field when it names one)."""
     chosen = get_attack(name)
     entry = lab.zoo.entry(req.model)
     values = result.params if result else req.params
+    grid = sweep_grid(entry)
     image_is_sample = req.image.startswith(services.SAMPLE_PREFIX)
     return {
         "models": services.list_models(lab),
@@ -242,6 +252,9 @@ def page_context(lab: Lab, req: AttackRequest, name: str, result: AttackResponse
         "result": result,
         "chart": trajectory_chart(result) if result and len(result.trajectory) > 2 else None,
         "permalink": permalink(result) if result else None,
+        "error": error.message if error else None,
+        "error_field": getattr(error, "field", None),
+        "slider": {"max": grid[-1], "step": grid[1] - grid[0]},
     }
 
 
@@ -276,3 +289,103 @@ def trajectory_chart(result: AttackResponse, width: int = 360, height: int = 140
 
     return {"width": width, "height": height, "last_step": last, "true": points("true_prob"),
             "target": points("target_prob") if result.target is not None else ""}
+
+
+# --- FGSM as a sweep over ε: one gradient, every slider position scored at once -------------------
+
+# The slider's range and its number of positions per dataset; 28×28 data: 0 to 0.5 in steps of
+# 0.01. Photos: 0 to 16/255 in steps of 0.5/255 (each position costs two ImageNet forwards).
+SWEEP_GRID = {"imagenet": (16 / 255, 33)}
+DEFAULT_GRID = (0.5, 51)
+DEFAULT_EPS = {"imagenet": round(2 / 255, 6)}  # visible to the model, invisible to people
+
+
+def model_defaults(chosen: Attack, entry: ZooEntry) -> dict:
+    """The page's starting Params for this model: an L∞ budget people cannot see on photos (ε ≈ 2/255,
+    step α ≈ 0.5/255), the attack's own defaults on digits. The API keeps the Params defaults."""
+    if chosen.norm != "linf" or entry.spec.dataset not in DEFAULT_EPS:
+        return {}
+    eps = DEFAULT_EPS[entry.spec.dataset]
+    return {k: v for k, v in {"eps": eps, "alpha": round(eps / 4, 6)}.items() if k in chosen.Params.model_fields}
+
+
+def sweep_grid(entry: ZooEntry) -> list[float]:
+    """The default ε values of a model's slider: evenly spaced from 0 to its maximum."""
+    top, points = SWEEP_GRID.get(entry.spec.dataset, DEFAULT_GRID)
+    return [round(top * i / (points - 1), 6) for i in range(points)]
+
+
+async def fgsm_sweep(lab: Lab, req: SweepRequest) -> SweepResponse:
+    """FGSM at every ε of a grid for one image (see SweepRequest). Shared between identical
+    requests (lab.sweeps), so a client that leaves does not stop it."""
+    entry, model = lab.zoo.model(req.model)
+    target = resolve_target(entry, req.target)
+    eps = sweep_grid(entry) if req.eps is None else [_check_eps(e) for e in req.eps]
+    k = min(req.top_k or lab.settings.top_k, len(entry.classes))
+    if not req.image.startswith(services.SAMPLE_PREFIX):
+        lab.store.check(req.image)
+    key = (req.model, req.image, target, tuple(eps), k)
+    compute = partial(_compute_sweep, lab, req, entry, model, target, eps, k)
+    still_valid = lambda r: r.original.id in lab.store and r.sign.id in lab.store  # noqa: E731
+    result = await lab.sweeps.get(key, compute, still_valid)
+    return result.model_copy(update={"seed": req.seed})
+
+
+def _check_eps(value: float) -> float:
+    if not 0.0 <= value <= 1.0:
+        raise BadRequest(f"Every ε must be between 0 and 1 (pixel units); got {value:g}.")
+    return value
+
+
+async def _compute_sweep(lab: Lab, req: SweepRequest, entry: ZooEntry, model: Classifier, target: int | None,
+                         eps: list[float], k: int) -> SweepResponse:
+    x = await services.model_input_async(lab, req.image, entry)
+    job = _Job(x, services.true_label(lab, req.image, entry.spec.dataset), target, None, 0)
+    run = partial(_sweep_batch, model, lab.zoo.device, eps)
+    key = ("fgsm-sweep", req.model, target is None, tuple(eps))
+    sweep, label, i, seconds = await lab.executor.run_batched(key, job, run, timeout=lab.settings.request_timeout_s)
+    render = partial(_sweep_response, lab, req, entry, target, k, x, sweep, label, i, seconds)
+    return render() if x.numel() <= INLINE_RESULT_VALUES else await run_in_threadpool(render)
+
+
+def _sweep_batch(model: Classifier, device: torch.device, eps: list[float],
+                 jobs: list[_Job]) -> list[tuple[Sweep, int, int, float]]:
+    """On the model thread: one gradient and the grid's forwards for every job's image."""
+    started = time.perf_counter()
+    x = torch.cat([j.x for j in jobs]).to(device)
+    with torch.no_grad():
+        predicted = model(x).argmax(1).tolist() if any(j.truth is None for j in jobs) else []
+    labels = [j.truth if j.truth is not None else predicted[i] for i, j in enumerate(jobs)]
+    targets = None if jobs[0].target is None else torch.tensor([j.target for j in jobs], device=device)
+    result = sweep(model, x, Goal(torch.tensor(labels, device=device), targets), eps)
+    result = Sweep(**{k: (v.cpu() if isinstance(v, torch.Tensor) else v) for k, v in vars(result).items()})
+    seconds = time.perf_counter() - started
+    return [(result, labels[i], i, seconds) for i in range(len(jobs))]
+
+
+def _sweep_response(lab: Lab, req: SweepRequest, entry: ZooEntry, target: int | None, k: int,
+                    x: torch.Tensor, s: Sweep, label: int, i: int, seconds: float) -> SweepResponse:
+    """Image i of a batched sweep as a response: two PNGs and, per ε, the numbers to draw."""
+    png = lambda pixels: services.store_image(lab, imaging.array_to_image(imaging.to_uint8(pixels)[0]))  # noqa: E731
+    classes = entry.classes
+    ranked = lambda logits: torch.softmax(logits.float(), -1).topk(k)  # noqa: E731
+    after, saved = ranked(s.logits_after[i]), ranked(s.logits_saved[i])
+    before = ranked(s.logits_before[i])
+    d = {name: v[i].tolist() for name, v in s.distances.items()}
+    tops = lambda top, j: [Prediction(index=c, label=classes[c], prob=round(p, 6))  # noqa: E731
+                           for p, c in zip(top.values[j].tolist(), top.indices[j].tolist())]
+    saved_top = saved.indices[:, 0].tolist()
+    steps = [SweepStep(
+        eps=e, predictions=tops(after, j), success=bool(s.success[i, j]),
+        norms=Norms(l0=int(d["l0"][j]), l2=d["l2"][j], linf=d["linf"][j],
+                    psnr=None if d["psnr"][j] == float("inf") else d["psnr"][j]),
+        survives_saving=SavedCheck(success=saved_top[j] == target if target is not None else saved_top[j] != label,
+                                   predictions=tops(saved, j), changed_values=int(s.rounded[i, j])),
+    ) for j, e in enumerate(s.eps)]
+    return SweepResponse(
+        model=req.model, image=req.image, seed=req.seed, target=target,
+        target_label=None if target is None else classes[target], label=label, label_name=classes[label],
+        original=png(x), sign=png(s.sign[i:i + 1] * 0.5 + 0.5),
+        before=[Prediction(index=c, label=classes[c], prob=round(p, 6))
+                for p, c in zip(before.values.tolist(), before.indices.tolist())],
+        steps=steps, seconds=round(seconds, 4))

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     image_store_dir: Path = Field(ROOT / "var" / "images", description="Where uploads are kept.")
     image_store_max_bytes: int = Field(256 * MIB, gt=0, description="Byte cap of the image store.")
     input_cache_bytes: int = Field(64 * MIB, ge=0, description="Memory for prepared model inputs (0: none kept).")
+    sweep_cache_entries: int = Field(512, ge=0, description="FGSM sweeps kept for repeat requests (0: none kept).")
     max_upload_bytes: int = Field(10 * MIB, gt=0, description="Largest accepted upload body.")
     max_image_pixels: int = Field(25_000_000, gt=0, description="Largest accepted width x height.")
     local_weights: Annotated[dict[str, Path], NoDecode] = Field(

@@ -32,6 +32,14 @@ class BadRequest(AppError):
     status_code = 422
 
 
+class InvalidField(BadRequest):
+    """A 422 about one input field: pages show the message beside that field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class NotFound(AppError):
     status_code = 404
 

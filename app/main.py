@@ -18,7 +18,7 @@ from app.http import BodyLimitMiddleware, install_error_handlers
 from app.jobs import JobManager
 from app.routes import api, attacks, defenses, explain, gan, lecture, web
 from app.security import CrossOriginGuardMiddleware, SecurityHeadersMiddleware
-from app.services import InputCache, Lab
+from app.services import InputCache, Lab, ResultCache
 from app.store import ImageStore
 from app.zoo import Zoo
 
@@ -86,6 +86,7 @@ def _build_lab(settings: Settings) -> Lab:
                         max_queued=settings.jobs_max_queued, idle_s=settings.job_idle_s,
                         deadline_s=settings.job_deadline_s),
         inputs=InputCache(settings.input_cache_bytes),
+        sweeps=ResultCache(settings.sweep_cache_entries),
     )
 
 

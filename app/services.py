@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import threading
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import TypeVar
 
 import torch
 from PIL import Image
@@ -25,6 +28,7 @@ from app.zoo import Zoo, ZooEntry
 from app.zoo.architectures import Classifier
 
 SAMPLE_PREFIX = "sample:"
+T = TypeVar("T")
 
 
 class InputCache:
@@ -58,6 +62,49 @@ class InputCache:
                 self.total_bytes -= old.numel() * old.element_size()
 
 
+class ResultCache:
+    """Finished results by request, least recently used out, and the ones being computed.
+
+    For results that are pure functions of their request (an FGSM sweep): a room of students picks
+    from the same few gallery images, so each is computed once and then served from here, and
+    identical requests that arrive while it runs wait for that one computation."""
+
+    def __init__(self, entries: int) -> None:
+        self.entries = entries
+        self._done: OrderedDict[tuple, object] = OrderedDict()
+        self._running: dict[tuple, asyncio.Task] = {}
+
+    async def get(self, key: tuple, compute: Callable[[], Awaitable[T]], still_valid: Callable[[T], bool]) -> T:
+        """The result for ``key``: kept (if ``still_valid``), being computed, or computed now by
+        ``compute()``. The computation runs as a task of its own: a client that leaves does not
+        stop it for the others waiting on it."""
+        hit = self._done.get(key)
+        if hit is not None and still_valid(hit):
+            self._done.move_to_end(key)
+            return hit
+        task = self._running.get(key)
+        if task is None:
+            task = self._running[key] = asyncio.ensure_future(self._run(key, compute))
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())  # retrieved, even if nobody waits
+        return await asyncio.shield(task)
+
+    async def _run(self, key: tuple, compute: Callable[[], Awaitable[T]]) -> T:
+        try:
+            result = await compute()
+        finally:
+            del self._running[key]
+        self._keep(key, result)
+        return result
+
+    def _keep(self, key: tuple, result: object) -> None:
+        if self.entries <= 0:
+            return
+        self._done[key] = result
+        self._done.move_to_end(key)
+        while len(self._done) > self.entries:
+            self._done.popitem(last=False)
+
+
 @dataclass
 class Lab:
     """Everything a request needs, built once at start-up (see app/main.py)."""
@@ -70,6 +117,7 @@ class Lab:
     gan_lab: LabManager
     jobs: JobManager
     inputs: InputCache
+    sweeps: ResultCache
 
 
 def list_models(lab: Lab) -> list[ModelInfo]:
@@ -87,6 +135,18 @@ def list_samples(lab: Lab) -> list[SampleInfo]:
                    attribution=s.attribution, url=sample_url(s.id))
         for s in lab.gallery.samples
     ]
+
+
+def image_for(lab: Lab, entry: ZooEntry, ref: str, switched: bool = False) -> str:
+    """The picture a page shows for this model: ``ref``, or the gallery's first sample that suits
+    the model (a digit for 28×28 models, a photo for the others) when nothing is chosen, or when the
+    model was just switched and the chosen sample does not suit it. Uploads are always kept."""
+    kind = "digit" if entry.spec.input_shape[1] < 64 else "photo"
+    if ref and not (switched and ref.startswith(SAMPLE_PREFIX)):
+        return ref
+    if ref and lab.gallery.get(ref.removeprefix(SAMPLE_PREFIX)).kind == kind:
+        return ref
+    return SAMPLE_PREFIX + next(s.id for s in lab.gallery.samples if s.kind == kind)
 
 
 def sample_url(sample_id: str) -> str:

@@ -1,11 +1,14 @@
-"""What the API and the pages share: the cache of prepared model inputs."""
+"""What the API and the pages share: the cache of prepared model inputs, and of finished results."""
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
 import torch
 
 from app import services
-from app.services import InputCache
+from app.services import InputCache, ResultCache
 
 
 def test_the_input_cache_hands_out_copies() -> None:
@@ -37,3 +40,32 @@ def test_a_gallery_digit_is_prepared_once(lab, monkeypatch) -> None:
     first = services.model_input(lab, "sample:mnist-00011", entry)
     monkeypatch.setattr(services.imaging, "prepare", lambda *a: (_ for _ in ()).throw(AssertionError("prepared again")))
     assert torch.equal(services.model_input(lab, "sample:mnist-00011", entry), first)
+
+
+def test_result_cache_computes_once_for_concurrent_requests_and_keeps_a_bounded_number() -> None:
+    calls: list[str] = []
+
+    async def compute(value: str):
+        calls.append(value)
+        await asyncio.sleep(0.01)
+        if value == "bad":
+            raise ValueError("no")
+        return value
+
+    async def scenario() -> None:
+        cache = ResultCache(entries=2)
+        keep = lambda r: True  # noqa: E731
+        results = await asyncio.gather(*(cache.get(("a",), lambda: compute("a"), keep) for _ in range(5)))
+        assert results == ["a"] * 5 and calls == ["a"]
+        for _ in range(2):
+            with pytest.raises(ValueError):
+                await cache.get(("bad",), lambda: compute("bad"), keep)
+        assert calls.count("bad") == 2, "a failure is not kept"
+        await cache.get(("b",), lambda: compute("b"), keep)
+        await cache.get(("c",), lambda: compute("c"), keep)
+        await cache.get(("a",), lambda: compute("a"), keep)
+        assert calls.count("a") == 2, "two entries kept: the oldest went"
+        await cache.get(("c",), lambda: compute("c"), lambda r: False)
+        assert calls.count("c") == 2, "a result no longer valid is computed again"
+
+    asyncio.run(scenario())

@@ -22,11 +22,22 @@ def test_htmx_is_served_from_static(client) -> None:
     assert r.status_code == 200 and "htmx" in r.text[:2000]
 
 
-def test_classify_page_without_a_pick_shows_the_form(client) -> None:
+def test_classify_page_opens_with_an_example_computed(client) -> None:
     html = client.get("/classify").text
     assert '<form id="pick" method="get" action="/classify"' in html
-    assert 'value="sample:mnist-00000"' in html and "Upload and classify" in html
-    assert 'class="result"' not in html
+    assert 'name="image" value="sample:mnist-' in html and '" checked>' in html and "Upload and classify" in html
+    assert 'class="result"' in html and 'id="top-label"' in html
+    assert '<img class="original pixelated"' in html  # a digit is drawn crisp, like what the model saw
+
+
+def test_switching_model_picks_a_picture_that_suits_it(client) -> None:
+    html = client.get("/classify", params={"model": "imagenet-squeezenet", "shown_model": "mnist-cnn",
+                                           "image": "sample:mnist-00000"}).text
+    if "imagenet-squeezenet (unavailable)" in html:
+        return
+    assert 'value="sample:chelsea" checked' in html
+    kept = client.get("/classify", params={"model": "imagenet-squeezenet", "image": "sample:mnist-00000"}).text
+    assert 'value="sample:mnist-00000" checked' in kept  # a permalink is taken as it is
 
 
 def test_classify_permalink_renders_the_full_result(client) -> None:

@@ -10,7 +10,8 @@ from pydantic import BaseModel
 
 from app import services
 from app.deps import LabDep
-from app.errors import ImageTooLarge
+from app.services import Lab
+from app.errors import BadRequest, ImageTooLarge
 from app.schemas import ClassifyRequest, ClassifyResponse, ImageInfo, ModelInfo, SampleInfo
 
 router = APIRouter()
@@ -56,10 +57,7 @@ async def sample_png(lab: LabDep, sample_id: str) -> Response:
 @v1.post("/images", tags=["images"], status_code=201, responses=ERRORS)
 async def upload_image(lab: LabDep, file: Annotated[UploadFile, File(description="PNG, JPEG, WebP, GIF or BMP")]) -> ImageInfo:
     """Store an image (content-addressed). Limits: ADVLAB_MAX_UPLOAD_BYTES, ADVLAB_MAX_IMAGE_PIXELS."""
-    data = await file.read(lab.settings.max_upload_bytes + 1)
-    if len(data) > lab.settings.max_upload_bytes:
-        raise ImageTooLarge(f"The upload is larger than the {lab.settings.max_upload_bytes:,}-byte limit.")
-    return await services.store_upload(lab, data)
+    return await services.store_upload(lab, await read_upload(lab, file))
 
 
 @v1.get("/images/{image_id}.png", tags=["images"], response_class=Response, responses=PNG | ERRORS)
@@ -71,6 +69,16 @@ async def image_png(lab: LabDep, image_id: ImageId) -> Response:
 async def classify(lab: LabDep, body: ClassifyRequest) -> Response:
     """Top-k predictions, and the preprocessed picture the model actually saw."""
     return json_body(await services.classify(lab, body.model, body.image, body.top_k))
+
+
+async def read_upload(lab: Lab, file: UploadFile | None) -> bytes:
+    """An uploaded file's bytes, up to the size limit; a clear 422 when no file was chosen."""
+    if file is None or not file.filename:
+        raise BadRequest("Choose an image file to upload first (PNG, JPEG, WebP, GIF or BMP).")
+    data = await file.read(lab.settings.max_upload_bytes + 1)
+    if len(data) > lab.settings.max_upload_bytes:
+        raise ImageTooLarge(f"The upload is larger than the {lab.settings.max_upload_bytes:,}-byte limit.")
+    return data
 
 
 def json_body(model: BaseModel) -> Response:

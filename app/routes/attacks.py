@@ -9,10 +9,10 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from app import attack_service, services
-from app.attacks.schemas import AttackInfo, AttackRequest, AttackResponse
+from app.attacks.schemas import AttackInfo, AttackRequest, AttackResponse, SweepRequest, SweepResponse
 from app.deps import LabDep
-from app.errors import ImageTooLarge
-from app.routes.api import ERRORS, json_body
+from app.errors import BadRequest
+from app.routes.api import ERRORS, json_body, read_upload
 from app.templating import is_htmx, render
 
 api = APIRouter(prefix="/api/v1/attacks", tags=["attacks"])
@@ -22,6 +22,15 @@ api = APIRouter(prefix="/api/v1/attacks", tags=["attacks"])
 async def list_attacks() -> list[AttackInfo]:
     """Every attack with its norm, whether it can be targeted, and its Params JSON schema."""
     return attack_service.list_attacks()
+
+
+@api.post("/fgsm/sweep", responses=ERRORS, response_model=SweepResponse)
+async def fgsm_sweep(lab: LabDep, body: SweepRequest) -> Response:
+    """FGSM at a whole grid of ε from one gradient: FGSM's direction does not depend on ε, so the
+    original and the sign of the step (two PNGs) and the predictions at every ε (one batched
+    forward) let a page draw any slider position itself, x_adv(ε) = clip(x + ε·sign, 0, 1), with
+    no request per move. At most 101 values of ε; identical requests share one computation."""
+    return json_body(await attack_service.fgsm_sweep(lab, body))
 
 
 @api.post("/{name}", responses=ERRORS, response_model=AttackResponse)
@@ -35,31 +44,38 @@ async def run_attack(request: Request, lab: LabDep, name: str, body: AttackReque
 pages = APIRouter(include_in_schema=False)
 
 @pages.get("/attack")
-async def attack_page(request: Request, lab: LabDep, model: str = "mnist-cnn", image: str = "sample:mnist-00003",
+async def attack_page(request: Request, lab: LabDep, model: str = "mnist-cnn", image: str = "",
                       attack: str = "fgsm", target: str = "", seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
-                      run: bool = False) -> Response:
-    """The attack lab. ``run`` runs the attack; without it the form (for a new model or attack) is
-    shown. htmx requests aimed at #result get only the result block, others the ``lab`` block."""
+                      run: bool = False, shown_model: str = "") -> Response:
+    """The attack lab. ``run`` runs the attack (FGSM, one gradient, always runs); without it the
+    form (for a new model or attack) is shown. ``shown_model`` is the model the form was drawn for:
+    after a switch, the new model's picture and parameters apply. htmx requests aimed at #result
+    get only the result block, others the ``lab`` block. A bad input keeps the form (422)."""
     chosen = attack_service.get_attack(attack)
-    raw = _params_from_query(request, chosen)
-    body = AttackRequest(model=model, image=image, target=target or None, params=raw, seed=seed)
+    entry = lab.zoo.entry(model)
+    switched = bool(shown_model) and shown_model != model
+    raw = {**attack_service.model_defaults(chosen, entry), **({} if switched else _params_from_query(request, chosen))}
+    image = services.image_for(lab, entry, image, switched)
+    body = AttackRequest(model=model, image=image, target=None if switched else target or None, params=raw, seed=seed)
     if image and not image.startswith(services.SAMPLE_PREFIX):
         lab.store.check(image)  # a permalink to an evicted upload: a 404 that says to upload it again
-    result = await attack_service.attack(lab, attack, body, disconnected=request.is_disconnected) if run else None
-    context = attack_service.page_context(lab, body, attack, result)
-    target_id = request.headers.get("HX-Target")
-    block = None if not is_htmx(request) else ("result" if target_id == "result" else "lab")
-    return render(request, "attack.html", context, block=block)
+    result, error = None, None
+    if run or chosen.name == "fgsm":
+        try:
+            result = await attack_service.attack(lab, attack, body, disconnected=request.is_disconnected)
+        except BadRequest as exc:
+            error = exc
+    context = attack_service.page_context(lab, body, attack, result, error)
+    block = None if not is_htmx(request) else ("result" if request.headers.get("HX-Target") == "result" else "lab")
+    return render(request, "attack.html", context, block=block, status_code=error.status_code if error else 200)
 
 
 @pages.post("/attack")
-async def attack_upload(request: Request, lab: LabDep, file: Annotated[UploadFile, File()],
+async def attack_upload(request: Request, lab: LabDep, file: Annotated[UploadFile | None, File()] = None,
                         model: Annotated[str, Form()] = "mnist-cnn", attack: Annotated[str, Form()] = "fgsm") -> Response:
-    """Store an upload and show the attack form with it (a redirect, or HX-Location for htmx)."""
-    data = await file.read(lab.settings.max_upload_bytes + 1)
-    if len(data) > lab.settings.max_upload_bytes:
-        raise ImageTooLarge(f"The upload is larger than the {lab.settings.max_upload_bytes:,}-byte limit.")
-    info = await services.store_upload(lab, data)
+    """Store an upload and show the attack form with it (a redirect, or HX-Location for htmx). The
+    upload button belongs to the lab's form, so the model and attack chosen there come along."""
+    info = await services.store_upload(lab, await read_upload(lab, file))
     url = "/attack?" + urlencode({"model": model, "attack": attack, "image": info.id})
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Location": url})

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from app import services
 from app.deps import IsHtmx, LabDep
-from app.errors import ImageTooLarge
+from app.routes.api import read_upload
 from app.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -23,16 +23,19 @@ async def home(request: Request, lab: LabDep) -> Response:
 
 @router.get("/classify")
 async def classify_page(request: Request, lab: LabDep, htmx: IsHtmx, model: str = "",
-                        image: str = "") -> Response:
+                        image: str = "", shown_model: str = "") -> Response:
+    """Opens with an example classified: the model's suitable gallery picture when none is chosen
+    (and after a switch of model, when the chosen sample does not suit the new one)."""
     models = services.list_models(lab)
     model = model or next((m.name for m in models if m.available), "")
-    result = await services.classify(lab, model, image) if image else None
+    image = services.image_for(lab, lab.zoo.entry(model), image, bool(shown_model) and shown_model != model)
+    result = await services.classify(lab, model, image)
     context = {
         "models": models,
         "model": model,
         "image": image,
         "result": result,
-        "image_url": services.image_url(image) if image and not image.startswith("sample:") else None,
+        "image_url": services.image_url(image) if not image.startswith("sample:") else None,
         "samples": services.list_samples(lab),
         "max_upload_mb": lab.settings.max_upload_bytes // (1024 * 1024),
     }
@@ -41,12 +44,9 @@ async def classify_page(request: Request, lab: LabDep, htmx: IsHtmx, model: str 
 
 @router.post("/classify")
 async def classify_upload(request: Request, lab: LabDep, htmx: IsHtmx, model: Annotated[str, Form()],
-                          file: Annotated[UploadFile, File()]) -> Response:
+                          file: Annotated[UploadFile | None, File()] = None) -> Response:
     """Store the upload, then show it classified at its permalink (a redirect, or HX-Location)."""
-    data = await file.read(lab.settings.max_upload_bytes + 1)
-    if len(data) > lab.settings.max_upload_bytes:
-        raise ImageTooLarge(f"The upload is larger than the {lab.settings.max_upload_bytes:,}-byte limit.")
-    info = await services.store_upload(lab, data)
+    info = await services.store_upload(lab, await read_upload(lab, file))
     url = "/classify?" + urlencode({"model": model, "image": info.id})
     if not htmx:
         return RedirectResponse(url, status_code=303)
