@@ -16,7 +16,7 @@ ifneq ($(wildcard $(SQUEEZENET_FILE)),)
 export ADVLAB_LOCAL_WEIGHTS ?= imagenet-squeezenet=$(abspath $(SQUEEZENET_FILE))
 endif
 
-.PHONY: run test audit setup browser data bench bench-attacks bench-lecture bench-gan attack-eval clean
+.PHONY: run test audit setup browser data bench bench-attacks bench-sweep bench-lecture bench-gan attack-eval clean
 
 run: setup data
 	$(BIN)/advlab serve --host $(HOST) --port $(PORT)
@@ -36,6 +36,9 @@ bench-attacks: setup data
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/pip install --quiet --no-deps 'torchattacks==3.5.1'
 	$(BIN)/python benchmarks/attacks.py
+
+bench-sweep: setup data
+	$(BIN)/python benchmarks/sweep.py
 
 # A lecture of 300 students, and FGSM throughput with batching on and off (wrk, from Debian).
 bench-lecture: setup data

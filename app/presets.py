@@ -64,11 +64,11 @@ PRESETS: tuple[Preset, ...] = (
     Preset("gan-saturating", "Training a GAN: the saturating cost",
            "Start the ring with the saturating cost log(1 − D(G(z))) and watch G barely move; then try the "
            "non-saturating −log D(G(z)).",
-           "/gan/lab?data=ring&cost=saturating"),
+           "/gan/lab?data=ring&cost=saturating&start=1"),
     Preset("latent-arithmetic", "Latent arithmetic: glasses on a face",
            "Man with glasses − man without + woman without: averaging three latents per group, the generator "
            "draws a woman with glasses.",
-           "/gan/fill?model=dcgan-faces&seed_example=true", needs=("dcgan-faces",)),
+           "/gan/fill?model=dcgan-faces&seed_example=true#arith-heading", needs=("dcgan-faces",)),
 )
 
 

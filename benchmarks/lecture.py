@@ -3,8 +3,11 @@
 Two parts, each run with batching on and then off (ADVLAB_BATCHING=0), on fresh servers:
 
 1. The lecture: --students simulated students (300) arrive over --ramp seconds and, for
-   --duration seconds, each repeats: a page load, a slider drag (a burst of FGSM requests with a
-   moving ε), a targeted PGD run or a GAN grid, with a few seconds of thinking in between.
+   --duration seconds, each repeats: a page load, a slider drag, a targeted PGD run or a GAN grid,
+   with a few seconds of thinking in between. A drag is what the attack lab's page sends: one FGSM
+   sweep for the digit picked (POST /api/v1/attacks/fgsm/sweep), after which every slider position
+   is drawn in the browser; with --old-slider, a burst of FGSM requests with a moving ε instead
+   (the page before the sweep).
    Printed per endpoint: requests, throughput, p50/p95/p99 latency, 5xx and 503 (busy) answers;
    and the server's memory before and after.
 2. The slider target: --clients (64) connections sending MNIST FGSM requests back to back for
@@ -71,7 +74,8 @@ def _pct(values: list[float], p: int) -> str:
     return f"{values[min(len(values) - 1, int(len(values) * p / 100))] * 1000:.0f}ms"
 
 
-async def student(client: aiohttp.ClientSession, stats: Stats, i: int, start_at: float, end_at: float) -> None:
+async def student(client: aiohttp.ClientSession, stats: Stats, i: int, start_at: float, end_at: float,
+                  old_slider: bool = False) -> None:
     rng = random.Random(i)
     await asyncio.sleep(max(0.0, start_at - time.monotonic()))
     while time.monotonic() < end_at:
@@ -80,6 +84,10 @@ async def student(client: aiohttp.ClientSession, stats: Stats, i: int, start_at:
         if action == "page":
             path = rng.choice(["/", "/attack", f"/attack?image={digit}", "/gan", "/linear"])
             await stats.call(client, "page", "GET", path)
+        elif action == "slider" and not old_slider:
+            body = {"model": "mnist-cnn", "image": digit}
+            await stats.call(client, "sweep", "POST", "/api/v1/attacks/fgsm/sweep", json=body)
+            await asyncio.sleep(rng.uniform(1.0, 2.0))  # dragging: drawn in the browser, no requests
         elif action == "slider":
             eps = rng.uniform(0.0, 0.3)
             for _ in range(rng.randint(3, 8)):  # a drag: a request every ~150 ms as the thumb moves
@@ -96,13 +104,13 @@ async def student(client: aiohttp.ClientSession, stats: Stats, i: int, start_at:
         await asyncio.sleep(rng.uniform(1.0, 4.0))  # reading, thinking
 
 
-async def lecture(url: str, students: int, ramp: float, duration: float) -> Stats:
+async def lecture(url: str, students: int, ramp: float, duration: float, old_slider: bool = False) -> Stats:
     stats = Stats()
     connector = aiohttp.TCPConnector(limit=students + 10)  # aiohttp: a fraction of httpx's CPU per request
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(url, connector=connector, timeout=timeout) as client:
         now = time.monotonic()
-        await asyncio.gather(*(student(client, stats, i, now + ramp * i / students, now + ramp + duration)
+        await asyncio.gather(*(student(client, stats, i, now + ramp * i / students, now + ramp + duration, old_slider)
                                for i in range(students)))
     return stats
 
@@ -134,23 +142,30 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--skip-lecture", action="store_true")
+    parser.add_argument("--skip-wrk", action="store_true", help="only the lecture")
+    parser.add_argument("--old-slider", action="store_true", help="drags send FGSM requests, not one sweep")
+    parser.add_argument("--batching", choices=["both", "on", "off"], default="both")
     args = parser.parse_args()
     slider = {}
-    for batching in ("1", "0"):
+    for batching in {"both": ("1", "0"), "on": ("1",), "off": ("0",)}[args.batching]:
         name = "batching on" if batching == "1" else "batching off"
         with Server(BATCHING=batching) as server:
             if not args.skip_lecture:
                 before = server.rss_mib()
-                stats = asyncio.run(lecture(server.url, args.students, args.ramp, args.duration))
+                stats = asyncio.run(lecture(server.url, args.students, args.ramp, args.duration, args.old_slider))
                 print(f"\n== lecture, {name}: {args.students} students over {args.ramp:g} s, then {args.duration:g} s ==")
                 print(stats.table(args.ramp + args.duration))
                 print(f"server memory: {before:.0f} MiB before, {server.rss_mib():.0f} MiB after; "
                       f"executor {httpx.get(server.url + '/healthz').json()['executor']}")
+            if args.skip_wrk:
+                continue
             slider[name] = wrk_slider(server.url, args.clients, args.seconds)
             stats = httpx.get(server.url + "/healthz").json()["executor"]
             print(f"\n== slider, {name}: {args.clients} connections, {args.seconds:g} s (wrk): "
                   f"{slider[name]['rps']} FGSM/s, p50 {slider[name]['p50']}, p99 {slider[name]['p99']}, "
                   f"non-2xx {slider[name]['non2xx']}; executor {stats}")
+    if len(slider) < 2:
+        return
     on, off = slider["batching on"], slider["batching off"]
     print(f"\nFGSM throughput, batching on / off: {float(on['rps']) / float(off['rps']):.2f}x (target >= 3x); "
           f"p99 with batching {on['p99']} (target <= 1 s)")

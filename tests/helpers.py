@@ -28,3 +28,11 @@ def photo_of_digit(digit: Image.Image, seed: int = 0) -> Image.Image:
     noisy = np.clip(paper + rng.normal(0, 0.02, paper.shape), 0, 1)
     rgb = np.stack([noisy * 0.98, noisy * 0.95, noisy * 0.9], axis=2)
     return Image.fromarray((rgb * 255).astype(np.uint8), "RGB")
+
+
+def pick_from_gallery(page, ref: str) -> None:
+    """Choose a gallery picture as a person does: open the folded picker if needed, click the thumb."""
+    picker = page.locator("details.picker")
+    if not picker.evaluate("d => d.open"):
+        picker.locator("summary").click()
+    page.locator(f"label.thumb:has(input[value='{ref}'])").click()

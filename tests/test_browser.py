@@ -9,7 +9,7 @@ from PIL import Image
 
 from app.config import ROOT
 from tests.conftest import SQUEEZENET
-from tests.helpers import photo_of_digit
+from tests.helpers import photo_of_digit, pick_from_gallery
 
 pytestmark = pytest.mark.browser
 
@@ -33,7 +33,7 @@ def test_home_then_classify_a_gallery_digit_live(page, live_server):
     assert htmx_loaded, "htmx did not load from /static/vendor"
 
     page.select_option("#model", "mnist-cnn")
-    page.locator(f"label.thumb:has(input[value='sample:{DIGIT}'])").click()
+    pick_from_gallery(page, f"sample:{DIGIT}")
 
     label = page.locator("#top-label")
     label.wait_for(timeout=30_000)
@@ -51,10 +51,8 @@ def test_upload_a_photographed_digit_live(page, live_server, tmp_path):
     page.goto(live_server + "/classify?model=mnist-cnn")
     page.set_input_files("#file", str(photo))
     page.get_by_role("button", name="Upload and classify").click()
-    label = page.locator("#top-label")
-    label.wait_for(timeout=30_000)
-    assert label.inner_text() == "7"
-    assert "image=" in page.url and "sample" not in page.url
+    page.wait_for_url(lambda url: "image=" in url and "sample" not in url, timeout=30_000)
+    assert page.locator("#top-label").inner_text() == "7"
 
 
 def test_a_broken_upload_shows_a_message_live(page, live_server, tmp_path):
@@ -74,7 +72,7 @@ def test_everything_works_with_javascript_off(page, live_server, tmp_path):
     page.get_by_role("link", name="Classify").first.click()
     page.wait_for_url("**/classify")
     page.select_option("#model", "mnist-cnn")
-    page.locator(f"label.thumb:has(input[value='sample:{DIGIT}'])").click()
+    pick_from_gallery(page, f"sample:{DIGIT}")
     page.get_by_role("button", name="Classify", exact=True).click()
     page.wait_for_url("**image=sample*")
     assert page.locator("#top-label").inner_text() == DIGIT_LABEL
@@ -96,24 +94,21 @@ def test_a_photo_with_the_imagenet_model(page, live_server):
 
 def test_fgsm_slider_updates_the_result_live(page, live_server):
     page.goto(live_server + "/attack?model=mnist-cnn&attack=fgsm&image=sample:mnist-00003&eps=0&run=1")
-    adversarial = page.locator("figure:has(figcaption:text('Adversarial')) img")
-    before_src = adversarial.get_attribute("src")
     assert page.locator("#adv-label").inner_text() == "0"
+    page.wait_for_selector("[data-sweep][data-ready=live]", timeout=30_000)
     slider = page.locator("#p-eps")
     box = slider.bounding_box()
     page.mouse.move(box["x"] + 4, box["y"] + box["height"] / 2)  # the thumb, at ε = 0
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] / 2, steps=8)  # drag to ~0.4
-    page.mouse.up()
+    # while the button is still down, the picture and the verdict have followed
     eps = slider.input_value()
-    assert float(eps) > 0.2
-    # moves on the way sent requests too; wait for the answer to the final position
-    page.wait_for_url(lambda url: f"eps={eps}&" in url or url.endswith(f"eps={eps}"), timeout=30_000)
-    page.wait_for_function("src => document.querySelector(\"img[alt^='Adversarial']\").getAttribute('src') !== src",
-                           arg=before_src, timeout=30_000)
-    assert page.locator("#eps-value").inner_text() == eps
+    assert float(eps) > 0.2 and page.locator("#eps-value").inner_text() == eps
+    assert page.locator("canvas#adversarial-img").count() == 1
     assert page.locator("#adv-label").inner_text() != "0", "at ε > 0.2 FGSM fools mnist-cnn on this digit"
     assert "Fooled" in page.locator(".verdict").inner_text()
+    page.mouse.up()
+    page.wait_for_url(lambda url: f"eps={eps}&" in url or url.endswith(f"eps={eps}"), timeout=30_000)
 
 
 def test_targeted_pgd_makes_the_target_win(page, live_server):
@@ -129,7 +124,12 @@ def test_targeted_pgd_makes_the_target_win(page, live_server):
     assert page.locator("svg.chart polyline.target").count() == 1
     scrub = page.locator("[data-scrubber] input[type=range]")
     scrub.fill("0")
-    visible = page.locator("ol.snapshots li:not([hidden]) figcaption")
-    assert visible.count() == 1 and visible.inner_text() == "step 0"
+    visible = page.locator("ol.snapshots > li:not([hidden]) figcaption")
+    assert visible.count() == 1 and visible.inner_text().startswith("step 0")
+    assert "3 (target)" in visible.inner_text() and "0 (label)" in visible.inner_text()  # that step's bars
+    marker = page.locator("svg.chart .step-marker")
+    assert marker.is_visible() and float(marker.get_attribute("x")) == -1  # the chart marks step 0
+    page.get_by_role("button", name="▶ Play").click()
+    page.wait_for_function("() => document.querySelector('[data-scrubber] input[type=range]').value > 3", timeout=10_000)
     page.goto(live_server + page.locator("a.permalink").get_attribute("href"))
     assert page.locator("#adv-label").inner_text() == "3"

@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from tests.helpers import pick_from_gallery
+
 pytestmark = pytest.mark.browser
 
 DIGIT = "sample:mnist-00003"  # an MNIST test 0
@@ -31,7 +33,11 @@ def test_the_linear_toy_follows_the_epsilon_slider(page, live_server):
 
 def test_the_gradient_of_a_gallery_digit_live(page, live_server):
     page.goto(live_server + "/gradients?model=mnist-mlp")
-    page.locator(f"label.thumb:has(input[value='{DIGIT}'])").click()
+    assert page.locator("#grad-check-summary").is_visible()  # the page opens with an example computed
+    pick_from_gallery(page, "sample:mnist-00000")
+    page.wait_for_url("**image=sample%3Amnist-00000*", timeout=30_000)
+    pick_from_gallery(page, DIGIT)
+    page.wait_for_url("**image=sample%3Amnist-00003*", timeout=30_000)
     summary = page.locator("#grad-check-summary")
     summary.wait_for(timeout=30_000)
     assert "Max relative error" in summary.inner_text()
@@ -55,7 +61,7 @@ def test_both_pages_work_with_javascript_off(page, live_server):
 
     page.goto(live_server + "/gradients")
     page.select_option("#model", "mnist-cnn")
-    page.locator(f"label.thumb:has(input[value='{DIGIT}'])").click()
+    pick_from_gallery(page, DIGIT)
     page.fill("#k", "16")
     page.get_by_role("button", name="Compute the gradient").click()
     page.wait_for_url("**image=sample*")

@@ -47,3 +47,27 @@ def test_upload_then_attack_it(client) -> None:
 def test_bad_parameter_on_the_page_is_a_clear_422(client) -> None:
     r = client.get("/attack?attack=pgd&steps=0&run=1")
     assert r.status_code == 422 and "steps" in r.text
+
+
+def test_cw_steps_are_labelled_with_their_search_round(client) -> None:
+    html = client.get("/attack?model=mnist-cnn&image=sample:mnist-00003&attack=cw&steps=10&search_steps=3&run=1").text
+    assert "round 1 of 3 of the search over c" in html and "round 3 of 3 of the search over c" in html
+    assert html.count('class="round"') == 2  # the chart marks where rounds 2 and 3 begin
+    assert "(label)" in html and 'class="bars step-bars"' in html  # each step's bars, listed without JavaScript
+
+
+def test_fgsm_runs_when_the_page_opens_and_keeps_a_bad_target_beside_its_field(client) -> None:
+    html = client.get("/attack").text
+    assert 'id="adv-label"' in html and "data-sweep" in html
+    r = client.get("/attack?attack=fgsm&target=11&run=1")
+    assert r.status_code == 422 and 'id="target-error"' in r.text and 'id="attack-form"' in r.text
+    assert "between 0 and 9" in r.text
+
+
+def test_switching_to_imagenet_resets_picture_target_and_epsilon(client, lab) -> None:
+    if not lab.zoo.entries["imagenet-squeezenet"].available:
+        return
+    html = client.get("/attack?model=imagenet-squeezenet&shown_model=mnist-cnn&image=sample:mnist-00003"
+                      "&attack=pgd&params_for=pgd&eps=0.3&target=3").text
+    assert 'value="sample:chelsea" checked' in html and 'name="eps" value="0.007843"' in html
+    assert 'name="alpha" value="0.001961"' in html and 'list="class-names" value=""' in html

@@ -14,12 +14,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from app import services
 from app.deps import IsHtmx, LabDep
-from app.errors import BadRequest, ImageTooLarge
+from app.errors import BadRequest
 from app.explain import linear
 from app.explain import services as explain
 from app.explain.plot import loglog
 from app.explain.schemas import (MAX_K, GradientRequest, GradientResponse, LinearToyRequest,
                                  LinearToyResponse)
+from app.routes.api import read_upload
 from app.templating import render
 
 router = APIRouter()
@@ -52,16 +53,19 @@ async def linear_toy_api(body: LinearToyRequest) -> LinearToyResponse:
 @pages.get("/gradients")
 async def gradients_page(request: Request, lab: LabDep, htmx: IsHtmx, model: str = "", image: str = "",
                          target: str = "", k: Annotated[int, Query(ge=1, le=MAX_K)] = 8,
-                         seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0) -> Response:
+                         seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0, shown_model: str = "") -> Response:
+    """Opens with an example computed: the model's suitable gallery picture when none is chosen."""
     models = services.list_models(lab)
     model = model or next((m.name for m in models if m.available), "")
-    body = explain.validated(GradientRequest, model=model, image=image, target_class=_class(target), k=k,
-                             seed=seed) if image else None
+    switched = bool(shown_model) and shown_model != model
+    image = services.image_for(lab, lab.zoo.entry(model), image, switched)
+    target = "" if switched else target
+    body = explain.validated(GradientRequest, model=model, image=image, target_class=_class(target), k=k, seed=seed)
     context = {
         "models": models, "model": model, "image": image, "target": target, "k": k, "seed": seed,
         "max_k": MAX_K, "classes": lab.zoo.entry(model).classes if model else [],
-        "result": await explain.gradient_view(lab, body) if body else None,
-        "image_url": services.image_url(image) if image and not image.startswith("sample:") else None,
+        "result": await explain.gradient_view(lab, body),
+        "image_url": services.image_url(image) if not image.startswith("sample:") else None,
         "samples": services.list_samples(lab),
         "max_upload_mb": lab.settings.max_upload_bytes // (1024 * 1024),
     }
@@ -78,12 +82,9 @@ def _class(target: str) -> int | None:
 
 @pages.post("/gradients")
 async def gradients_upload(request: Request, lab: LabDep, htmx: IsHtmx, model: Annotated[str, Form()],
-                           file: Annotated[UploadFile, File()]) -> Response:
+                           file: Annotated[UploadFile | None, File()] = None) -> Response:
     """Store the upload, then show its gradient at the permalink (a redirect, or the fragment and HX-Push-Url)."""
-    data = await file.read(lab.settings.max_upload_bytes + 1)
-    if len(data) > lab.settings.max_upload_bytes:
-        raise ImageTooLarge(f"The upload is larger than the {lab.settings.max_upload_bytes:,}-byte limit.")
-    info = await services.store_upload(lab, data)
+    info = await services.store_upload(lab, await read_upload(lab, file))
     url = "/gradients?" + urlencode({"model": model, "image": info.id})
     if not htmx:
         return RedirectResponse(url, status_code=303)

@@ -143,9 +143,11 @@ LAB_FORM_FIELDS = ("data", "cost", "k", "lr_g", "lr_d", "optimizer", "seed")
 @pages.get("/gan/lab")
 async def lab_page(request: Request, lab: LabDep) -> Response:
     """The start form, filled in from the query string (e.g. ?data=ring&cost=saturating): starting a
-    session is a POST, so this is how a link (a lecture preset) sets one up."""
+    session is a POST, so this is how a link (a lecture preset) sets one up. With ``start=1`` the
+    page submits the form as it opens (with JavaScript; without it, "Start training" does)."""
     given = {k: request.query_params[k] for k in LAB_FORM_FIELDS if k in request.query_params}
-    return render(request, "gan_lab.html", lab_context(lab, None, validated(LabConfig, **given)))
+    context = lab_context(lab, None, validated(LabConfig, **given))
+    return render(request, "gan_lab.html", {**context, "autostart": request.query_params.get("start") == "1"})
 
 
 @pages.post("/gan/lab")

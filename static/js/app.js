@@ -25,7 +25,16 @@
     });
   }
 
+  // A form marked data-autostart (a lecture preset that runs something) submits itself on load.
+  function autostart() {
+    document.querySelectorAll("form[data-autostart]").forEach(function (form) {
+      form.removeAttribute("data-autostart");
+      form.requestSubmit();
+    });
+  }
+
   document.addEventListener("input", function (event) { mirror(event.target); });
+  document.addEventListener("DOMContentLoaded", autostart);
   document.addEventListener("DOMContentLoaded", syncAll);
   document.addEventListener("htmx:afterSettle", syncAll);
 })();
