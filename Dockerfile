@@ -6,7 +6,7 @@
 #   docker run --gpus all -p 8000:8000 advlab:cuda
 ARG BASE=python:3.11-slim
 
-# htmx, pinned by package-lock.json
+# htmx, Swagger UI and ReDoc, pinned by package-lock.json
 FROM node:20-slim AS frontend
 WORKDIR /build
 COPY package.json package-lock.json ./
@@ -39,6 +39,9 @@ COPY static ./static
 COPY models ./models
 COPY gallery ./gallery
 COPY --from=frontend /build/node_modules/htmx.org/dist/htmx.min.js ./static/vendor/htmx.min.js
+COPY --from=frontend /build/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+                     /build/node_modules/swagger-ui-dist/swagger-ui.css \
+                     /build/node_modules/redoc/bundles/redoc.standalone.js ./static/vendor/
 # Editable: the app finds templates/, static/, models/ and gallery/ beside app/.
 RUN pip install -e . \
     && useradd --create-home --uid 10001 advlab \

@@ -54,7 +54,10 @@ bench-gan: setup data
 attack-eval: setup data
 	$(BIN)/python benchmarks/attack_success.py
 
-setup: $(VENV)/.installed static/vendor/htmx.min.js
+VENDOR := static/vendor/htmx.min.js static/vendor/swagger-ui-bundle.js static/vendor/swagger-ui.css \
+          static/vendor/redoc.standalone.js
+
+setup: $(VENV)/.installed $(VENDOR)
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +71,15 @@ node_modules/.package-lock.json: package.json package-lock.json
 static/vendor/htmx.min.js: node_modules/.package-lock.json
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+# Swagger UI (/docs) and ReDoc (/redoc), served from here rather than from a CDN
+static/vendor/swagger-ui-bundle.js static/vendor/swagger-ui.css: node_modules/.package-lock.json
+	mkdir -p static/vendor
+	cp node_modules/swagger-ui-dist/$(notdir $@) $@
+
+static/vendor/redoc.standalone.js: node_modules/.package-lock.json
+	mkdir -p static/vendor
+	cp node_modules/redoc/bundles/redoc.standalone.js $@
 
 # Debian's Chromium for Playwright (never a browser download of Playwright's own).
 browser:

@@ -83,12 +83,36 @@ def resolve_target(entry: ZooEntry, target: int | str | None) -> int | None:
 
 
 async def attack(lab: Lab, name: str, req: AttackRequest, disconnected: Disconnected | None = None) -> AttackResponse:
-    """Run one attack request. ``disconnected`` (the request's is_disconnected) lets a client that
-    goes away stop the work at the attack's next step."""
+    """Run one attack request, or answer it with the result kept from an identical one (lab.results:
+    same request and seed, same result). ``disconnected`` (the request's is_disconnected) lets a
+    client that goes away stop the work at the attack's next step; FGSM's one step is instead shared
+    with identical requests that arrive while it runs, and finishes."""
     chosen = get_attack(name)
     params = parse_params(chosen, req.params)
     entry, model = lab.zoo.model(req.model)
     target = resolve_target(entry, req.target)
+    if not req.image.startswith(services.SAMPLE_PREFIX):
+        lab.store.check(req.image)  # an evicted upload is gone, even if its result is kept
+    key = ("attack", name, req.model, req.image, target, params.model_dump_json(), req.seed, req.top_k)
+    if chosen.per_image_params:  # cheap: concurrent identical requests share one computation
+        compute = partial(_attack, lab, chosen, req, entry, model, params, target, None)
+        return await lab.results.get(key, compute, partial(_images_kept, lab))
+    kept = lab.results.kept(key, partial(_images_kept, lab))
+    if kept is not None:
+        return kept
+    result = await _attack(lab, chosen, req, entry, model, params, target, disconnected)
+    lab.results.keep(key, result)
+    return result
+
+
+def _images_kept(lab: Lab, r: AttackResponse) -> bool:
+    images = [r.original, r.adversarial, r.perturbation, *(s.image for s in r.snapshots)]
+    return all(i.id in lab.store for i in images)
+
+
+async def _attack(lab: Lab, chosen: Attack, req: AttackRequest, entry: ZooEntry, model: Classifier, params: Params,
+                  target: int | None, disconnected: Disconnected | None) -> AttackResponse:
+    name = chosen.name
     x = await services.model_input_async(lab, req.image, entry)
     truth = services.true_label(lab, req.image, entry.spec.dataset)
     limit = lab.settings.request_timeout_s
@@ -317,7 +341,7 @@ def sweep_grid(entry: ZooEntry) -> list[float]:
 
 async def fgsm_sweep(lab: Lab, req: SweepRequest) -> SweepResponse:
     """FGSM at every ε of a grid for one image (see SweepRequest). Shared between identical
-    requests (lab.sweeps), so a client that leaves does not stop it."""
+    requests (lab.results), so a client that leaves does not stop it."""
     entry, model = lab.zoo.model(req.model)
     target = resolve_target(entry, req.target)
     eps = sweep_grid(entry) if req.eps is None else [_check_eps(e) for e in req.eps]
@@ -327,7 +351,7 @@ async def fgsm_sweep(lab: Lab, req: SweepRequest) -> SweepResponse:
     key = (req.model, req.image, target, tuple(eps), k)
     compute = partial(_compute_sweep, lab, req, entry, model, target, eps, k)
     still_valid = lambda r: r.original.id in lab.store and r.sign.id in lab.store  # noqa: E731
-    result = await lab.sweeps.get(key, compute, still_valid)
+    result = await lab.results.get(("fgsm-sweep", *key), compute, still_valid)
     return result.model_copy(update={"seed": req.seed})
 
 
@@ -357,8 +381,7 @@ def _sweep_batch(model: Classifier, device: torch.device, eps: list[float],
         predicted = model(x).argmax(1).tolist() if any(j.truth is None for j in jobs) else []
     labels = [j.truth if j.truth is not None else predicted[i] for i, j in enumerate(jobs)]
     targets = None if jobs[0].target is None else torch.tensor([j.target for j in jobs], device=device)
-    result = sweep(model, x, Goal(torch.tensor(labels, device=device), targets), eps)
-    result = Sweep(**{k: (v.cpu() if isinstance(v, torch.Tensor) else v) for k, v in vars(result).items()})
+    result = sweep(model, x, Goal(torch.tensor(labels, device=device), targets), eps).cpu()
     seconds = time.perf_counter() - started
     return [(result, labels[i], i, seconds) for i in range(len(jobs))]
 

@@ -32,12 +32,16 @@ class Settings(BaseSettings):
     image_store_dir: Path = Field(ROOT / "var" / "images", description="Where uploads are kept.")
     image_store_max_bytes: int = Field(256 * MIB, gt=0, description="Byte cap of the image store.")
     input_cache_bytes: int = Field(64 * MIB, ge=0, description="Memory for prepared model inputs (0: none kept).")
-    sweep_cache_entries: int = Field(512, ge=0, description="FGSM sweeps kept for repeat requests (0: none kept).")
+    result_cache_entries: int = Field(1024, ge=0, description="FGSM results, sweeps and GAN grids kept for repeat requests (0: none).")
     max_upload_bytes: int = Field(10 * MIB, gt=0, description="Largest accepted upload body.")
     max_image_pixels: int = Field(25_000_000, gt=0, description="Largest accepted width x height.")
     local_weights: Annotated[dict[str, Path], NoDecode] = Field(
         default_factory=dict,
         description="Model name -> local weights file, e.g. imagenet-squeezenet=/path/file.pth.",
+    )
+    trusted_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "[::1]"],
+        description="Host names the server answers to (comma-separated; *.example.org, or * for any).",
     )
     allow_downloads: bool = Field(True, description="Let torchvision download pretrained weights.")
     top_k: int = Field(5, ge=1, le=20, description="How many predictions classify returns.")
@@ -59,6 +63,11 @@ class Settings(BaseSettings):
     ray_max_replicas: int = Field(1, ge=1, description="Ray Serve: most replicas (the autoscaler's ceiling).")
     ray_gpus_per_replica: float = Field(0, ge=0, description="Ray Serve: GPUs each replica needs (1 on a GPU cluster).")
     ray_cpus_per_replica: float = Field(1, ge=0, description="Ray Serve: CPUs each replica reserves.")
+
+    @field_validator("trusted_hosts", mode="before")
+    @classmethod
+    def _parse_hosts(cls, value: object) -> object:
+        return [h.strip() for h in value.split(",") if h.strip()] if isinstance(value, str) else value
 
     @field_validator("local_weights", mode="before")
     @classmethod

@@ -28,6 +28,12 @@ class BrokenImage(AppError):
     status_code = 422
 
 
+class BadShape(AppError):
+    """An image whose proportions no model input can be made from (a 20,000,000 × 1 strip)."""
+
+    status_code = 422
+
+
 class BadRequest(AppError):
     status_code = 422
 

@@ -73,16 +73,31 @@ def upload_again_url(request: Request) -> str:
     return f"{path}?{urlencode({'model': model})}" if model else path
 
 
+NOT_JSON = ("The request body is not valid JSON{where}. Send one JSON object in UTF-8 with the header "
+            "Content-Type: application/json, e.g. {{\"model\": \"mnist-cnn\", \"image\": \"sample:mnist-00003\"}}.")
+
+
 async def _http_error(request: Request, exc: HTTPException) -> Response:
     message = str(exc.detail)
-    if exc.status_code == 400:  # only body parsing (Starlette, python-multipart) raises a bare 400
+    if exc.status_code == 400 and _sent_json(request):  # FastAPI could not decode the body's text
+        message = NOT_JSON.format(where=" (it is not UTF-8 text)")
+    elif exc.status_code == 400:  # only body parsing (Starlette, python-multipart) raises a bare 400
         message = (f"The request body could not be read ({message.rstrip('.')}). Send an image as a "
                    "multipart/form-data field named file (e.g. curl -F file=@digit.png; file names "
                    "over about 4,000 characters are refused), and JSON as application/json.")
     return error_response(request, exc.status_code, message, exc.headers or {})
 
 
+def _sent_json(request: Request) -> bool:
+    return "json" in request.headers.get("content-type", "").lower()
+
+
 async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+    broken = [e for e in exc.errors() if e.get("type") == "json_invalid"]
+    if broken:  # the JSON itself, not what it says: 400, like any body that cannot be parsed
+        at = broken[0].get("loc", ())[-1]
+        where = f" (it breaks off or goes wrong at character {at})" if isinstance(at, int) else ""
+        return error_response(request, 400, NOT_JSON.format(where=where), {})
     problems = "; ".join(_describe(e) for e in exc.errors())
     return error_response(request, 422, f"Some of the input is not valid: {problems}.", {},
                           errors=jsonable_errors(exc))

@@ -12,9 +12,13 @@ import numpy as np
 import torch
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
-from app.errors import BrokenImage, ImageTooLarge, UnsupportedImage
+from app.errors import BadShape, BrokenImage, ImageTooLarge, UnsupportedImage
 
 ACCEPTED = "PNG, JPEG, WebP, GIF or BMP"
+# The most one side may exceed the other. Preprocessing scales the shorter side to the model's
+# input (256 for ImageNet), so the longer side, and the memory, grow with this ratio: 20 keeps a
+# scaled picture under 256 × 5,120; a 20,000,000 × 1 strip would need gigabytes.
+MAX_ASPECT_RATIO = 20
 
 # Leading bytes of the formats we accept, checked before Pillow sees the file.
 _SIGNATURES = {
@@ -84,6 +88,15 @@ def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
                             f"{max_pixels:,}. Please scale it down and upload it again.")
     if width == 0 or height == 0:
         raise BrokenImage("This image has no pixels.")
+    check_proportions(size)
+
+
+def check_proportions(size: tuple[int, int]) -> None:
+    """Refuse a picture too thin to scale for a model (see MAX_ASPECT_RATIO), with a 422."""
+    width, height = size
+    if max(width, height) > MAX_ASPECT_RATIO * min(width, height):
+        raise BadShape(f"This image is {width}×{height}: one side is more than {MAX_ASPECT_RATIO} times the other, "
+                       "too thin a strip to scale for a model. Please crop it closer to a square.")
 
 
 def to_rgb(im: Image.Image) -> Image.Image:
@@ -135,6 +148,7 @@ def prepare(im: Image.Image, preprocess: str, input_shape: tuple[int, int, int])
 
     A picture already of the input size (an earlier result, say) is used as it is."""
     _, height, width = input_shape
+    check_proportions(im.size)  # also for pictures stored before this limit existed
     if preprocess == "imagenet" and im.size == (width, height):
         return im.convert("RGB")
     if preprocess == "digit":

@@ -17,7 +17,7 @@ from app.gan.lab import LabManager
 from app.http import BodyLimitMiddleware, install_error_handlers
 from app.jobs import JobManager
 from app.routes import api, attacks, defenses, explain, gan, lecture, web
-from app.security import CrossOriginGuardMiddleware, SecurityHeadersMiddleware
+from app.security import CrossOriginGuardMiddleware, SecurityHeadersMiddleware, TrustedHostMiddleware
 from app.services import InputCache, Lab, ResultCache
 from app.store import ImageStore
 from app.zoo import Zoo
@@ -49,10 +49,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="See, poke and understand adversarial examples and GANs.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served from static/vendor by app/routes/api.py, not from a CDN
+        redoc_url=None,
     )
     # The last added runs first: headers go on every answer, even the guard's 403 and the 413.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes + MULTIPART_SLACK_BYTES)
     app.add_middleware(CrossOriginGuardMiddleware)
+    app.add_middleware(TrustedHostMiddleware, hosts=settings.trusted_hosts)
     app.add_middleware(SecurityHeadersMiddleware)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
@@ -86,7 +89,7 @@ def _build_lab(settings: Settings) -> Lab:
                         max_queued=settings.jobs_max_queued, idle_s=settings.job_idle_s,
                         deadline_s=settings.job_deadline_s),
         inputs=InputCache(settings.input_cache_bytes),
-        sweeps=ResultCache(settings.sweep_cache_entries),
+        results=ResultCache(settings.result_cache_entries),
     )
 
 

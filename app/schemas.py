@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+import types
+from typing import Any, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from app.errors import BadRequest
 
@@ -12,6 +13,29 @@ M = TypeVar("M", bound=BaseModel)
 
 IMAGE_REF = ("An image id from POST /api/v1/images (64 hex characters) or a gallery sample as "
              "sample:<id> (see GET /api/v1/samples).")
+
+
+class RequestBody(BaseModel):
+    """A request body: a key it does not know is refused (422), not silently ignored, since a typo
+    such as {"eps": 0.3} at the top level would otherwise run with the default; and true/false are
+    not taken for the numbers 1 and 0."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, field in cls.model_fields.items():
+                if isinstance(data.get(name), bool) and _takes_a_number(field.annotation):
+                    raise ValueError(f"{name}: true or false is not a number")
+        return data
+
+
+def _takes_a_number(annotation: Any) -> bool:
+    """int or float, alone or in a union (int | None, int | str), but not a field that takes bool."""
+    options = get_args(annotation) if get_origin(annotation) in (Union, types.UnionType) else (annotation,)
+    return any(o in (int, float) for o in options) and bool not in options
 
 
 class ImageInfo(BaseModel):
@@ -49,7 +73,7 @@ class SampleInfo(BaseModel):
     url: str
 
 
-class ClassifyRequest(BaseModel):
+class ClassifyRequest(RequestBody):
     model: str = Field(examples=["mnist-cnn"])
     image: str = Field(description=IMAGE_REF, examples=["sample:mnist-00003"])
     top_k: int | None = Field(None, ge=1, le=20, description="Defaults to the server's ADVLAB_TOP_K.")

@@ -28,18 +28,17 @@ PAGE_POLICY = "; ".join([
     "frame-ancestors 'none'",
 ])
 
-# FastAPI's Swagger UI (/docs) and ReDoc (/redoc) load their JS and CSS from jsDelivr and start
-# with an inline script. We chose a relaxed policy for these two pages rather than vendoring the
-# bundles: they render only our own OpenAPI schema (no user content), so an inline script there
+# Swagger UI (/docs) and ReDoc (/redoc) come from static/vendor, but FastAPI's pages start them
+# with an inline script, and ReDoc searches in a web worker made from a blob: these two pages allow
+# that. They render only our own OpenAPI schema (no user content), so an inline script there
 # carries none of the risk the strict policy guards against on the lab's pages.
-DOCS_CDN = "https://cdn.jsdelivr.net"
 DOCS_POLICY = "; ".join([
     "default-src 'self'",
-    f"script-src 'self' 'unsafe-inline' {DOCS_CDN}",
-    f"style-src 'self' 'unsafe-inline' {DOCS_CDN} https://fonts.googleapis.com",
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly",
-    "font-src 'self' https://fonts.gstatic.com",
-    "worker-src 'self' blob:",  # ReDoc searches in a web worker
+    "script-src 'self' 'unsafe-inline'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "worker-src 'self' blob:",
     "connect-src 'self'",
     "object-src 'none'",
     "base-uri 'self'",
@@ -59,8 +58,15 @@ def policy_for(path: str) -> str:
     return DOCS_POLICY if path in DOCS_PATHS else PAGE_POLICY
 
 
+INTERNAL_ERROR = ("Something went wrong inside AdvLab while answering this request; it has been logged. "
+                  "Please try again, or try another image or setting.")
+
+
 class SecurityHeadersMiddleware:
-    """Add the Content-Security-Policy and the other security headers to every HTTP response."""
+    """Add the Content-Security-Policy and the other security headers to every HTTP response,
+    including the 500 of an unexpected error: that answer is made here (JSON under /api, a page
+    elsewhere) rather than by Starlette's outer error middleware, which would send plain text
+    without these headers. The error is raised on, so the server still logs it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -70,14 +76,24 @@ class SecurityHeadersMiddleware:
             return await self.app(scope, receive, send)
         added = [(b"content-security-policy", policy_for(scope["path"]).encode()), *COMMON_HEADERS]
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 present = {name.lower() for name, _ in message.get("headers", [])}
                 extra = [(k, v) for k, v in added if k not in present]  # a route may set its own
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            if not started:
+                response = error_response(Request(scope), 500, INTERNAL_ERROR, {})
+                await response(scope, receive, send_with_headers)
+            raise
 
 
 # --- cross-site request forgery -------------------------------------------------------------------
@@ -129,3 +145,36 @@ def same_host(origin: str, host: str) -> bool:
     except ValueError:  # a malformed port in either header
         return False
     return bool(o.hostname) and o.hostname == h.hostname and o_port == h_port
+
+
+# --- DNS rebinding: answer only to the server's own names -----------------------------------------
+
+class TrustedHostMiddleware:
+    """Refuse requests whose Host header is not one of ``ADVLAB_TRUSTED_HOSTS`` (400).
+
+    A page of another site can point its own DNS name at 127.0.0.1 ("DNS rebinding"): the browser
+    then sends Host: that-name, and the Origin check above sees a same-site request. Naming the
+    hosts the server answers to closes that hole. Entries are host names or addresses, with
+    ``*.example.org`` for subdomains and ``*`` for any host."""
+
+    def __init__(self, app: ASGIApp, hosts: list[str]) -> None:
+        self.app = app
+        self.hosts = [h.lower() for h in hosts]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            host = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
+            if not host_allowed(host, self.hosts):
+                message = (f"AdvLab here answers only to {', '.join(self.hosts)}, not to {host[:100]!r}. Whoever "
+                           "runs it can add a name to ADVLAB_TRUSTED_HOSTS.")
+                return await error_response(Request(scope), 400, message, {})(scope, receive, send)
+        await self.app(scope, receive, send)
+
+
+def host_allowed(host: str, allowed: list[str]) -> bool:
+    try:
+        name = urlsplit("//" + host).hostname or ""
+    except ValueError:
+        return False
+    name = f"[{name}]" if ":" in name else name  # IPv6 addresses are written in brackets
+    return any(a == "*" or a == name or (a.startswith("*.") and name.endswith(a[1:])) for a in allowed)

@@ -65,27 +65,52 @@ class InputCache:
 class ResultCache:
     """Finished results by request, least recently used out, and the ones being computed.
 
-    For results that are pure functions of their request (an FGSM sweep): a room of students picks
-    from the same few gallery images, so each is computed once and then served from here, and
-    identical requests that arrive while it runs wait for that one computation."""
+    For results that are pure functions of their request and seed (attacks, FGSM sweeps, GAN
+    samples): a room of students opens the same presets and gallery images, so each result is
+    computed once and then served from here. ``still_valid`` says whether a kept result's images
+    are still in the store; one that is not is computed again."""
 
     def __init__(self, entries: int) -> None:
         self.entries = entries
+        self.stats = {"hits": 0, "shared": 0, "computed": 0}  # for /healthz and the benchmarks
         self._done: OrderedDict[tuple, object] = OrderedDict()
         self._running: dict[tuple, asyncio.Task] = {}
 
-    async def get(self, key: tuple, compute: Callable[[], Awaitable[T]], still_valid: Callable[[T], bool]) -> T:
-        """The result for ``key``: kept (if ``still_valid``), being computed, or computed now by
-        ``compute()``. The computation runs as a task of its own: a client that leaves does not
-        stop it for the others waiting on it."""
+    def kept(self, key: tuple, still_valid: Callable[[T], bool]) -> T | None:
         hit = self._done.get(key)
-        if hit is not None and still_valid(hit):
-            self._done.move_to_end(key)
+        if hit is None or not still_valid(hit):
+            return None
+        self._done.move_to_end(key)
+        self.stats["hits"] += 1
+        return hit
+
+    def keep(self, key: tuple, result: object) -> None:
+        """Keep a result just computed for ``key``."""
+        self.stats["computed"] += 1
+        if self.entries <= 0:
+            return
+        self._done[key] = result
+        self._done.move_to_end(key)
+        while len(self._done) > self.entries:
+            self._done.popitem(last=False)
+
+    async def get(self, key: tuple, compute: Callable[[], Awaitable[T]], still_valid: Callable[[T], bool]) -> T:
+        """The result for ``key``: kept, being computed, or computed now by ``compute()``, for cheap
+        work. Identical requests that arrive meanwhile share the computation, which runs as a task
+        of its own: a client that leaves does not stop it for the others. With ``entries`` 0
+        nothing is reused: every request computes (benchmarks measure the model path so)."""
+        hit = self.kept(key, still_valid)
+        if hit is not None:
             return hit
+        if self.entries <= 0:
+            self.stats["computed"] += 1
+            return await compute()
         task = self._running.get(key)
         if task is None:
             task = self._running[key] = asyncio.ensure_future(self._run(key, compute))
             task.add_done_callback(lambda t: t.cancelled() or t.exception())  # retrieved, even if nobody waits
+        else:
+            self.stats["shared"] += 1
         return await asyncio.shield(task)
 
     async def _run(self, key: tuple, compute: Callable[[], Awaitable[T]]) -> T:
@@ -93,16 +118,8 @@ class ResultCache:
             result = await compute()
         finally:
             del self._running[key]
-        self._keep(key, result)
+        self.keep(key, result)
         return result
-
-    def _keep(self, key: tuple, result: object) -> None:
-        if self.entries <= 0:
-            return
-        self._done[key] = result
-        self._done.move_to_end(key)
-        while len(self._done) > self.entries:
-            self._done.popitem(last=False)
 
 
 @dataclass
@@ -117,7 +134,7 @@ class Lab:
     gan_lab: LabManager
     jobs: JobManager
     inputs: InputCache
-    sweeps: ResultCache
+    results: ResultCache  # FGSM results and sweeps, GAN samples: pure functions of their requests
 
 
 def list_models(lab: Lab) -> list[ModelInfo]:

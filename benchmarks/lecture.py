@@ -10,7 +10,8 @@ Two parts, each run with batching on and then off (ADVLAB_BATCHING=0), on fresh 
    (the page before the sweep).
    Printed per endpoint: requests, throughput, p50/p95/p99 latency, 5xx and 503 (busy) answers;
    and the server's memory before and after.
-2. The slider target: --clients (64) connections sending MNIST FGSM requests back to back for
+2. The slider target: on a server that keeps no results (ADVLAB_RESULT_CACHE_ENTRIES=0, so every
+   request reaches the model), --clients (64) connections sending MNIST FGSM requests back to back for
    --seconds (wrk, from Debian, with benchmarks/fgsm.lua: a C load generator takes little of the
    CPU the server needs; Python's httpx took as much CPU per request as the server did);
    throughput and p50/p99 with batching on and off, and their ratio.
@@ -145,23 +146,31 @@ def main() -> None:
     parser.add_argument("--skip-wrk", action="store_true", help="only the lecture")
     parser.add_argument("--old-slider", action="store_true", help="drags send FGSM requests, not one sweep")
     parser.add_argument("--batching", choices=["both", "on", "off"], default="both")
+    parser.add_argument("--keep-no-results", action="store_true",
+                        help="the lecture on a server that keeps no results (ADVLAB_RESULT_CACHE_ENTRIES=0)")
     args = parser.parse_args()
     slider = {}
     for batching in {"both": ("1", "0"), "on": ("1",), "off": ("0",)}[args.batching]:
         name = "batching on" if batching == "1" else "batching off"
-        with Server(BATCHING=batching) as server:
-            if not args.skip_lecture:
+        if not args.skip_lecture:
+            kept = {"RESULT_CACHE_ENTRIES": "0"} if args.keep_no_results else {}
+            with Server(BATCHING=batching, **kept) as server:
                 before = server.rss_mib()
                 stats = asyncio.run(lecture(server.url, args.students, args.ramp, args.duration, args.old_slider))
-                print(f"\n== lecture, {name}: {args.students} students over {args.ramp:g} s, then {args.duration:g} s ==")
+                health = httpx.get(server.url + "/healthz").json()
+                print(f"\n== lecture, {name}: {args.students} students over {args.ramp:g} s, then {args.duration:g} s"
+                      f"{' (old slider: FGSM per move)' if args.old_slider else ''}"
+                      f"{' (no results kept)' if args.keep_no_results else ''} ==")
                 print(stats.table(args.ramp + args.duration))
                 print(f"server memory: {before:.0f} MiB before, {server.rss_mib():.0f} MiB after; "
-                      f"executor {httpx.get(server.url + '/healthz').json()['executor']}")
-            if args.skip_wrk:
-                continue
+                      f"executor {health['executor']}; results kept {health.get('results')}")
+        if args.skip_wrk:
+            continue
+        # The model path itself: no results kept, so every FGSM request is computed (and batched).
+        with Server(BATCHING=batching, RESULT_CACHE_ENTRIES="0") as server:
             slider[name] = wrk_slider(server.url, args.clients, args.seconds)
             stats = httpx.get(server.url + "/healthz").json()["executor"]
-            print(f"\n== slider, {name}: {args.clients} connections, {args.seconds:g} s (wrk): "
+            print(f"\n== slider, {name}: {args.clients} connections, {args.seconds:g} s (wrk, no results kept): "
                   f"{slider[name]['rps']} FGSM/s, p50 {slider[name]['p50']}, p99 {slider[name]['p99']}, "
                   f"non-2xx {slider[name]['non2xx']}; executor {stats}")
     if len(slider) < 2:

@@ -4,7 +4,7 @@ Run with `make bench-sweep` (or `.venv/bin/python benchmarks/sweep.py [--request
 are measured in this one run:
 
 * end to end: POST /api/v1/attacks/fgsm/sweep over real HTTP on a server that keeps no sweeps
-  (ADVLAB_SWEEP_CACHE_ENTRIES=0, so every request computes), with the default grid of ε; sequential
+  (ADVLAB_RESULT_CACHE_ENTRIES=0, so every request computes), with the default grid of ε; sequential
   requests, median and 95th percentile. Each request also stores two PNGs and sends the per-ε
   predictions, norms and the 8-bit check as JSON;
 * bare: the same work on the same model in this process: ``app.attacks.fgsm.sweep`` (one
@@ -66,7 +66,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50, help="requests per case (ImageNet: a fifth)")
     args = parser.parse_args()
     rows = []
-    with Server(SWEEP_CACHE_ENTRIES="0") as server:
+    with Server(RESULT_CACHE_ENTRIES="0") as server:
         os.environ.update(server.env)
         settings = Settings()
         zoo = Zoo.load(settings)
@@ -81,7 +81,7 @@ def main() -> None:
                 e2e = timed(lambda: client.post("/api/v1/attacks/fgsm/sweep", json=body).raise_for_status(), n)
                 work = bare(zoo, name, gallery.image(sample), n)
                 rows.append((name, len(attack_service.sweep_grid(zoo.entries[name])), e2e, work))
-    with Server() as server, httpx.Client(base_url=server.url, timeout=120) as client:
+    with Server(RESULT_CACHE_ENTRIES="1024") as server, httpx.Client(base_url=server.url, timeout=120) as client:
         repeat = timed(lambda: client.post("/api/v1/attacks/fgsm/sweep",
                                            json={"model": "mnist-cnn", "image": "sample:mnist-00003"}), args.requests)
     print(f"{'model':22} {'ε values':>8} {'e2e p50':>9} {'e2e p95':>9} {'bare p50':>9} {'e2e / bare (p50)':>17}")

@@ -49,6 +49,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Settin
         allow_downloads=False,
         max_upload_bytes=2 * 1024 * 1024,
         max_image_pixels=4_000_000,
+        trusted_hosts=["testserver", "localhost", "127.0.0.1", "[::1]"],  # TestClient's requests name "testserver"
     )
 
 

@@ -268,9 +268,35 @@ def test_bad_parameters_get_a_4xx_that_names_the_problem(client, url, body, stat
     assert_refused(client.post(url, json=body), status, *words)
 
 
-def test_a_body_that_is_not_json_is_a_422(client) -> None:
+def test_a_body_that_is_not_json_is_a_400_about_json(client) -> None:
     r = client.post("/api/v1/classify", content=b"{model: mnist-cnn", headers={"content-type": "application/json"})
-    assert_refused(r, 422, "JSON")
+    assert_refused(r, 400, "not valid JSON", "character 1")
+    assert "multipart" not in r.json()["detail"]
+    r = client.post("/api/v1/attacks/fgsm", content=b'{"model": "mnist-cnn", "image": "\xff\xfe"}',
+                    headers={"content-type": "application/json"})
+    assert_refused(r, 400, "JSON", "UTF-8")
+
+
+@pytest.mark.parametrize("path, body, field", [
+    ("/api/v1/attacks/fgsm", {"model": "mnist-cnn", "image": DIGIT, "eps": 0.3}, "eps"),  # belongs in params
+    ("/api/v1/attacks/fgsm/sweep", {"model": "mnist-cnn", "image": DIGIT, "epsilon": [0.1]}, "epsilon"),
+    ("/api/v1/generators/dcgan-mnist/samples", {"n": 64}, "n"),
+    ("/api/v1/classify", {"model": "mnist-cnn", "image": DIGIT, "topk": 3}, "topk"),
+    ("/api/v1/gradients", {"model": "mnist-cnn", "image": DIGIT, "class": 3}, "class"),
+    ("/api/v1/linear-toy", {"epsilon": 0.2}, "epsilon"),
+])
+def test_an_unknown_key_is_refused_not_ignored(client, path, body, field) -> None:
+    assert_refused(client.post(path, json=body), 422, field, "not permitted")
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/api/v1/classify", {"model": "mnist-cnn", "image": DIGIT, "top_k": True}),
+    ("/api/v1/attacks/fgsm", {"model": "mnist-cnn", "image": DIGIT, "seed": False}),
+    ("/api/v1/attacks/fgsm", {"model": "mnist-cnn", "image": DIGIT, "target": True}),
+    ("/api/v1/generators/dcgan-mnist/samples", {"seed": True}),
+])
+def test_true_and_false_are_not_numbers(client, path, body) -> None:
+    assert_refused(client.post(path, json=body), 422, "true or false is not a number")
 
 
 @pytest.mark.parametrize("url, status", [
@@ -306,3 +332,22 @@ def test_hostile_strings_are_escaped_in_pages(client, url, htmx) -> None:
     r = client.get(url, headers={"HX-Request": "true"} if htmx else {})
     assert r.status_code < 500
     assert SCRIPT not in r.text and "<script>alert" not in r.text
+
+
+# --- proportions: memory grows with the ratio of the sides -----------------------------------------
+
+@pytest.mark.parametrize("size", [(3_000_000, 1), (4000, 3), (3, 8000)])
+def test_a_strip_too_thin_to_scale_is_refused(client, size) -> None:
+    strip = encode(Image.new("L", size, 128), "PNG", optimize=True)  # a few KB, under the pixel cap
+    r = upload(client, strip)
+    assert_refused(r, 422, f"{size[0]}×{size[1]}", "crop")
+    page = client.post("/classify", data={"model": "imagenet-squeezenet"}, files={"file": ("s.png", strip, "image/png")})
+    assert page.status_code == 422 and "crop it closer to a square" in page.text
+
+
+def test_proportions_up_to_twenty_to_one_are_classified(client) -> None:
+    r = upload(client, encode(noise((400, 20)), "PNG"))
+    assert r.status_code == 201
+    for model in ("mnist-cnn", "imagenet-squeezenet"):
+        answer = client.post("/api/v1/classify", json={"model": model, "image": r.json()["id"]})
+        assert answer.status_code in (200, 503), answer.text  # 503 only where the ImageNet weights are missing

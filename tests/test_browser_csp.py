@@ -71,3 +71,18 @@ def test_live_values_follow_their_slider_without_inline_handlers(watched, live_s
     page.locator("#s").fill("3")
     assert page.locator("#v").inner_text() == "3"
     assert not violations(page, complaints)
+
+
+@pytest.mark.parametrize("path, shows", [("/docs", ".swagger-ui .info .title"), ("/redoc", "h1")])
+def test_the_api_docs_render_offline_under_their_policy(watched, live_server, path, shows):
+    """Swagger UI and ReDoc come from static/vendor: every request stays on this server."""
+    page, complaints = watched
+    elsewhere: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith((live_server, "data:", "blob:")) else elsewhere.append(r.url))
+    page.goto(live_server + path, wait_until="networkidle")
+    title = page.locator(shows).first
+    title.wait_for(timeout=30_000)
+    assert "AdvLab" in title.inner_text()
+    assert page.locator("text=/api/v1/attacks/fgsm/sweep").count() > 0  # the schema itself was read and drawn
+    assert not elsewhere, elsewhere
+    assert not violations(page, complaints), f"{path}: {violations(page, complaints)}"

@@ -56,10 +56,15 @@ def test_dragging_epsilon_redraws_without_a_request(page, live_server):
     assert len(frames) >= 10 and len(set(labels)) >= 10
     assert slider.input_value() == "0.3" and page.locator("#eps-value").inner_text() == "0.3"
     assert page.locator("#verdict-eps").inner_text() == "0.3"
-    # letting go keeps the ε in the address bar and the permalink (still no request)
-    slider.dispatch_event("change")
+    # let go: the address bar and the permalink keep the ε at once; half a second later one request
+    # brings the server's result for it, so the download link is that ε's picture
+    download = page.locator("a[download]").get_attribute("href")
     assert "eps=0.3" in page.url and "eps=0.3" in page.locator("a.permalink").get_attribute("href")
-    assert requests == []
+    page.wait_for_function("href => document.querySelector('a[download]').getAttribute('href') !== href",
+                           arg=download, timeout=30_000)
+    pages = [r for r in requests if "/attack?" in r]
+    assert len(pages) == 1 and "eps=0.3" in pages[0] and requests[0] == pages[0], requests
+    assert page.locator("#adv-label").inner_text() == labels[-1].split("\n")[0]
 
 
 def test_a_drawn_frame_equals_what_the_api_returns(page, live_server):

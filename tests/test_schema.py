@@ -44,7 +44,8 @@ def own_app():
     root = Path(folders.name)
     own = Settings(image_store_dir=root / "images", jobs_dir=root / "jobs", data_dir=ROOT / "data",
                    local_weights=local_weights(), allow_downloads=False,
-                   max_upload_bytes=2 * 1024 * 1024, max_image_pixels=4_000_000)
+                   max_upload_bytes=2 * 1024 * 1024, max_image_pixels=4_000_000,
+                   trusted_hosts=["testserver", "localhost", "127.0.0.1"])
     app = create_app(own)
     app.state.folders = folders  # removed with the app
     return app

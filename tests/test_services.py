@@ -69,3 +69,20 @@ def test_result_cache_computes_once_for_concurrent_requests_and_keeps_a_bounded_
         assert calls.count("c") == 2, "a result no longer valid is computed again"
 
     asyncio.run(scenario())
+
+
+def test_a_result_cache_of_no_entries_reuses_nothing() -> None:
+    calls: list[str] = []
+
+    async def compute():
+        calls.append("x")
+        await asyncio.sleep(0.01)
+        return "x"
+
+    async def scenario() -> None:
+        cache = ResultCache(entries=0)
+        await asyncio.gather(*(cache.get(("k",), compute, lambda r: True) for _ in range(3)))
+        await cache.get(("k",), compute, lambda r: True)
+
+    asyncio.run(scenario())
+    assert calls == ["x"] * 4

@@ -50,6 +50,11 @@ class Sweep:
     rounded: torch.Tensor  # (N, E) how many values rounding to 8 bits changes
     distances: dict[str, torch.Tensor]  # l0, l2, linf, psnr: (N, E)
 
+    def cpu(self) -> Sweep:
+        move = lambda v: v.cpu() if isinstance(v, torch.Tensor) else v  # noqa: E731
+        return Sweep(**{k: ({n: move(t) for n, t in v.items()} if isinstance(v, dict) else move(v))
+                        for k, v in vars(self).items()})
+
 
 def sweep(model: nn.Module, x: torch.Tensor, goal: Goal, eps: list[float], chunk: int = 256) -> Sweep:
     """FGSM's direction does not depend on ε, so one gradient serves a whole grid of ε: the

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from app.schemas import IMAGE_REF, ImageInfo, Prediction
+from app.schemas import IMAGE_REF, ImageInfo, Prediction, RequestBody
 
 MAX_TOP_K = 20  # the most predictions a result lists (before, after, after saving)
 
@@ -24,7 +24,7 @@ class AttackInfo(BaseModel):
     params_schema: dict[str, Any]
 
 
-class AttackRequest(BaseModel):
+class AttackRequest(RequestBody):
     model: str = Field(examples=["mnist-cnn"])
     image: str = Field(description=IMAGE_REF, examples=["sample:mnist-00003"])
     target: int | str | None = Field(None, description="Target class (index or label); null: untargeted.",
@@ -93,7 +93,7 @@ class AttackResponse(BaseModel):
 MAX_SWEEP_EPS = 101  # the most values of ε one sweep scores (each is two forwards of the model)
 
 
-class SweepRequest(BaseModel):
+class SweepRequest(RequestBody):
     model: str = Field(examples=["mnist-cnn"])
     image: str = Field(description=IMAGE_REF, examples=["sample:mnist-00003"])
     target: int | str | None = Field(None, description="Target class (index or label); null: untargeted.",

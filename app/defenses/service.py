@@ -15,14 +15,14 @@ from app.defenses import detector as det
 from app.defenses.evaluation import adversarial_examples
 from app.defenses.transforms import TRANSFORMS
 from app.errors import BadRequest
-from app.schemas import IMAGE_REF, ImageInfo, Prediction
+from app.schemas import IMAGE_REF, ImageInfo, Prediction, RequestBody
 from app.services import Lab
 
 GUARDED, ROBUST, DETECTOR = "mnist-cnn", "mnist-cnn-robust", "mnist-detector"
 Craft = Literal["none", "fgsm", "pgd", "adaptive"]
 
 
-class TransformRequest(BaseModel):
+class TransformRequest(RequestBody):
     model: str = Field(examples=["mnist-cnn"])
     image: str = Field(description=IMAGE_REF, examples=["sample:mnist-00003"])
     transform: Literal["jpeg", "bits", "median"]
@@ -38,7 +38,7 @@ class TransformResponse(BaseModel):
     transformed: list[Prediction]
 
 
-class VerdictRequest(BaseModel):
+class VerdictRequest(RequestBody):
     image: str = Field(description=IMAGE_REF, examples=["sample:mnist-00003"])
     craft: Craft = Field("none", description="First make the image adversarial against mnist-cnn: FGSM, PGD-40, "
                                              "or PGD-100 against mnist-cnn and the detector together (adaptive).")

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.explain import linear
-from app.schemas import IMAGE_REF, ImageInfo
+from app.schemas import IMAGE_REF, ImageInfo, RequestBody
 
 MAX_K = 64
 MAX_ENTRIES = 64
@@ -16,7 +16,7 @@ MAX_ABS = 1000.0
 # --- gradient view -----------------------------------------------------------------------------
 
 
-class GradientRequest(BaseModel):
+class GradientRequest(RequestBody):
     model: str = Field(examples=["mnist-cnn"])
     image: str = Field(description=IMAGE_REF, examples=["sample:mnist-00003"])
     target_class: int | None = Field(None, ge=0, description=(
@@ -74,7 +74,7 @@ Entry = Annotated[float, Field(ge=-MAX_ABS, le=MAX_ABS)]
 Vector = Annotated[list[Entry], Field(min_length=1, max_length=MAX_ENTRIES)]
 
 
-class LinearToyRequest(BaseModel):
+class LinearToyRequest(RequestBody):
     model_config = ConfigDict(allow_inf_nan=False)
 
     w: Vector = Field(list(linear.SEED_W), description="Weights, 1 to 64 numbers in [-1000, 1000].")

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from app.gan.latent import MAX_INDEX
-from app.schemas import ImageInfo
+from app.schemas import ImageInfo, RequestBody
 
 MAX_SAMPLES = 64
 MAX_GROUP = 8
@@ -64,7 +64,7 @@ class Sample(BaseModel):
     probs: dict[str, float] = Field(description="Every class or attribute with its probability.")
 
 
-class SamplesRequest(BaseModel):
+class SamplesRequest(RequestBody):
     seed: int = SEED
     start: int = Field(0, ge=0, le=MAX_INDEX - MAX_SAMPLES, description="First index of the grid.")
     count: int = Field(16, ge=1, le=MAX_SAMPLES)
@@ -80,7 +80,7 @@ class SamplesResponse(BaseModel):
 Group = Field(min_length=1, max_length=MAX_GROUP)
 
 
-class ArithmeticRequest(BaseModel):
+class ArithmeticRequest(RequestBody):
     a: list[LatentRef] = Group
     b: list[LatentRef] = Group
     c: list[LatentRef] = Group
@@ -98,7 +98,7 @@ class ArithmeticResponse(BaseModel):
     neighbourhood: list[Sample] = Field(description="3x3: the result in the middle, small noise around it.")
 
 
-class InterpolateRequest(BaseModel):
+class InterpolateRequest(RequestBody):
     start: LatentRef
     end: LatentRef
     steps: int = Field(10, ge=2, le=MAX_STEPS)
@@ -125,7 +125,7 @@ class ConceptsResponse(BaseModel):
     concepts: list[ConceptInfo]
 
 
-class ConceptRequest(BaseModel):
+class ConceptRequest(RequestBody):
     latent: LatentRef
     concept: str = Field(examples=["Eyeglasses", "7"])
     strengths: list[float] = Field([0, 0.5, 1, 1.5, 2], min_length=1, max_length=MAX_STRENGTHS)
@@ -145,7 +145,7 @@ class ConceptResponse(BaseModel):
     strip: list[Sample]
 
 
-class ExemplarRequest(BaseModel):
+class ExemplarRequest(RequestBody):
     want: list[str] = Field(default_factory=list, max_length=10, examples=[["Male", "Eyeglasses"]])
     avoid: list[str] = Field(default_factory=list, max_length=10, examples=[[]])
     count: int = Field(3, ge=1, le=MAX_GROUP)
@@ -169,7 +169,7 @@ class LabPoint(BaseModel):
     g_grad_norm: float = Field(description="Norm of the generator's parameter gradient.")
 
 
-class LabControl(BaseModel):
+class LabControl(RequestBody):
     action: str = Field(description="play, pause, step or reset.", examples=["play"])
     steps: int = Field(1, ge=1, le=500, description="For step: how many generator steps.")
 

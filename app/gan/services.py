@@ -44,9 +44,16 @@ def labels(lab: Lab, e: GanEntry) -> list[str]:
 # --- the endpoints' work ------------------------------------------------------------------------
 
 async def samples(lab: Lab, name: str, req: SamplesRequest) -> SamplesResponse:
+    """Decoded latents: a pure function of the request, so a grid a room asks for again (the
+    studio's first page, a preset) is decoded once and then shared (lab.results)."""
     entry = lab.zoo.generator(name)
     refs = req.latents or [LatentRef(seed=req.seed, index=i) for i in range(req.start, req.start + req.count)]
-    return SamplesResponse(generator=name, samples=await _decode(lab, entry, _stack(entry, refs), refs))
+
+    async def decode() -> SamplesResponse:
+        return SamplesResponse(generator=name, samples=await _decode(lab, entry, _stack(entry, refs), refs))
+
+    kept = lambda r: all(s.image.id in lab.store for s in r.samples)  # noqa: E731
+    return await lab.results.get(("gan-samples", name, req.model_dump_json()), decode, kept)
 
 
 async def arithmetic(lab: Lab, name: str, req: ArithmeticRequest) -> ArithmeticResponse:

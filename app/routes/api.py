@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Path, UploadFile
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from app import services
 from app.deps import LabDep
-from app.services import Lab
 from app.errors import BadRequest, ImageTooLarge
 from app.schemas import ClassifyRequest, ClassifyResponse, ImageInfo, ModelInfo, SampleInfo
+from app.services import Lab
 
 router = APIRouter()
 v1 = APIRouter(prefix="/api/v1")
@@ -31,10 +32,32 @@ PNG = {200: {"content": {"image/png": {}}, "description": "A PNG image."}}
 ImageId = Annotated[str, Path(description="An image id (64 hexadecimal characters).")]
 
 
+# /docs and /redoc load Swagger UI and ReDoc from static/vendor (pinned npm packages), not a CDN:
+# they work on a machine without internet, and the pages' policy names no other site.
+@router.get("/docs", include_in_schema=False)
+async def swagger_ui() -> Response:
+    return get_swagger_ui_html(openapi_url="/openapi.json", title="AdvLab API",
+                               swagger_js_url="/static/vendor/swagger-ui-bundle.js",
+                               swagger_css_url="/static/vendor/swagger-ui.css",
+                               swagger_favicon_url="/static/favicon.svg",
+                               oauth2_redirect_url="/docs/oauth2-redirect")
+
+
+@router.get("/docs/oauth2-redirect", include_in_schema=False)
+async def swagger_ui_redirect() -> Response:
+    return get_swagger_ui_oauth2_redirect_html()
+
+
+@router.get("/redoc", include_in_schema=False)
+async def redoc() -> Response:
+    return get_redoc_html(openapi_url="/openapi.json", title="AdvLab API", with_google_fonts=False,
+                          redoc_js_url="/static/vendor/redoc.standalone.js", redoc_favicon_url="/static/favicon.svg")
+
+
 @router.get("/healthz", tags=["meta"])
 async def healthz(lab: LabDep) -> dict:
     return {"status": "ok", "device": str(lab.zoo.device), "queue": lab.executor.pending,
-            "executor": lab.executor.stats}
+            "executor": lab.executor.stats, "results": lab.results.stats}
 
 
 @v1.get("/models", tags=["models"])

@@ -2,7 +2,9 @@
 // (POST /api/v1/attacks/fgsm/sweep) brings the original, the sign of the step and the model's
 // predictions at every slider position; while the slider moves, this script draws
 // x_adv(ε) = clip(x + ε·sign, 0, 1) in a canvas and swaps in that position's bars and numbers,
-// with no request per move. Without JavaScript the form runs FGSM at the chosen ε instead.
+// with no request per move. Half a second after the slider is let go, one request brings the
+// server's result for that ε (the same pixels, plus its download and "attack again" links).
+// Without JavaScript the form runs FGSM at the chosen ε instead.
 //
 // The pixels are computed as the server computes them, in float32 (Math.fround) and rounded half
 // to even to 8 bits, so the canvas equals the PNG that POST /api/v1/attacks/fgsm returns.
@@ -148,19 +150,30 @@
   // computes the same picture).
   Live.prototype.remember = function () {
     var eps = String(this.sweep.steps[this.index()].eps);
-    [document.querySelector("a.permalink")].forEach(function (a) {
-      if (!a) return;
-      var url = new URL(a.href, location.href);
+    var permalink = document.querySelector("a.permalink");
+    if (permalink) {
+      var url = new URL(permalink.href, location.href);
       url.searchParams.set("eps", eps);
-      a.href = url.pathname + url.search;
-    });
+      permalink.href = url.pathname + url.search;
+    }
     var here = new URL(location.href);
     if (here.pathname === "/attack") {
       here.searchParams.set("eps", eps);
       here.searchParams.set("run", "1");
       history.replaceState(history.state, "", here.pathname + here.search);
     }
+    clearTimeout(this.settle);
+    this.settle = setTimeout(serverResult.bind(null, this.slider), SETTLE_MS);
   };
+
+  var SETTLE_MS = 500;
+
+  // The server's own result at the slider's ε: the images behind the links below the result.
+  function serverResult(slider) {
+    if (!slider.isConnected || !window.htmx) return;
+    htmx.ajax("GET", "/attack?" + new URLSearchParams(new FormData(slider.form)) + "&run=1",
+              {target: "#result", swap: "innerHTML"});
+  }
 
   function start(section) {
     var slider = document.getElementById("p-eps");
@@ -175,18 +188,24 @@
         return Promise.all([pixels(sweep.original.url), pixels(sweep.sign.url)]).then(function (p) {
           if (!section.isConnected) return;  // a newer result replaced this one meanwhile
           var live = new Live(section, slider, sweep, p[0], p[1]);
-          slider.addEventListener("input", function () { live.draw(); });
-          slider.addEventListener("change", function () { live.remember(); });
+          // A newer result (htmx swapped #result) has its own Live: this one lets go of the slider.
+          function onInput() { if (gone()) return; clearTimeout(live.settle); live.draw(); }
+          function onChange() { if (!gone()) live.remember(); }
+          function gone() {
+            if (section.isConnected) return false;
+            slider.removeEventListener("input", onInput);
+            slider.removeEventListener("change", onChange);
+            return true;
+          }
+          slider.addEventListener("input", onInput);
+          slider.addEventListener("change", onChange);
           section.dataset.ready = "live";
         });
       })
       .catch(function () {
         // No sweep: the slider runs FGSM on the server when it is let go.
         section.dataset.ready = "server";
-        slider.addEventListener("change", function () {
-          if (window.htmx) htmx.ajax("GET", "/attack?" + new URLSearchParams(new FormData(slider.form)) + "&run=1",
-                                     {target: "#result", swap: "innerHTML"});
-        });
+        slider.addEventListener("change", function () { if (section.isConnected) serverResult(slider); });
       });
   }
 
