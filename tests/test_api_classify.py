@@ -123,9 +123,9 @@ def test_bad_classify_requests(client, payload: dict, status: int, words: str) -
     assert words in r.json()["detail"]
 
 
-def test_not_json_is_422(client) -> None:
+def test_not_json_is_a_400_about_json(client) -> None:
     r = client.post("/api/v1/classify", content=b"{not json", headers={"content-type": "application/json"})
-    assert r.status_code == 422
+    assert r.status_code == 400 and "not valid JSON" in r.json()["detail"]
 
 
 def test_healthz_and_openapi(client) -> None:

@@ -161,10 +161,10 @@ def test_api_unknown_model_or_image_is_a_404(client) -> None:
 
 # --- page ----------------------------------------------------------------------------------------
 
-def test_page_without_a_pick_shows_the_form(client) -> None:
+def test_page_without_a_pick_opens_with_an_example(client) -> None:
     html = client.get("/gradients").text
     assert '<form id="pick" method="get" action="/gradients"' in html and 'value="sample:mnist-00000"' in html
-    assert "grad-result" not in html
+    assert "grad-result" in html and '" checked>' in html  # a suitable gallery digit, already computed
 
 
 def test_page_permalink_renders_the_full_result(client) -> None:
