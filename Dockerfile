@@ -10,7 +10,8 @@ ARG BASE=python:3.11-slim
 FROM node:20-slim AS frontend
 WORKDIR /build
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# Only files are copied out of node_modules, so no install scripts run (one would report telemetry).
+RUN npm ci --no-audit --no-fund --ignore-scripts
 
 FROM ${BASE}
 ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu

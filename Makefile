@@ -66,7 +66,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --no-audit --no-fund --ignore-scripts
 
 static/vendor/htmx.min.js: node_modules/.package-lock.json
 	mkdir -p static/vendor

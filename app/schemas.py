@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import types
-from typing import Any, TypeVar, Union, get_args, get_origin
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from app.errors import BadRequest
+from app.validation import no_booleans_for_numbers
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -25,17 +25,7 @@ class RequestBody(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _no_booleans_for_numbers(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for name, field in cls.model_fields.items():
-                if isinstance(data.get(name), bool) and _takes_a_number(field.annotation):
-                    raise ValueError(f"{name}: true or false is not a number")
-        return data
-
-
-def _takes_a_number(annotation: Any) -> bool:
-    """int or float, alone or in a union (int | None, int | str), but not a field that takes bool."""
-    options = get_args(annotation) if get_origin(annotation) in (Union, types.UnionType) else (annotation,)
-    return any(o in (int, float) for o in options) and bool not in options
+        return no_booleans_for_numbers(cls, data)
 
 
 class ImageInfo(BaseModel):

@@ -294,6 +294,8 @@ def test_an_unknown_key_is_refused_not_ignored(client, path, body, field) -> Non
     ("/api/v1/attacks/fgsm", {"model": "mnist-cnn", "image": DIGIT, "seed": False}),
     ("/api/v1/attacks/fgsm", {"model": "mnist-cnn", "image": DIGIT, "target": True}),
     ("/api/v1/generators/dcgan-mnist/samples", {"seed": True}),
+    ("/api/v1/attacks/fgsm", {"model": "mnist-cnn", "image": DIGIT, "params": {"eps": True}}),  # not ε = 1
+    ("/api/v1/attacks/pgd", {"model": "mnist-cnn", "image": DIGIT, "params": {"steps": True}}),
 ])
 def test_true_and_false_are_not_numbers(client, path, body) -> None:
     assert_refused(client.post(path, json=body), 422, "true or false is not a number")

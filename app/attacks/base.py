@@ -11,20 +11,27 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 from torch import nn
 
 from app.errors import BadRequest, ClientGone, DeadlineExceeded
+from app.validation import no_booleans_for_numbers
 
 
 class Params(BaseModel):
-    """An attack's settings; subclasses give each field a default, bounds and a description."""
+    """An attack's settings; subclasses give each field a default, bounds and a description.
+    Unknown keys and true/false for a number are refused."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, data: Any) -> Any:
+        return no_booleans_for_numbers(cls, data)
 
 
 @dataclass
