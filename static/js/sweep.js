@@ -125,6 +125,7 @@
     document.getElementById("verdict-mark").innerHTML = fooled
       ? '<span class="ok">✓ Fooled:</span>' : '<span class="bad">✗ Not fooled:</span>';
     text("adv-label", step.predictions[0].label);
+    if (this.adv) this.adv.setAttribute("aria-label", "Adversarial: " + step.predictions[0].label);
     text("verdict-eps", String(step.eps));
     document.getElementById("after-bars").replaceChildren(bars(step.predictions, "after-label"));
     text("norm-l0", n.l0 + " values");
