@@ -43,7 +43,7 @@ def test_every_position_equals_the_fgsm_answer(client, model, image, target) -> 
     original, sign = pixels(client, body["original"]["url"]), pixels(client, body["sign"]["url"])
     assert set(np.unique(sign)) <= {0, 128, 255}
     for step in body["steps"][1::9]:
-        one = client.post(f"/api/v1/attacks/fgsm", json={"model": model, "image": image, "target": target,
+        one = client.post("/api/v1/attacks/fgsm", json={"model": model, "image": image, "target": target,
                                                           "params": {"eps": step["eps"]}}).json()
         assert np.array_equal(composite(original, sign, step["eps"]), pixels(client, one["adversarial"]["url"]))
         assert [p["index"] for p in step["predictions"]] == [p["index"] for p in one["after"]]
