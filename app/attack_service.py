@@ -150,11 +150,7 @@ def _run_batch(chosen: Attack, model: Classifier, device: torch.device, limit: f
     """On the model thread: one attack over the jobs' images, traced per image. Each job gets the
     shared outcome and its digest, the label attacked (its truth, else the model's prediction)
     and its index."""
-    x = torch.cat([j.x for j in jobs]).to(device)
-    with torch.no_grad():
-        predicted = model(x).argmax(1).tolist() if any(j.truth is None for j in jobs) else []
-    labels = [j.truth if j.truth is not None else predicted[i] for i, j in enumerate(jobs)]
-    targets = None if jobs[0].target is None else torch.tensor([j.target for j in jobs], device=device)
+    x, labels, targets = _batch_inputs(model, device, jobs)
     params = jobs[0].params
     if len(jobs) > 1:  # per-image values as (N, 1, 1, 1) columns
         column = lambda k: torch.tensor([float(getattr(j.params, k)) for j in jobs], device=device).view(-1, 1, 1, 1)  # noqa: E731
@@ -163,6 +159,17 @@ def _run_batch(chosen: Attack, model: Classifier, device: torch.device, limit: f
                          time_limit=limit, cancel=jobs[0].cancel, every_image=len(jobs) > 1)
     digest = _Digest.of(outcome)
     return [(outcome, digest, labels[i], i) for i in range(len(jobs))]
+
+
+def _batch_inputs(model: Classifier, device: torch.device, jobs: list[_Job]) -> tuple[torch.Tensor, list[int], torch.Tensor | None]:
+    """The jobs' images as one batch (N, C, H, W) on the device, the label each moves away from (its
+    truth, else the model's prediction on it) and the target classes (None: untargeted)."""
+    x = torch.cat([j.x for j in jobs]).to(device)
+    with torch.no_grad():
+        predicted = model(x).argmax(1).tolist() if any(j.truth is None for j in jobs) else []
+    labels = [j.truth if j.truth is not None else predicted[i] for i, j in enumerate(jobs)]
+    targets = None if jobs[0].target is None else torch.tensor([j.target for j in jobs], device=device)
+    return x, labels, targets
 
 
 @dataclass
@@ -376,11 +383,7 @@ def _sweep_batch(model: Classifier, device: torch.device, eps: list[float],
                  jobs: list[_Job]) -> list[tuple[Sweep, int, int, float]]:
     """On the model thread: one gradient and the grid's forwards for every job's image."""
     started = time.perf_counter()
-    x = torch.cat([j.x for j in jobs]).to(device)
-    with torch.no_grad():
-        predicted = model(x).argmax(1).tolist() if any(j.truth is None for j in jobs) else []
-    labels = [j.truth if j.truth is not None else predicted[i] for i, j in enumerate(jobs)]
-    targets = None if jobs[0].target is None else torch.tensor([j.target for j in jobs], device=device)
+    x, labels, targets = _batch_inputs(model, device, jobs)
     result = sweep(model, x, Goal(torch.tensor(labels, device=device), targets), eps).cpu()
     seconds = time.perf_counter() - started
     return [(result, labels[i], i, seconds) for i in range(len(jobs))]
