@@ -20,6 +20,7 @@ from app import imaging, services
 from app.attacks import ATTACKS, Attack, Goal, Params
 from app.attacks.fgsm import Sweep, sweep
 from app.attacks.run import Outcome, run_attack
+from app.attacks.saving import saved_pixels
 from app.attacks.schemas import (MAX_TOP_K, AttackInfo, AttackRequest, AttackResponse, Norms, SavedCheck, Snapshot, Step,
                                  SweepRequest, SweepResponse, SweepStep)
 from app.errors import BadRequest, InvalidField, NotFound
@@ -190,17 +191,17 @@ class _Digest:
 
     @classmethod
     def of(cls, o: Outcome) -> _Digest:
-        delta = o.adversarial - o.start
+        delta = o.saved - saved_pixels(o.start, o.start)  # what changed between the two PNGs
         biggest = delta.abs().flatten(1).amax(dim=1)
         scales = torch.where(biggest > 0, 0.5 / biggest.clamp_min(1e-12), torch.ones_like(biggest))
-        rounded = (o.adversarial.mul(255).round().div(255) - o.adversarial).abs().gt(1e-6).flatten(1).sum(1)
+        rounded = (o.saved - o.adversarial).abs().gt(1e-6).flatten(1).sum(1)
         k = min(MAX_TOP_K, o.probs_after.shape[1])
         ranked = {name: (top.values.tolist(), top.indices.tolist()) for name, top in
                   (("before", o.probs_before.topk(k)), ("after", o.probs_after.topk(k)), ("saved", o.probs_saved.topk(k)))}
         d = {key: v.tolist() for key, v in o.distances.items()}
         norms = [Norms(l0=int(l0), l2=l2, linf=linf, psnr=None if psnr == float("inf") else psnr)
                  for l0, l2, linf, psnr in zip(d["l0"], d["l2"], d["linf"], d["psnr"])]
-        return cls(original=imaging.to_uint8(o.start), adversarial=imaging.to_uint8(o.adversarial),
+        return cls(original=imaging.to_uint8(o.start), adversarial=imaging.to_uint8(o.saved),
                    perturbation=imaging.to_uint8(0.5 + scales.view(-1, 1, 1, 1) * delta),
                    scales=scales.tolist(), rounded_away=rounded.tolist(), norms=norms,
                    success=o.success.tolist(), ranked=ranked, snapshots=_snapshot_pixels(o.snapshot_lists))

@@ -3,7 +3,8 @@
 Run with `make attack-eval` (or `.venv/bin/python benchmarks/attack_success.py [--images N]`).
 Uses the first N MNIST test images (default 1000) against mnist-cnn with each attack's defaults
 (PGD at ε = 0.3 with 40 steps); targeted runs aim at a random other class per image (seeded).
-Success counts images where the attack reached its goal; clean accuracy is reported alongside.
+Success counts images where the attack reached its goal; "saved" is the share of those successes
+whose 8-bit PNG still reaches it (norms are the PNG's); clean accuracy is reported alongside.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def main() -> None:
     targets = (y + torch.randint(1, 10, y.shape, generator=torch.Generator().manual_seed(0))) % 10
     print(f"{args.model} on the first {len(y)} test images, torch {torch.__version__}, {zoo.device}\n")
     fgsm_table(model, x, y, args.batch, zoo.device)
-    print(f"\n{'attack':12} {'goal':10} {'success':>8} {'median L2':>10} {'median L∞':>10} {'median L0':>10} {'seconds':>8}")
+    print(f"\n{'attack':12} {'goal':10} {'success':>8} {'saved':>8} {'median L2':>10} {'median L∞':>10} "
+          f"{'median L0':>10} {'seconds':>8}")
     only = set(args.only.split(",")) if args.only else None
     for name, targeted in RUNS:
         if only is None or name in only:
@@ -67,18 +69,22 @@ def fgsm_table(model, x, y, batch, device) -> None:
 def report(name, targeted, model, x, y, targets, batch, device) -> None:
     attack = ATTACKS[name]
     started = time.perf_counter()
-    success, dist = [], {"l2": [], "linf": [], "l0": []}
+    success, saved, dist = [], [], {"l2": [], "linf": [], "l0": []}
     for i in range(0, len(y), batch):
-        tb = None if targets is None else targets[i:i + batch].to(device)
-        out = run_attack(attack, model, x[i:i + batch].to(device), y[i:i + batch].to(device), tb,
+        yb = y[i:i + batch]
+        tb = None if targets is None else targets[i:i + batch]
+        out = run_attack(attack, model, x[i:i + batch].to(device), yb.to(device), None if tb is None else tb.to(device),
                          attack.Params(), seed=i, trace=False)
         success.append(out.success)
+        pred = out.probs_saved.argmax(1)
+        saved.append(out.success & (pred != yb if tb is None else pred == tb))
         for k in dist:
             dist[k].append(out.distances[k])
-    ok = torch.cat(success)
+    ok, kept = torch.cat(success), torch.cat(saved)
     med = {k: torch.cat(v)[ok].median().item() if ok.any() else float("nan") for k, v in dist.items()}
     goal = "targeted" if targeted else "untargeted"
-    print(f"{name:12} {goal:10} {ok.float().mean().item():8.2%} {med['l2']:10.3f} {med['linf']:10.3f} "
+    survive = kept.sum().item() / max(1, ok.sum().item())
+    print(f"{name:12} {goal:10} {ok.float().mean().item():8.2%} {survive:8.2%} {med['l2']:10.3f} {med['linf']:10.3f} "
           f"{med['l0']:10.0f} {time.perf_counter() - started:8.1f}", flush=True)
 
 

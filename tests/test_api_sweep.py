@@ -24,10 +24,13 @@ def pixels(client, url: str) -> np.ndarray:
 
 
 def composite(original: np.ndarray, sign_png: np.ndarray, eps: float) -> np.ndarray:
-    """What the page draws: clip(x + ε·s) in float32, rounded half to even to 8 bits."""
+    """What the page draws: clip(x + ε·s) in float32, saved to 8 bits toward the original (whole
+    1/255 steps of the change kept, up to float error)."""
     s = np.select([sign_png == 0, sign_png == 255], [-1.0, 1.0], 0.0).astype(np.float32)
     x = original.astype(np.float32) / np.float32(255)
-    return np.round(np.clip(x + np.float32(eps) * s, 0, 1) * np.float32(255)).astype(np.uint8)
+    change = np.clip(x + np.float32(eps) * s, 0, 1) * np.float32(255) - original.astype(np.float32)
+    steps = np.sign(change) * np.floor(np.abs(change) + np.float32(2.0 ** -12))
+    return (original + steps).astype(np.uint8)
 
 
 @pytest.mark.parametrize("model,image,target", [

@@ -24,6 +24,8 @@ class CWParams(Params):
     steps: int = Field(100, ge=1, le=1000, description="Adam steps per binary-search round.")
     search_steps: int = Field(6, ge=1, le=20, description="Binary-search rounds over c.")
     lr: float = Field(0.05, gt=0.0, le=1.0, description="Adam learning rate (in tanh space).")
+    survive_saving: bool = Field(True, description=(
+        "Finish with an 8-bit step: grow the change until the saved PNG still fools the model."))
 
 
 def margin(logits: torch.Tensor, goal: Goal, kappa: float) -> torch.Tensor:

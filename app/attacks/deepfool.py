@@ -19,6 +19,8 @@ class DeepFoolParams(Params):
     steps: int = Field(50, ge=1, le=500, description="Most linearisation steps.")
     overshoot: float = Field(0.02, ge=0.0, le=1.0, description="Extra fraction to step past the boundary.")
     candidates: int = Field(10, ge=2, le=100, description="Classes considered (the top ones at the start).")
+    survive_saving: bool = Field(True, description=(
+        "Finish with an 8-bit step: grow the change until the saved PNG still fools the model."))
 
 
 class DeepFool(Attack):

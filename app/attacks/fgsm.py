@@ -14,6 +14,7 @@ from torch import nn
 
 from app.attacks.base import Attack, Goal, Params, Recorder, input_gradient, record_first
 from app.attacks.norms import distances
+from app.attacks.saving import saved_pixels
 
 
 class FGSMParams(Params):
@@ -45,10 +46,10 @@ class Sweep:
     sign: torch.Tensor  # (N, C, H, W) in {-1, 0, 1}: the step's direction, x_adv(ε) = clip(x + ε·sign)
     logits_before: torch.Tensor  # (N, K)
     logits_after: torch.Tensor  # (N, E, K) on x_adv(ε)
-    logits_saved: torch.Tensor  # (N, E, K) on x_adv(ε) rounded to 8 bits, as a PNG keeps it
+    logits_saved: torch.Tensor  # (N, E, K) on x_adv(ε) as its 8-bit PNG keeps it (attacks/saving.py)
     success: torch.Tensor  # (N, E) bool
     rounded: torch.Tensor  # (N, E) how many values rounding to 8 bits changes
-    distances: dict[str, torch.Tensor]  # l0, l2, linf, psnr: (N, E)
+    distances: dict[str, torch.Tensor]  # l0, l2, linf, psnr: (N, E) of the saved images
 
     def cpu(self) -> Sweep:
         move = lambda v: v.cpu() if isinstance(v, torch.Tensor) else v  # noqa: E731
@@ -64,15 +65,15 @@ def sweep(model: nn.Module, x: torch.Tensor, goal: Goal, eps: list[float], chunk
     sign = grad.sign()
     n, e = len(x), len(eps)
     adv = torch.stack([(x + value * sign).clamp(0.0, 1.0) for value in eps], dim=1).flatten(0, 1)  # (N·E, C, H, W)
-    saved = adv.mul(255).round().div(255)
+    start = x.repeat_interleave(e, dim=0)
+    saved = saved_pixels(adv, start)
     with torch.no_grad():
         after = torch.cat([model(part) for part in adv.split(chunk)])
         after_saving = torch.cat([model(part) for part in saved.split(chunk)])
     labels = goal.labels.repeat_interleave(e)
     target = None if goal.target is None else goal.target.repeat_interleave(e)
     success = Goal(labels, target).achieved(after)
-    start = x.repeat_interleave(e, dim=0)
     return Sweep(eps=list(eps), sign=sign.detach(), logits_before=logits,
                  logits_after=after.view(n, e, -1), logits_saved=after_saving.view(n, e, -1),
                  success=success.view(n, e), rounded=(saved - adv).abs().gt(1e-6).flatten(1).sum(1).view(n, e),
-                 distances={k: v.view(n, e) for k, v in distances(adv, start).items()})
+                 distances={k: v.view(n, e) for k, v in distances(saved, start).items()})

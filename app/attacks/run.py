@@ -14,6 +14,7 @@ from torch import nn
 
 from app.attacks.base import Attack, Budget, Goal, Params, Recorder, record_batch
 from app.attacks.norms import distances
+from app.attacks.saving import saved_pixels, survive_saving
 
 SNAPSHOTS = 24  # about this many images per trajectory, enough to scrub through
 
@@ -24,11 +25,12 @@ class Outcome:
 
     start: torch.Tensor  # (N, C, H, W) the image attacked (the input, or noise)
     adversarial: torch.Tensor  # (N, C, H, W)
+    saved: torch.Tensor  # (N, C, H, W) the adversarial as its 8-bit PNG keeps it (attacks/saving.py)
     probs_before: torch.Tensor  # (N, K)
     probs_after: torch.Tensor  # (N, K)
-    probs_saved: torch.Tensor  # (N, K) for the adversarial rounded to 8 bits, as a PNG keeps it
+    probs_saved: torch.Tensor  # (N, K) for ``saved``
     success: torch.Tensor  # (N,) bool
-    distances: dict[str, torch.Tensor]  # l0, l2, linf, psnr: (N,)
+    distances: dict[str, torch.Tensor]  # l0, l2, linf, psnr: (N,) of ``saved``, what the user downloads
     steps: int
     seconds: float
     trajectories: list[list[dict]]  # per traced image: image 0, or every image with every_image
@@ -61,7 +63,10 @@ def run_attack(attack: Attack, model: nn.Module, x: torch.Tensor, labels: torch.
                  for i in traced]
     recorder = recorders if every_image else (recorders[0] if recorders else None)
     adversarial, steps = attack.perturb(model, start, goal, params, generator, recorder)
-    saved = adversarial.mul(255).round().div(255)
+    if getattr(params, "survive_saving", False):
+        adversarial = survive_saving(model, start, adversarial, goal)
+    saved = saved_pixels(adversarial, start)
+    original = saved_pixels(start, start)  # the start as its own PNG keeps it (itself, unless noise)
     with torch.no_grad():  # one forward for all: small batches cost about what one image does
         if goal.start_logits is not None:
             before = goal.start_logits
@@ -73,10 +78,10 @@ def run_attack(attack: Attack, model: nn.Module, x: torch.Tensor, labels: torch.
         r.snapshot_every = 1  # always keep the final image
     record_batch(recorders, steps, start, adversarial, after)
     return Outcome(
-        start=start.cpu(), adversarial=adversarial.detach().cpu(),
+        start=start.cpu(), adversarial=adversarial.detach().cpu(), saved=saved.cpu(),
         probs_before=torch.softmax(before, 1).cpu(), probs_after=torch.softmax(after, 1).cpu(),
         probs_saved=torch.softmax(after_saving, 1).cpu(),
-        success=goal.achieved(after).cpu(), distances={k: v.cpu() for k, v in distances(adversarial, start).items()},
+        success=goal.achieved(after).cpu(), distances={k: v.cpu() for k, v in distances(saved, original).items()},
         steps=steps, seconds=seconds,
         trajectories=[r.steps for r in recorders], snapshot_lists=[r.snapshots for r in recorders],
     )

@@ -6,12 +6,14 @@
 // server's result for that ε (the same pixels, plus its download and "attack again" links).
 // Without JavaScript the form runs FGSM at the chosen ε instead.
 //
-// The pixels are computed as the server computes them, in float32 (Math.fround) and rounded half
-// to even to 8 bits, so the canvas equals the PNG that POST /api/v1/attacks/fgsm returns.
+// The pixels are computed as the server computes them, in float32 (Math.fround), and saved to
+// 8 bits toward the original (app/attacks/saving.py), so the canvas equals the PNG that
+// POST /api/v1/attacks/fgsm returns.
 (function () {
   "use strict";
 
   var f32 = Math.fround;
+  var TOLERANCE = Math.pow(2, -12);  // saving.py's TOLERANCE
 
   function roundHalfEven(v) {
     var r = Math.round(v);
@@ -79,7 +81,9 @@
         var sign = s[i + c] === 0 ? -1 : (s[i + c] === 255 ? 1 : 0);
         var x = f32(f32(o[i + c] / 255) + sign * e);
         x = Math.min(1, Math.max(0, x));
-        a[i + c] = roundHalfEven(f32(x * 255));
+        // saved toward the original (app/attacks/saving.py): whole 1/255 steps of the change
+        var change = f32(f32(x * 255) - o[i + c]);
+        a[i + c] = o[i + c] + Math.sign(change) * Math.floor(f32(Math.abs(change) + TOLERANCE));
         biggest = Math.max(biggest, Math.abs(a[i + c] - o[i + c]));
       }
       a[i + 3] = 255;
