@@ -9,6 +9,8 @@ from pathlib import Path
 
 from app.config import Settings
 
+AUTOATTACK_IMAGES = 1000  # --autoattack's default: the first 1,000 test images (minutes on a CPU)
+
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
@@ -37,7 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--limit", type=int, default=0, help="only the first N test images (0: all)")
     p.add_argument("--robust", action="store_true", help="also accuracy under FGSM, PGD-40 and PGD-100 x 5 at eps 0.3")
-    p.add_argument("--record", action="store_true", help="write the --robust figures into models/manifest.json")
+    p.add_argument("--autoattack", action="store_true",
+                   help="also APGD-CE + APGD-T at eps 0.3, beside PGD-100 x 5 on the same images "
+                        f"(the first {AUTOATTACK_IMAGES} unless --limit says otherwise)")
+    p.add_argument("--record", action="store_true",
+                   help="write the --robust / --autoattack figures into models/manifest.json")
     p.set_defaults(run=_eval)
 
     p = sub.add_parser("experiment", help="run an experiment and ship its result in models/experiments/")
@@ -89,7 +95,9 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     from app.training.evaluate import evaluate_zoo_model
 
     try:
-        for line in evaluate_zoo_model(settings, args.name, limit=args.limit, robust=args.robust, record=args.record):
+        limit = args.limit or (AUTOATTACK_IMAGES if args.autoattack else 0)
+        for line in evaluate_zoo_model(settings, args.name, limit=limit, robust=args.robust,
+                                       autoattack=args.autoattack, record=args.record):
             print(line)
     except (KeyError, FileNotFoundError, RuntimeError) as exc:
         print(f"advlab eval: {exc.args[0] if exc.args else exc}", file=sys.stderr)

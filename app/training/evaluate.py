@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from app import data, imaging
 from app.config import Settings
+from app.defenses.autoattack import TARGETS, autoattack
 from app.defenses.evaluation import ROBUST_SUITE, accuracy_under_attack
 from app.gallery import Gallery
 from app.services import predict
@@ -15,12 +16,15 @@ from app.zoo import Zoo
 from app.zoo.device import resolve_device
 from app.zoo.manifest import read_generators, read_manifest, write_entry
 
+AUTOATTACK_EPS = 0.3  # MNIST's standard L∞ budget, as in ROBUST_SUITE
+
 
 def evaluate_zoo_model(settings: Settings, name: str, limit: int = 0, robust: bool = False,
-                       record: bool = False) -> Iterator[str]:
+                       autoattack: bool = False, record: bool = False) -> Iterator[str]:
     """Yield report lines. Dataset models: clean test accuracy (and, with ``robust``, accuracy under
-    the ROBUST_SUITE of attacks; ``record`` writes those figures into the manifest). ImageNet: the
-    gallery photos' top-1. Generators: their quality figures (see app/training/gans.py)."""
+    the ROBUST_SUITE of attacks; with ``autoattack``, under APGD-CE + APGD-T beside PGD-100 × 5;
+    ``record`` writes those figures into the manifest). ImageNet: the gallery photos' top-1.
+    Generators: their quality figures (see app/training/gans.py)."""
     generators = {g.name: g for g in read_generators(settings.models_dir)}
     if name in generators:
         yield from _evaluate_generator(settings, generators[name], limit)
@@ -47,6 +51,8 @@ def evaluate_zoo_model(settings: Settings, name: str, limit: int = 0, robust: bo
             yield f"{name}: manifest records {recorded * 100:.2f}% ({spec.metrics.get('command')})"
         if robust:
             yield from _robustness(settings, spec, entry.model, x, y, str(zoo.device), accuracy, limit, record)
+        if autoattack:
+            yield from _autoattack(settings, spec, entry.model, x, y, str(zoo.device), record)
         return
     yield f"{name}: no {spec.dataset} test set here; top-1 on the gallery photos instead:"
     gallery = Gallery(settings.gallery_dir)
@@ -87,6 +93,28 @@ def _robustness(settings: Settings, spec, model, x, y, device: str, clean: float
         command = f"advlab eval {spec.name} --robust --record" + (f" --limit {limit}" if limit else "")
         spec.metrics["robustness"] = {"test_images": len(y), "clean_accuracy": round(clean, 4),
                                       "attacks": results, "command": command}
+        write_entry(settings.models_dir, spec)
+        yield f"{spec.name}: recorded in {settings.models_dir / 'manifest.json'}"
+
+
+def _autoattack(settings: Settings, spec, model, x, y, device: str, record: bool) -> Iterator[str]:
+    """APGD-CE + APGD-T at ε = 0.3 and, on the same images, the suite's headline PGD-100 × 5."""
+    attack, params, title = ROBUST_SUITE[-1]
+    started = time.perf_counter()
+    pgd = accuracy_under_attack(model, x, y, attack, params, seed=0, device=device)
+    yield f"{spec.name}: {pgd * 100:.2f}% under {title} on {len(y)} test images ({time.perf_counter() - started:.0f} s)"
+    started = time.perf_counter()
+    result = autoattack(model, x, y, AUTOATTACK_EPS, device=device)
+    seconds = time.perf_counter() - started
+    yield (f"{spec.name}: {result.after_ce * 100:.2f}% under APGD-CE, {result.after_t * 100:.2f}% under "
+           f"APGD-CE + APGD-T ({TARGETS} targets, 100 steps each), ε = {AUTOATTACK_EPS}, on {len(y)} "
+           f"test images ({seconds:.0f} s)")
+    if record:
+        spec.metrics["autoattack"] = {
+            "test_images": len(y), "eps": AUTOATTACK_EPS, "clean_accuracy": round(result.clean, 4),
+            "apgd_ce": round(result.after_ce, 4), "apgd_ce_t": round(result.after_t, 4), "pgd_100x5": round(pgd, 4),
+            "steps": 100, "targets": TARGETS, "seconds": round(seconds, 1), "device": device,
+            "command": f"advlab eval {spec.name} --autoattack --record --limit {len(y)}"}
         write_entry(settings.models_dir, spec)
         yield f"{spec.name}: recorded in {settings.models_dir / 'manifest.json'}"
 
