@@ -16,7 +16,7 @@ ifneq ($(wildcard $(SQUEEZENET_FILE)),)
 export ADVLAB_LOCAL_WEIGHTS ?= imagenet-squeezenet=$(abspath $(SQUEEZENET_FILE))
 endif
 
-.PHONY: run test audit setup browser data bench bench-attacks bench-sweep bench-lecture bench-gan attack-eval clean
+.PHONY: run test audit setup browser data bench bench-attacks bench-autoattack bench-sweep bench-lecture bench-gan attack-eval clean
 
 run: setup data
 	$(BIN)/advlab serve --host $(HOST) --port $(PORT)
@@ -36,6 +36,12 @@ bench-attacks: setup data
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/pip install --quiet --no-deps 'torchattacks==3.5.1'
 	$(BIN)/python benchmarks/attacks.py
+
+# Our APGD-CE + APGD-T (advlab eval --autoattack) against torchattacks' on the same images.
+bench-autoattack: setup data
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/pip install --quiet --no-deps 'torchattacks==3.5.1'
+	$(BIN)/python benchmarks/autoattack_reference.py
 
 bench-sweep: setup data
 	$(BIN)/python benchmarks/sweep.py

@@ -46,6 +46,10 @@ class InvalidField(BadRequest):
         self.field = field
 
 
+class Forbidden(AppError):
+    status_code = 403
+
+
 class NotFound(AppError):
     status_code = 404
 
@@ -61,8 +65,15 @@ class ModelUnavailable(AppError):
 
 
 class Busy(AppError):
+    """Retry-After says when to try again: 2 s by default, or what the message says."""
+
     status_code = 503
     headers = {"Retry-After": "2"}
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        if retry_after is not None:
+            self.headers = {"Retry-After": str(retry_after)}
 
 
 class DeadlineExceeded(AppError):

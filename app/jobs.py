@@ -8,6 +8,11 @@ A job body is a generator function: each ``next()`` does a short chunk of model 
 (done, total, message); its return value is the result. Chunks run on the executor, so requests
 get through between them, and cancellation and the deadline are checked between chunks. A job
 nobody asks about for ``idle_s`` seconds (its page was closed) is cancelled.
+
+Jobs are shared but owned: whoever starts a run, or joins it while it is waiting or running, gets a
+cancel token, and only a token holder may cancel. A cancel withdraws that holder; the run stops
+when no holder is left, so one client cannot stop another's run. The stop reaches the attack inside
+the chunk (``Job.stop``, checked at every attack step), so the work ends within one step.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import asyncio
 import hashlib
 import json
 import logging
+import secrets
+import threading
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -23,11 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from app.background import BackgroundLoop
-from app.errors import Busy, NotFound
+from app.errors import Busy, ClientGone, Forbidden, NotFound
 
 log = logging.getLogger(__name__)
 
 Body = Generator[tuple[int, int, str], None, dict]
+BodyFactory = Callable[[threading.Event], Body]  # gets the job's stop event, to check as it works
+RETRY_AFTER_S = 120  # a full experiment queue: "try again in a couple of minutes"
 Status = str  # queued, running, done, failed, cancelled
 
 
@@ -41,7 +50,7 @@ class Job:
     id: str
     kind: str
     params: dict
-    body: Callable[[], Body] | None = None
+    body: BodyFactory | None = None
     status: Status = "queued"
     done: int = 0
     total: int = 1
@@ -52,7 +61,8 @@ class Job:
     started: float | None = None
     finished: float | None = None
     last_seen: float = field(default_factory=time.monotonic)
-    cancel_requested: bool = False
+    stop: threading.Event = field(default_factory=threading.Event)  # set: the work stops at its next step
+    holders: set[str] = field(default_factory=set)  # cancel tokens of the clients waiting for it
 
     @property
     def progress(self) -> float:
@@ -87,20 +97,31 @@ class JobManager(BackgroundLoop):
 
     # --- what routes call ----------------------------------------------------------------------
 
-    def submit(self, kind: str, params: dict, body: Callable[[], Body]) -> Job:
-        """The job for these parameters: a finished or running one if there is one, else a new one."""
+    def submit(self, kind: str, params: dict, body: BodyFactory) -> tuple[Job, str | None]:
+        """The job for these parameters (a finished or running one if there is one, else a new one)
+        and the caller's cancel token (None for a finished job: there is nothing to cancel)."""
         jid = job_id(kind, params)
         existing = self.jobs.get(jid)
-        if existing and (existing.active or existing.status == "done"):
+        if existing and existing.status == "done":
             existing.last_seen = time.monotonic()
-            return existing
+            return existing, None
+        if existing and existing.active:
+            existing.last_seen = time.monotonic()
+            return existing, self._hold(existing)
         if len(self.queue) >= self.max_queued:
-            raise Busy(f"{len(self.queue)} experiments are already waiting. Please try again in a few minutes.")
+            raise Busy(f"{len(self.queue)} experiments are already waiting. Please try again in a couple of minutes.",
+                       retry_after=RETRY_AFTER_S)
         job = Job(id=jid, kind=kind, params=params, body=body)
         self.jobs[jid] = job
         self.queue.append(job)
         self.wake()
-        return job
+        return job, self._hold(job)
+
+    @staticmethod
+    def _hold(job: Job) -> str:
+        token = secrets.token_urlsafe(18)
+        job.holders.add(token)
+        return token
 
     def get(self, jid: str) -> Job:
         job = self.jobs.get(jid)
@@ -110,13 +131,23 @@ class JobManager(BackgroundLoop):
         job.last_seen = time.monotonic()
         return job
 
-    def cancel(self, jid: str) -> Job:
+    def cancel(self, jid: str, token: str | None) -> Job:
+        """Withdraw the holder of ``token``; stop the job when no holder is left. A finished job is
+        left as it is; a token that does not hold this job is refused (403)."""
         job = self.get(jid)
-        if job.status == "queued":
+        if not job.active:
+            return job
+        if not token or token not in job.holders:
+            raise Forbidden("Only a client that started this run (or asked for it while it was running) can "
+                            "cancel it: send the cancel_token that its start returned, in the X-Cancel-Token header.")
+        job.holders.discard(token)
+        if job.holders:
+            job.message = f"still running: {len(job.holders)} other client(s) asked for it"
+        elif job.status == "queued":
             self.queue.remove(job)
             self._finish(job, "cancelled", message="cancelled before it started")
-        elif job.status == "running":
-            job.cancel_requested = True
+        else:
+            job.stop.set()
         return job
 
     def position(self, job: Job) -> int | None:
@@ -147,18 +178,21 @@ class JobManager(BackgroundLoop):
 
     async def _run(self, job: Job) -> None:
         job.status, job.started, job.message = "running", time.time(), "starting"
-        body = job.body()
+        body = job.body(job.stop)
         try:
             while True:
                 reason = self._stop_reason(job)
                 if reason:
                     body.close()
                     return self._finish(job, "cancelled", message=reason)
-                step = await self.executor.run(_next_chunk, body, timeout=self.deadline_s)
+                step = await self.executor.run(_next_chunk, body, timeout=self.deadline_s, cancel=job.stop)
                 if isinstance(step, _Finished):
                     self.durations[job.kind] = time.time() - job.started
                     return self._finish(job, "done", result=step.result, message="finished")
                 job.done, job.total, job.message = step
+        except ClientGone:  # stopped inside a chunk: cancelled, or the executor's deadline passed
+            body.close()
+            self._finish(job, "cancelled", message=self._stop_reason(job) or "cancelled")
         except Busy:
             job.status, job.message = "queued", "waiting: the server is busy"
             self.queue.insert(0, job)
@@ -168,7 +202,7 @@ class JobManager(BackgroundLoop):
             self._finish(job, "failed", error=str(exc) or type(exc).__name__, message="failed")
 
     def _stop_reason(self, job: Job) -> str | None:
-        if job.cancel_requested:
+        if job.stop.is_set():
             return "cancelled"
         if time.monotonic() - job.last_seen > self.idle_s:
             return "cancelled: nobody was watching it (its page was closed)"
@@ -180,6 +214,7 @@ class JobManager(BackgroundLoop):
                 message: str = "") -> None:
         job.status, job.result, job.error, job.message, job.finished = status, result, error, message, time.time()
         job.body = None
+        job.holders.clear()
         if status == "done":
             path = self.results_dir / f"{job.id}.json"
             path.write_text(json.dumps({"kind": job.kind, "params": job.params, "finished": job.finished,

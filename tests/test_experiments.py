@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
 import torch
 
+from app.errors import ClientGone
 from app.labs.shortcut import BOX, add_hints, hint_position
 
 
@@ -80,10 +82,19 @@ def test_bad_parameters_are_refused(client, kind, params, status, words) -> None
     assert r.status_code == status and words in r.json()["detail"], r.text
 
 
-def test_cancel_over_the_api(client) -> None:
-    r = client.post("/api/v1/experiments/robustness", json={"models": ["mnist-cnn"], "n": 1000, "eps": [0.1, 0.2, 0.3],
-                                                            "steps": 100, "seed": 99})
-    job = client.delete(f"/api/v1/jobs/{r.json()['id']}").json()
+def test_cancel_over_the_api_needs_the_token_and_every_holder(client) -> None:
+    params = {"models": ["mnist-cnn"], "n": 1000, "eps": [0.1, 0.2, 0.3], "steps": 100, "seed": 99}
+    r = client.post("/api/v1/experiments/robustness", json=params)
+    joined = client.post("/api/v1/experiments/robustness", json=params).json()  # another client, same run
+    token = r.json()["cancel_token"]
+    assert joined["id"] == r.json()["id"] and joined["cancel_token"] not in (None, token)
+    url = f"/api/v1/jobs/{r.json()['id']}"
+    for header in ({}, {"X-Cancel-Token": "guess"}):
+        refused = client.delete(url, headers=header)
+        assert refused.status_code == 403 and "cancel_token" in refused.json()["detail"]
+    assert client.get(url).json()["cancel_token"] is None  # never given to a poller
+    assert client.delete(url, headers={"X-Cancel-Token": joined["cancel_token"]}).json()["status"] in ("queued", "running")
+    job = client.delete(url, headers={"X-Cancel-Token": token}).json()
     deadline = time.monotonic() + 30
     while job["status"] not in ("cancelled", "done"):
         assert time.monotonic() < deadline
@@ -103,3 +114,29 @@ def test_experiment_pages_render_the_generated_form(client) -> None:
     assert started.status_code == 303 and started.headers["location"].startswith("/jobs/")
     bad = client.get("/experiments/robustness?n=abc")
     assert bad.status_code == 422 and "n" in bad.text
+
+
+def test_a_set_stop_event_stops_an_experiment_at_its_first_attack_step(lab, settings) -> None:
+    """What a cancel reaches: the attack inside a chunk, not only the gap between chunks."""
+    from app.labs import robustness
+
+    stop = threading.Event()
+    stop.set()
+    body = robustness.run(robustness.RobustnessParams(models=["mnist-cnn"], n=100, eps=[0.3], attack="pgd", steps=100),
+                          lab.zoo, settings.data_dir, stop)
+    with pytest.raises(ClientGone):
+        next(body)
+
+
+def test_only_the_browser_that_started_a_run_sees_its_cancel_button(client) -> None:
+    from fastapi.testclient import TestClient
+
+    form = {"models": "mnist-cnn", "attack": "pgd", "eps": "0.1, 0.2, 0.3", "n": "1000", "steps": "100", "seed": "77"}
+    started = client.post("/experiments/robustness", data=form, follow_redirects=False)
+    url = started.headers["location"]
+    assert 'action="' + url + '/cancel"' in client.get(url).text
+    stranger = TestClient(client.app)  # another browser: no cookie
+    assert "/cancel" not in stranger.get(url).text
+    assert stranger.post(url + "/cancel", follow_redirects=False).status_code == 403
+    assert client.post(url + "/cancel", follow_redirects=False).status_code == 303
+    assert client.get("/api/v1" + url).json()["status"] in ("cancelled", "running")  # running: until its next step

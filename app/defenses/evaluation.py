@@ -3,28 +3,31 @@ curves, the transfer matrix and the benchmarks. Attacks come from the registry, 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import torch
 from torch import nn
 
 from app.attacks import ATTACKS
-from app.attacks.base import Goal
+from app.attacks.base import Budget, Goal, Recorder
 
 Progress = Callable[[int, int], None]  # (images done, images in all)
 
 
 def adversarial_examples(model: nn.Module, x: torch.Tensor, y: torch.Tensor, attack: str, params: dict,
                          *, seed: int = 0, batch: int = 500, device: torch.device | str = "cpu",
-                         progress: Progress | None = None) -> torch.Tensor:
-    """Untargeted adversarial versions of x (N, C, H, W) against ``model`` (on the CPU)."""
+                         progress: Progress | None = None, cancel: threading.Event | None = None) -> torch.Tensor:
+    """Untargeted adversarial versions of x (N, C, H, W) against ``model`` (on the CPU). When
+    ``cancel`` is set the attack stops at its next step (ClientGone)."""
     chosen = ATTACKS[attack]
     p = chosen.Params.model_validate(params)
     generator = torch.Generator().manual_seed(seed)
     out = []
     for start in range(0, len(x), batch):
         xb, yb = x[start:start + batch].to(device), y[start:start + batch].to(device)
-        adv, _ = chosen.perturb(model, chosen.start(xb, generator), Goal(yb), p, generator, None)
+        watch = None if cancel is None else Recorder(int(yb[0]), None, snapshot_every=2**31, budget=Budget(cancel=cancel))
+        adv, _ = chosen.perturb(model, chosen.start(xb, generator), Goal(yb), p, generator, watch)
         out.append(adv.detach().cpu())
         if progress:
             progress(min(start + batch, len(x)), len(x))

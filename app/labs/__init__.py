@@ -4,6 +4,7 @@ progress, and a check of the models it names."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ class Experiment:
     title: str
     description: str
     Params: type[BaseModel]
-    body: Callable[[BaseModel, Zoo, Path], Body]
+    body: Callable[[BaseModel, Zoo, Path, threading.Event | None], Body]  # the last: the job's stop event
     models: Callable[[BaseModel], list[str]]  # the zoo models it needs
     check: Callable[[Zoo, list[str]], None] = lambda zoo, names: None
 
@@ -32,5 +33,5 @@ EXPERIMENTS = {e.kind: e for e in [
     Experiment("transfer", "Transferability matrix", transfer.__doc__.strip(), transfer.TransferParams, transfer.run,
                lambda p: p.surrogates + p.targets, transfer.check_models),
     Experiment("shortcut", "Shortcut learning (seed 000)", shortcut.__doc__.strip(), shortcut.ShortcutParams,
-               lambda p, zoo, data_dir: shortcut.run(p, data_dir), lambda p: []),
+               lambda p, zoo, data_dir, stop: shortcut.run(p, data_dir), lambda p: []),  # stops between 0.25 s chunks
 ]}

@@ -31,7 +31,7 @@ def run_experiment(settings: Settings, name: str, *, quick: bool = False, out: P
     params = e.Params.model_validate(QUICK[name] if quick else {})
     zoo = Zoo.load(settings, only=set(e.models(params)))
     started = time.perf_counter()
-    result = run_to_end(e.body(params, zoo, settings.data_dir))
+    result = run_to_end(e.body(params, zoo, settings.data_dir, None))
     folder = out or (Path(tempfile.mkdtemp(prefix="advlab-quick-")) if quick else settings.models_dir / "experiments")
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.json"

@@ -3,6 +3,8 @@ images of each model's dataset. The undefended and the adversarially trained mod
 
 from __future__ import annotations
 
+import threading
+
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -40,7 +42,7 @@ def attack_params(attack: str, eps: float, steps: int) -> dict:
     return {"eps": eps, "alpha": max(2.5 * eps / steps, 1e-4), "steps": steps, "random_start": True}
 
 
-def run(params: RobustnessParams, zoo: Zoo, data_dir) -> Body:
+def run(params: RobustnessParams, zoo: Zoo, data_dir, stop: threading.Event | None = None) -> Body:
     models = [zoo.model(name) for name in params.models]
     total = len(models) * len(params.eps) * params.n
     done, curves = 0, {}
@@ -53,7 +55,7 @@ def run(params: RobustnessParams, zoo: Zoo, data_dir) -> Body:
             for start in range(0, params.n, BATCH):
                 xb, yb = x[start:start + BATCH], y[start:start + BATCH]
                 adv = adversarial_examples(model, xb, yb, params.attack, attack_params(params.attack, eps, params.steps),
-                                           seed=params.seed + start, batch=BATCH, device=zoo.device)
+                                           seed=params.seed + start, batch=BATCH, device=zoo.device, cancel=stop)
                 right += int(correct(model, adv, yb, device=zoo.device).sum())
                 done += len(xb)
                 yield done, total, f"{entry.spec.name}: ε = {eps:g}"

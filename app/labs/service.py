@@ -34,6 +34,10 @@ class JobInfo(BaseModel):
     error: str | None = None
     result: dict[str, Any] | None = None
     url: str = Field(description="The job's page, a permalink to its result.")
+    cancel_token: str | None = Field(None, description=(
+        "Only in the answer that started or joined a waiting or running job: send it in the "
+        "X-Cancel-Token header of DELETE /api/v1/jobs/{id} to cancel. The run stops when every client "
+        "that holds a token has cancelled."))
 
 
 def experiment(kind: str) -> Experiment:
@@ -51,21 +55,22 @@ def parse(e: Experiment, raw: dict) -> BaseModel:
     return schemas.parse(e.Params, raw, "Some of the experiment's parameters are not valid")
 
 
-def start(lab: Lab, kind: str, raw: dict) -> Job:
+def start(lab: Lab, kind: str, raw: dict) -> tuple[Job, str | None]:
+    """The job and the caller's cancel token (None when the result is already there)."""
     e = experiment(kind)
     params = parse(e, raw)
     names = e.models(params)
     for name in names:
         lab.zoo.model(name)  # 404 or 503 now, not in the middle of the run
     e.check(lab.zoo, names)
-    return lab.jobs.submit(kind, params.model_dump(), lambda: e.body(params, lab.zoo, lab.settings.data_dir))
+    return lab.jobs.submit(kind, params.model_dump(), lambda stop: e.body(params, lab.zoo, lab.settings.data_dir, stop))
 
 
-def describe(lab: Lab, job: Job) -> JobInfo:
+def describe(lab: Lab, job: Job, cancel_token: str | None = None) -> JobInfo:
     return JobInfo(id=job.id, kind=job.kind, params=job.params, status=job.status, progress=round(job.progress, 4),
                    message=job.message, queue_position=lab.jobs.position(job),
                    estimated_wait_s=lab.jobs.estimated_wait(job), error=job.error, result=job.result,
-                   url=f"/jobs/{job.id}")
+                   url=f"/jobs/{job.id}", cancel_token=cancel_token)
 
 
 # --- the pages' form and pictures ---------------------------------------------------------------

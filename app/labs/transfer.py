@@ -8,6 +8,8 @@ own column is the white-box reference.
 
 from __future__ import annotations
 
+import threading
+
 from typing import Literal
 
 import torch
@@ -48,7 +50,7 @@ def _params(attack: str, eps: float, steps: int) -> dict:
     return attack_params(attack, eps, steps)
 
 
-def run(params: TransferParams, zoo: Zoo, data_dir) -> Body:
+def run(params: TransferParams, zoo: Zoo, data_dir, stop: threading.Event | None = None) -> Body:
     x, y = data.load_split("mnist", data_dir, train=False)
     x, y = x[: params.n], y[: params.n]
     surrogates = [zoo.model(name) for name in params.surrogates]
@@ -63,7 +65,7 @@ def run(params: TransferParams, zoo: Zoo, data_dir) -> Body:
                 for start in range(0, params.n, BATCH):
                     crafted.append(adversarial_examples(model, x[start:start + BATCH], y[start:start + BATCH], attack,
                                                         _params(attack, eps, params.steps), seed=params.seed + start,
-                                                        batch=BATCH, device=zoo.device))
+                                                        batch=BATCH, device=zoo.device, cancel=stop))
                     done += len(crafted[-1])
                     yield done, total, f"crafting {attack} ε = {eps:g} on {entry.spec.name}"
                 rows.append(_row(entry.spec.name, attack, eps, crafted, targets, clean, y, zoo))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from app import services
@@ -24,6 +24,7 @@ from app.templating import render
 router = APIRouter()
 api = APIRouter(prefix="/api/v1")
 pages = APIRouter(include_in_schema=False)
+CANCEL_COOKIE = "advlab_cancel"  # a job's cancel token, for its page only (Path=/jobs/{id})
 
 
 @api.post("/defenses/verdicts", tags=["defenses"], responses=ERRORS)
@@ -49,8 +50,8 @@ async def list_experiments() -> list[ExperimentInfo]:
 async def start_experiment(lab: LabDep, kind: str, body: dict | None = None) -> JSONResponse:
     """Start (or join) a run; the same parameters give the same job id. 200 with the result when it
     has already run. Poll GET /api/v1/jobs/{id} at least every ADVLAB_JOB_IDLE_S seconds, or it is cancelled."""
-    job = labs.start(lab, kind, body or {})
-    info = labs.describe(lab, job)
+    job, token = labs.start(lab, kind, body or {})
+    info = labs.describe(lab, job, cancel_token=token)
     return JSONResponse(info.model_dump(), status_code=200 if job.status == "done" else 202)
 
 
@@ -61,9 +62,12 @@ async def job_state(lab: LabDep, job_id: str) -> JobInfo:
 
 
 @api.delete("/jobs/{job_id}", tags=["experiments"], responses=ERRORS)
-async def cancel_job(lab: LabDep, job_id: str) -> JobInfo:
-    """Cancel a waiting or running job (it stops within one chunk of work)."""
-    return labs.describe(lab, lab.jobs.cancel(job_id))
+async def cancel_job(lab: LabDep, job_id: str,
+                     x_cancel_token: Annotated[str | None, Header(description="The cancel_token its start returned.")] = None,
+                     ) -> JobInfo:
+    """Withdraw from a waiting or running job with the cancel token its start returned (403 without
+    it). When no other client holds a token the job stops, within one attack step."""
+    return labs.describe(lab, lab.jobs.cancel(job_id, x_cancel_token))
 
 
 # --- pages ----------------------------------------------------------------------------------------
@@ -116,8 +120,11 @@ async def experiment_page(request: Request, lab: LabDep, kind: str) -> Response:
 async def experiment_start(request: Request, lab: LabDep, kind: str) -> Response:
     e = labs.experiment(kind)
     form = {k: str(v) for k, v in (await request.form()).items()}
-    job = labs.start(lab, kind, labs.from_form(e, form))
-    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+    job, token = labs.start(lab, kind, labs.from_form(e, form))
+    response = RedirectResponse(f"/jobs/{job.id}", status_code=303)
+    if token:  # this browser may cancel the run from its page (and only this one)
+        response.set_cookie(CANCEL_COOKIE, token, path=f"/jobs/{job.id}", httponly=True, samesite="strict")
+    return response
 
 
 @pages.get("/jobs/{job_id}")
@@ -130,15 +137,17 @@ async def job_page(request: Request, lab: LabDep, htmx: IsHtmx, job_id: str) -> 
             return render(request, "job.html", {"gone": exc.message}, block="progress", status_code=286)
         raise
     context = {"job": labs.describe(lab, job), "experiment": EXPERIMENTS[job.kind], "charts": _charts(job),
-               "gone": None}
+               "gone": None, "can_cancel": request.cookies.get(CANCEL_COOKIE) in job.holders}
     status = 286 if htmx and not job.active else 200
     return render(request, "job.html", context, block="progress" if htmx else None, status_code=status)
 
 
 @pages.post("/jobs/{job_id}/cancel")
-async def job_cancel(lab: LabDep, job_id: str) -> Response:
-    job = lab.jobs.cancel(job_id)
-    return RedirectResponse(f"/experiments/{job.kind}", status_code=303)
+async def job_cancel(request: Request, lab: LabDep, job_id: str) -> Response:
+    job = lab.jobs.cancel(job_id, request.cookies.get(CANCEL_COOKIE))
+    response = RedirectResponse(f"/experiments/{job.kind}", status_code=303)
+    response.delete_cookie(CANCEL_COOKIE, path=f"/jobs/{job.id}")
+    return response
 
 
 def _charts(job) -> dict:
