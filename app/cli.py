@@ -74,7 +74,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     import uvicorn
 
-    uvicorn.run("app.main:app", host=args.host, port=args.port)
+    from app.slow_clients import deadline_protocol
+
+    http = deadline_protocol(settings.header_timeout_s, settings.body_timeout_s)
+    uvicorn.run("app.main:app", host=args.host, port=args.port, http=http)
     return 0
 
 

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     allow_downloads: bool = Field(True, description="Let torchvision download pretrained weights.")
     top_k: int = Field(5, ge=1, le=20, description="How many predictions classify returns.")
     request_timeout_s: float = Field(30.0, gt=0, description="Deadline for one request's model work.")
+    header_timeout_s: float = Field(10.0, gt=0, description="A request's headers must arrive within this (else 408, closed).")
+    body_timeout_s: float = Field(60.0, gt=0, description="A request's body must arrive within this after its headers.")
     queue_max: int = Field(64, ge=1, description="Model jobs allowed to wait; more get a 503.")
     batching: bool = Field(True, description="Batch concurrent requests for the same model and attack (FGSM, classify).")
     max_batch: int = Field(32, ge=1, le=1024, description="Most requests in one batch.")

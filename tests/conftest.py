@@ -66,15 +66,15 @@ def lab(client: TestClient):
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> str:
-    """A real uvicorn process on a free port of 127.0.0.1, configured through ADVLAB_ variables."""
+    """A real ``advlab serve`` process on a free port of 127.0.0.1, configured through ADVLAB_ variables."""
     port = _free_port()
     env = {**os.environ, "ADVLAB_IMAGE_STORE_DIR": str(tmp_path_factory.mktemp("live-images")),
            "ADVLAB_JOBS_DIR": str(tmp_path_factory.mktemp("live-jobs")),
            "ADVLAB_ALLOW_DOWNLOADS": "0", "ADVLAB_DATA_DIR": str(data_dir)}
     if SQUEEZENET.exists():
         env["ADVLAB_LOCAL_WEIGHTS"] = f"imagenet-squeezenet={SQUEEZENET}"
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
-                             "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env)
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL)  # as `make run` serves, deadlines included
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, proc)
