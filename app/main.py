@@ -80,7 +80,8 @@ def _build_lab(settings: Settings) -> Lab:
     return Lab(
         settings=settings,
         zoo=zoo,
-        store=ImageStore(settings.image_store_dir, settings.image_store_max_bytes),
+        store=ImageStore(settings.image_store_dir, settings.image_store_max_bytes,
+                         settings.image_store_client_max_bytes),
         gallery=Gallery(settings.gallery_dir),
         executor=executor,
         gan_lab=LabManager(executor, settings.data_dir, max_sessions=settings.gan_lab_sessions,

@@ -174,14 +174,15 @@ def image_url(image_id: str) -> str:
     return f"/api/v1/images/{image_id}.png"
 
 
-async def store_upload(lab: Lab, data: bytes) -> ImageInfo:
-    """Validate, decode and re-encode an upload, then keep it in the image store."""
+async def store_upload(lab: Lab, data: bytes, client: str) -> ImageInfo:
+    """Validate, decode and re-encode an upload, then keep it in the image store as ``client``'s."""
     im = await run_in_threadpool(imaging.decode_upload, data, lab.settings.max_image_pixels)
-    return await run_in_threadpool(store_image, lab, im)
+    return await run_in_threadpool(store_image, lab, im, client)
 
 
-def store_image(lab: Lab, im: Image.Image) -> ImageInfo:
-    image_id = lab.store.put(imaging.encode_png(im))
+def store_image(lab: Lab, im: Image.Image, client: str | None = None) -> ImageInfo:
+    """Keep a picture: an upload of ``client``, or (None) a result the app made."""
+    image_id = lab.store.put(imaging.encode_png(im), client)
     return ImageInfo(id=image_id, width=im.width, height=im.height, url=image_url(image_id))
 
 

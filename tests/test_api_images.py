@@ -105,3 +105,11 @@ def test_samples_list_digits_and_photos_with_attribution(client) -> None:
     png = client.get(samples[0]["url"])
     assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
     assert client.get("/api/v1/samples/nope.png").status_code == 404
+
+
+def test_uploads_count_against_their_clients_share(client, lab) -> None:
+    before = lab.store.client_bytes("testclient")  # the TestClient's address
+    im = Image.new("RGB", (40, 30), (12, 200, 99))
+    r = client.post("/api/v1/images", files={"file": ("x.png", encode(im, "PNG"), "image/png")})
+    assert r.status_code == 201 and lab.store.client_bytes("testclient") > before
+    assert lab.store.client_max_bytes == lab.settings.image_store_client_max_bytes

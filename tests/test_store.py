@@ -93,3 +93,29 @@ def test_the_image_just_stored_stays_even_over_the_cap(tmp_path) -> None:
     old = store.put(b"o" * 100)
     big = store.put(b"b" * 200)
     assert big in store and old not in store and store.get(big) == b"b" * 200
+
+
+def test_results_are_evicted_before_uploads(tmp_path) -> None:
+    store = ImageStore(tmp_path, max_bytes=350)
+    upload = store.put(b"u" * 100, client="10.0.0.1")
+    results = [store.put(bytes([i]) * 100) for i in range(3)]  # the app's own results, newer
+    assert upload in store and results[0] not in store and all(r in store for r in results[1:])
+
+
+def test_one_client_cannot_flush_the_others_uploads(tmp_path) -> None:
+    """A client past its quota loses its own oldest uploads; the others' stay, however cold."""
+    store = ImageStore(tmp_path, max_bytes=1000, client_max_bytes=300)
+    others = [store.put(bytes([i]) * 100, client=f"10.0.0.{i}") for i in range(1, 4)]
+    flood = [store.put(bytes([100 + i]) * 100, client="10.0.0.66") for i in range(30)]
+    assert all(o in store for o in others)
+    assert [f in store for f in flood] == [False] * 27 + [True] * 3
+    assert store.client_bytes("10.0.0.66") == 300 and store.total_bytes <= 1000
+
+
+def test_an_upload_of_a_picture_already_stored_as_a_result_becomes_an_upload(tmp_path) -> None:
+    store = ImageStore(tmp_path, max_bytes=250)
+    same = store.put(b"s" * 100)
+    assert store.put(b"s" * 100, client="10.0.0.1") == same and store.client_bytes("10.0.0.1") == 100
+    store.put(b"r" * 100)
+    store.put(b"q" * 100)  # over the cap: results go, the upload stays
+    assert same in store and store.total_bytes == 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Path, UploadFile
+from fastapi import APIRouter, File, Path, Request, UploadFile
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -78,9 +78,11 @@ async def sample_png(lab: LabDep, sample_id: str) -> Response:
 
 
 @v1.post("/images", tags=["images"], status_code=201, responses=ERRORS)
-async def upload_image(lab: LabDep, file: Annotated[UploadFile, File(description="PNG, JPEG, WebP, GIF or BMP")]) -> ImageInfo:
-    """Store an image (content-addressed). Limits: ADVLAB_MAX_UPLOAD_BYTES, ADVLAB_MAX_IMAGE_PIXELS."""
-    return await services.store_upload(lab, await read_upload(lab, file))
+async def upload_image(request: Request, lab: LabDep,
+                       file: Annotated[UploadFile, File(description="PNG, JPEG, WebP, GIF or BMP")]) -> ImageInfo:
+    """Store an image (content-addressed). Limits: ADVLAB_MAX_UPLOAD_BYTES, ADVLAB_MAX_IMAGE_PIXELS,
+    and ADVLAB_IMAGE_STORE_CLIENT_MAX_BYTES of uploads kept per client (its oldest go first)."""
+    return await keep_upload(request, lab, file)
 
 
 @v1.get("/images/{image_id}.png", tags=["images"], response_class=Response, responses=PNG | ERRORS)
@@ -92,6 +94,16 @@ async def image_png(lab: LabDep, image_id: ImageId) -> Response:
 async def classify(lab: LabDep, body: ClassifyRequest) -> Response:
     """Top-k predictions, and the preprocessed picture the model actually saw."""
     return json_body(await services.classify(lab, body.model, body.image, body.top_k))
+
+
+async def keep_upload(request: Request, lab: Lab, file: UploadFile | None) -> ImageInfo:
+    """Read, check and store an upload, under its client's share of the image store."""
+    return await services.store_upload(lab, await read_upload(lab, file), client_key(request))
+
+
+def client_key(request: Request) -> str:
+    """Whose upload it is: the client's address (behind a proxy, the one it forwards; see README)."""
+    return request.client.host if request.client else "unknown"
 
 
 async def read_upload(lab: Lab, file: UploadFile | None) -> bytes:

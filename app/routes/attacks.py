@@ -12,7 +12,7 @@ from app import attack_service, services
 from app.attacks.schemas import AttackInfo, AttackRequest, AttackResponse, SweepRequest, SweepResponse
 from app.deps import LabDep
 from app.errors import BadRequest
-from app.routes.api import ERRORS, json_body, read_upload
+from app.routes.api import ERRORS, json_body, keep_upload
 from app.templating import is_htmx, render
 
 api = APIRouter(prefix="/api/v1/attacks", tags=["attacks"])
@@ -75,7 +75,7 @@ async def attack_upload(request: Request, lab: LabDep, file: Annotated[UploadFil
                         model: Annotated[str, Form()] = "mnist-cnn", attack: Annotated[str, Form()] = "fgsm") -> Response:
     """Store an upload and show the attack form with it (a redirect, or HX-Location for htmx). The
     upload button belongs to the lab's form, so the model and attack chosen there come along."""
-    info = await services.store_upload(lab, await read_upload(lab, file))
+    info = await keep_upload(request, lab, file)
     url = "/attack?" + urlencode({"model": model, "attack": attack, "image": info.id})
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Location": url})

@@ -20,7 +20,7 @@ from app.explain import services as explain
 from app.explain.plot import loglog
 from app.explain.schemas import (MAX_K, GradientRequest, GradientResponse, LinearToyRequest,
                                  LinearToyResponse)
-from app.routes.api import read_upload
+from app.routes.api import keep_upload
 from app.templating import render
 
 router = APIRouter()
@@ -84,7 +84,7 @@ def _class(target: str) -> int | None:
 async def gradients_upload(request: Request, lab: LabDep, htmx: IsHtmx, model: Annotated[str, Form()],
                            file: Annotated[UploadFile | None, File()] = None) -> Response:
     """Store the upload, then show its gradient at the permalink (a redirect, or the fragment and HX-Push-Url)."""
-    info = await services.store_upload(lab, await read_upload(lab, file))
+    info = await keep_upload(request, lab, file)
     url = "/gradients?" + urlencode({"model": model, "image": info.id})
     if not htmx:
         return RedirectResponse(url, status_code=303)

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from app import services
 from app.deps import IsHtmx, LabDep
-from app.routes.api import read_upload
+from app.routes.api import keep_upload
 from app.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -46,7 +46,7 @@ async def classify_page(request: Request, lab: LabDep, htmx: IsHtmx, model: str 
 async def classify_upload(request: Request, lab: LabDep, htmx: IsHtmx, model: Annotated[str, Form()],
                           file: Annotated[UploadFile | None, File()] = None) -> Response:
     """Store the upload, then show it classified at its permalink (a redirect, or HX-Location)."""
-    info = await services.store_upload(lab, await read_upload(lab, file))
+    info = await keep_upload(request, lab, file)
     url = "/classify?" + urlencode({"model": model, "image": info.id})
     if not htmx:
         return RedirectResponse(url, status_code=303)
