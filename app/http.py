@@ -1,4 +1,5 @@
-"""HTTP plumbing shared by every route: the body-size cap and the error responses.
+"""HTTP plumbing shared by every route: the body-size cap, JSON with rounded numbers, and the
+error responses.
 
 API paths (/api/...) get ``{"detail": "..."}`` JSON; pages get the message rendered in place
 (the whole page, or the ``error`` block for htmx requests).
@@ -6,6 +7,8 @@ API paths (/api/...) get ``{"detail": "..."}`` JSON; pages get the message rende
 
 from __future__ import annotations
 
+import json
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
@@ -18,9 +21,34 @@ from app.errors import AppError, ImageGone
 from app.templating import is_htmx, render
 
 
-def too_large(max_bytes: int) -> HTTPException:
-    return HTTPException(413, f"The upload is larger than the {max_bytes // (1024 * 1024)} MB limit. "
-                              "Please send a smaller image.")
+SIGNIFICANT = 7  # digits kept of a float: what float32 model outputs carry (4.999999, not 4.999999046325684)
+
+
+def rounded(value: Any) -> Any:
+    """``value`` with every float (in dicts and lists too) cut to SIGNIFICANT digits."""
+    if isinstance(value, float):
+        return float(f"{value:.{SIGNIFICANT}g}") if abs(value) < 1e6 else value  # not timestamps
+    if isinstance(value, dict):
+        return {k: rounded(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [rounded(v) for v in value]
+    return value
+
+
+def json_text(content: Any) -> bytes:
+    return json.dumps(rounded(content), ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
+class RoundedJSONResponse(JSONResponse):
+    """The app's JSON responses, with floats rounded (see ``rounded``)."""
+
+    def render(self, content: Any) -> bytes:
+        return json_text(content)
+
+
+def too_large(max_bytes: int, what: str = "upload") -> HTTPException:
+    advice = "Please send a smaller image." if what == "upload" else "Please send less."
+    return HTTPException(413, f"The {what} is larger than the {max_bytes // (1024 * 1024)} MB limit. {advice}")
 
 
 class BodyLimitMiddleware:
@@ -33,10 +61,12 @@ class BodyLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        length = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length")
+        what = "JSON body" if b"json" in headers.get(b"content-type", b"").lower() else "upload"
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
             # JSON under /api, an error page for a browser's form post
-            response = error_response(Request(scope), 413, too_large(self.max_bytes).detail, {})
+            response = error_response(Request(scope), 413, too_large(self.max_bytes, what).detail, {})
             return await response(scope, receive, send)
         seen = 0
 
@@ -45,7 +75,7 @@ class BodyLimitMiddleware:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
-                raise too_large(self.max_bytes)  # FastAPI re-raises HTTPExceptions from body parsing
+                raise too_large(self.max_bytes, what)  # FastAPI re-raises HTTPExceptions from body parsing
             return message
 
         await self.app(scope, limited, send)
@@ -119,7 +149,7 @@ def error_response(request: Request, status: int, message: str, headers: dict[st
                    upload_url: str | None = None, **extra: object) -> Response:
     """JSON under /api; elsewhere the error page (``upload_url``: a link to upload an image again)."""
     if request.url.path.startswith("/api/") or request.url.path in ("/healthz", "/openapi.json"):
-        return JSONResponse({"detail": message, **extra}, status_code=status, headers=headers)
+        return RoundedJSONResponse({"detail": message, **extra}, status_code=status, headers=headers)
     context = {"status": status, "message": message, "upload_url": upload_url}
     if is_htmx(request):  # show the message above the controls instead of replacing them
         headers = {**headers, "HX-Retarget": "#messages", "HX-Reswap": "innerHTML"}

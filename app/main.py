@@ -14,7 +14,7 @@ from app.config import ROOT, Settings, get_settings
 from app.executor import Executor
 from app.gallery import Gallery
 from app.gan.lab import LabManager
-from app.http import BodyLimitMiddleware, install_error_handlers
+from app.http import BodyLimitMiddleware, RoundedJSONResponse, install_error_handlers
 from app.jobs import JobManager
 from app.routes import api, attacks, defenses, explain, gan, lecture, web
 from app.security import CrossOriginGuardMiddleware, SecurityHeadersMiddleware, TrustedHostMiddleware
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # served from static/vendor by app/routes/api.py, not from a CDN
         redoc_url=None,
+        default_response_class=RoundedJSONResponse,
     )
     # The last added runs first: headers go on every answer, even the guard's 403 and the 413.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes + MULTIPART_SLACK_BYTES)
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(gan.router)
     app.include_router(defenses.router)
     app.include_router(lecture.router)
+    api.own_error_lists(app)
     return app
 
 

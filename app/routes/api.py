@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Path, Request, UploadFile
+from fastapi import APIRouter, FastAPI, File, Path, Request, UploadFile
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -12,22 +12,54 @@ from pydantic import BaseModel
 from app import services
 from app.deps import LabDep
 from app.errors import BadRequest, ImageTooLarge
+from app.http import json_text
 from app.schemas import ClassifyRequest, ClassifyResponse, ImageInfo, ModelInfo, SampleInfo
 from app.services import Lab
 
 router = APIRouter()
 v1 = APIRouter(prefix="/api/v1")
 
-ERRORS = {code: {"description": text, "content": {"application/json": {"example": {"detail": text}}}}
-          for code, text in [
-              (400, "A request body that cannot be parsed (not UTF-8 JSON, or broken multipart)."),
-              (404, "Unknown model, image or sample."),
-              (413, "Upload or image too large."),
-              (415, "Not an accepted image format."),
-              (422, "Invalid input, or an image that cannot be decoded."),
-              (503, "Model unavailable, or the server is busy (see Retry-After)."),
-              (504, "The work took longer than the request deadline."),
-          ]}
+_ERROR_TEXT = {
+    400: "A request body that cannot be parsed (not UTF-8 JSON, or broken multipart), or an unknown Host.",
+    403: "Refused: a request from another site (its Origin), or a cancel without this job's cancel token.",
+    404: "Unknown model, image, sample, job or session.",
+    413: "The body (JSON or upload) or the image is too large.",
+    415: "Not an accepted image format.",
+    422: "Invalid input, or an image that cannot be decoded.",
+    503: "Model unavailable, or the server is busy (see Retry-After).",
+    504: "The work took longer than the request deadline.",
+}
+
+
+def errors(*codes: int) -> dict[int, dict]:
+    """The OpenAPI ``responses`` for the error statuses an operation can return."""
+    return {code: {"description": _ERROR_TEXT[code],
+                   "content": {"application/json": {"example": {"detail": _ERROR_TEXT[code]}}}} for code in codes}
+
+
+def own_error_lists(app: FastAPI) -> None:
+    """Each operation's OpenAPI lists only the errors above that it declares: FastAPI adds a
+    "Validation Error" 422 to every operation with parameters, even where none can fail (a path id)."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = build()
+            for operations in schema["paths"].values():
+                for operation in operations.values():
+                    responses = operation.get("responses", {})
+                    if responses.get("422", {}).get("description") == "Validation Error":
+                        del responses["422"]
+        return app.openapi_schema
+
+    app.openapi = openapi
+
+
+# What each kind of operation can answer besides success. Any request: 400 for an unknown Host;
+# any POST or DELETE: 403 from another site; any body: 400 unparsable, 413 too large, 422 invalid.
+READ = errors(400, 404)
+BODY = errors(400, 403, 413, 422)
+MODEL_WORK = errors(400, 403, 404, 413, 422, 503, 504)  # a JSON body naming models and images, then model work
 PNG = {200: {"content": {"image/png": {}}, "description": "A PNG image."}}
 ImageId = Annotated[str, Path(description="An image id (64 hexadecimal characters).")]
 
@@ -72,12 +104,12 @@ async def samples(lab: LabDep) -> list[SampleInfo]:
     return services.list_samples(lab)
 
 
-@v1.get("/samples/{sample_id}.png", tags=["images"], response_class=Response, responses=PNG | ERRORS)
+@v1.get("/samples/{sample_id}.png", tags=["images"], response_class=Response, responses=PNG | READ)
 async def sample_png(lab: LabDep, sample_id: str) -> Response:
     return _png(services.image_png(lab, services.SAMPLE_PREFIX + sample_id))
 
 
-@v1.post("/images", tags=["images"], status_code=201, responses=ERRORS)
+@v1.post("/images", tags=["images"], status_code=201, responses=errors(400, 403, 413, 415, 422))
 async def upload_image(request: Request, lab: LabDep,
                        file: Annotated[UploadFile, File(description="PNG, JPEG, WebP, GIF or BMP")]) -> ImageInfo:
     """Store an image (content-addressed). Limits: ADVLAB_MAX_UPLOAD_BYTES, ADVLAB_MAX_IMAGE_PIXELS,
@@ -85,12 +117,12 @@ async def upload_image(request: Request, lab: LabDep,
     return await keep_upload(request, lab, file)
 
 
-@v1.get("/images/{image_id}.png", tags=["images"], response_class=Response, responses=PNG | ERRORS)
+@v1.get("/images/{image_id}.png", tags=["images"], response_class=Response, responses=PNG | READ)
 async def image_png(lab: LabDep, image_id: ImageId) -> Response:
     return _png(services.image_png(lab, image_id))
 
 
-@v1.post("/classify", tags=["models"], responses=ERRORS, response_model=ClassifyResponse)
+@v1.post("/classify", tags=["models"], responses=MODEL_WORK, response_model=ClassifyResponse)
 async def classify(lab: LabDep, body: ClassifyRequest) -> Response:
     """Top-k predictions, and the preprocessed picture the model actually saw."""
     return json_body(await services.classify(lab, body.model, body.image, body.top_k))
@@ -120,7 +152,7 @@ def json_body(model: BaseModel) -> Response:
     """A response model our own code built (so already valid) as JSON, skipping FastAPI's second
     validation and encoding of it: for big results on busy endpoints that costs more on the event
     loop than the model work itself. Routes declare ``response_model`` so the docs stay right."""
-    return Response(model.model_dump_json(), media_type="application/json")
+    return Response(json_text(model.model_dump(mode="json")), media_type="application/json")
 
 
 def _png(data: bytes) -> Response:

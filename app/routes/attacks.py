@@ -12,7 +12,7 @@ from app import attack_service, services
 from app.attacks.schemas import AttackInfo, AttackRequest, AttackResponse, SweepRequest, SweepResponse
 from app.deps import LabDep
 from app.errors import BadRequest
-from app.routes.api import ERRORS, json_body, keep_upload
+from app.routes.api import MODEL_WORK, json_body, keep_upload
 from app.templating import is_htmx, render
 
 api = APIRouter(prefix="/api/v1/attacks", tags=["attacks"])
@@ -24,7 +24,7 @@ async def list_attacks() -> list[AttackInfo]:
     return attack_service.list_attacks()
 
 
-@api.post("/fgsm/sweep", responses=ERRORS, response_model=SweepResponse)
+@api.post("/fgsm/sweep", responses=MODEL_WORK, response_model=SweepResponse)
 async def fgsm_sweep(lab: LabDep, body: SweepRequest) -> Response:
     """FGSM at a whole grid of ε from one gradient: FGSM's direction does not depend on ε, so the
     original and the sign of the step (two PNGs) and the predictions at every ε (one batched
@@ -33,7 +33,7 @@ async def fgsm_sweep(lab: LabDep, body: SweepRequest) -> Response:
     return json_body(await attack_service.fgsm_sweep(lab, body))
 
 
-@api.post("/{name}", responses=ERRORS, response_model=AttackResponse)
+@api.post("/{name}", responses=MODEL_WORK, response_model=AttackResponse)
 async def run_attack(request: Request, lab: LabDep, name: str, body: AttackRequest) -> Response:
     """Attack one image. Same request and seed, same result. Steps are bounded by each attack's
     Params; the work stops with a 504 after ADVLAB_REQUEST_TIMEOUT_S seconds, and at its next step

@@ -6,18 +6,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from app import services
 from app.defenses import service as defenses
 from app.defenses.service import TransformRequest, TransformResponse, VerdictRequest, VerdictResponse
 from app.deps import IsHtmx, LabDep
 from app.errors import NotFound
+from app.http import RoundedJSONResponse
 from app import jobs
 from app.labs import EXPERIMENTS
 from app.labs import service as labs
 from app.labs.service import ExperimentInfo, JobInfo
-from app.routes.api import ERRORS
+from app.routes.api import MODEL_WORK, READ, errors
 from app.schemas import validated
 from app.templating import render
 
@@ -27,14 +28,14 @@ pages = APIRouter(include_in_schema=False)
 CANCEL_COOKIE = "advlab_cancel"  # a job's cancel token, for its page only (Path=/jobs/{id})
 
 
-@api.post("/defenses/verdicts", tags=["defenses"], responses=ERRORS)
+@api.post("/defenses/verdicts", tags=["defenses"], responses=MODEL_WORK)
 async def verdicts(lab: LabDep, body: VerdictRequest) -> VerdictResponse:
     """One digit (optionally made adversarial first) judged by mnist-cnn, mnist-cnn-robust, the
     detector, and mnist-cnn after each input transform."""
     return await defenses.verdicts(lab, body)
 
 
-@api.post("/defenses/transform", tags=["defenses"], responses=ERRORS)
+@api.post("/defenses/transform", tags=["defenses"], responses=MODEL_WORK)
 async def transform(lab: LabDep, body: TransformRequest) -> TransformResponse:
     """Any model's answer before and after an input transform (JPEG, bit depth, median filter)."""
     return await defenses.transform(lab, body)
@@ -46,22 +47,22 @@ async def list_experiments() -> list[ExperimentInfo]:
     return labs.list_experiments()
 
 
-@api.post("/experiments/{kind}", tags=["experiments"], status_code=202, responses=ERRORS)
-async def start_experiment(lab: LabDep, kind: str, body: dict | None = None) -> JSONResponse:
+@api.post("/experiments/{kind}", tags=["experiments"], status_code=202, responses=errors(400, 403, 404, 413, 422, 503))
+async def start_experiment(lab: LabDep, kind: str, body: dict | None = None) -> RoundedJSONResponse:
     """Start (or join) a run; the same parameters give the same job id. 200 with the result when it
     has already run. Poll GET /api/v1/jobs/{id} at least every ADVLAB_JOB_IDLE_S seconds, or it is cancelled."""
     job, token = labs.start(lab, kind, body or {})
     info = labs.describe(lab, job, cancel_token=token)
-    return JSONResponse(info.model_dump(), status_code=200 if job.status == "done" else 202)
+    return RoundedJSONResponse(info.model_dump(mode="json"), status_code=200 if job.status == "done" else 202)
 
 
-@api.get("/jobs/{job_id}", tags=["experiments"], responses=ERRORS)
+@api.get("/jobs/{job_id}", tags=["experiments"], responses=READ)
 async def job_state(lab: LabDep, job_id: str) -> JobInfo:
     """Status, progress, queue position and estimated wait, and the result once done."""
     return labs.describe(lab, lab.jobs.get(job_id))
 
 
-@api.delete("/jobs/{job_id}", tags=["experiments"], responses=ERRORS)
+@api.delete("/jobs/{job_id}", tags=["experiments"], responses=errors(400, 403, 404))
 async def cancel_job(lab: LabDep, job_id: str,
                      x_cancel_token: Annotated[str | None, Header(description="The cancel_token its start returned.")] = None,
                      ) -> JobInfo:

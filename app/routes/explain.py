@@ -20,29 +20,20 @@ from app.explain import services as explain
 from app.explain.plot import loglog
 from app.explain.schemas import (MAX_K, GradientRequest, GradientResponse, LinearToyRequest,
                                  LinearToyResponse)
-from app.routes.api import keep_upload
+from app.routes.api import BODY, MODEL_WORK, keep_upload
 from app.templating import render
 
 router = APIRouter()
 api = APIRouter(prefix="/api/v1", tags=["explain"])
 pages = APIRouter(include_in_schema=False)
 
-ERRORS = {code: {"description": text} for code, text in [
-    (400, "A request body that cannot be parsed (not UTF-8 JSON)."),
-    (404, "Unknown model or image."),
-    (422, "Invalid input, with a message saying which."),
-    (503, "Model unavailable, or the server is busy (see Retry-After)."),
-    (504, "The work took longer than the request deadline."),
-]}
-
-
-@api.post("/gradients", responses=ERRORS)
+@api.post("/gradients", responses=MODEL_WORK)
 async def gradients_api(lab: LabDep, body: GradientRequest) -> GradientResponse:
     """dL/dx as a heatmap and a sign map, and backprop checked against finite differences at k pixels."""
     return await explain.gradient_view(lab, body)
 
 
-@api.post("/linear-toy", responses={400: ERRORS[400], 422: ERRORS[422]})
+@api.post("/linear-toy", responses=BODY)
 async def linear_toy_api(body: LinearToyRequest) -> LinearToyResponse:
     """sigmoid(w.x + b) before and after x + eps*w and x + eps*sign(w); eps*||w||_1 against input size."""
     return explain.linear_toy(body)

@@ -17,7 +17,7 @@ from app.gan.schemas import (MAX_GROUP, ArithmeticRequest, ArithmeticResponse, C
                              ConceptsResponse, ExemplarRequest, ExemplarResponse, GeneratorInfo,
                              InterpolateRequest, InterpolateResponse, LabControl, LabState, SamplesRequest,
                              SamplesResponse)
-from app.routes.api import ERRORS
+from app.routes.api import BODY, MODEL_WORK, READ, errors
 from app.schemas import validated
 from app.templating import render
 
@@ -32,37 +32,37 @@ async def list_generators(lab: LabDep) -> list[GeneratorInfo]:
     return gan.list_generators(lab)
 
 
-@api.post("/{name}/samples", responses=ERRORS)
+@api.post("/{name}/samples", responses=MODEL_WORK)
 async def samples(lab: LabDep, name: str, body: SamplesRequest) -> SamplesResponse:
     """Decode a grid of latents (seed, start..start+count-1), or the latents given; at most 64."""
     return await gan.samples(lab, name, body)
 
 
-@api.post("/{name}/arithmetic", responses=ERRORS)
+@api.post("/{name}/arithmetic", responses=MODEL_WORK)
 async def arithmetic(lab: LabDep, name: str, body: ArithmeticRequest) -> ArithmeticResponse:
     """mean(A) - mean(B) + mean(C), decoded, with a 3x3 neighbourhood of small noise around it."""
     return await gan.arithmetic(lab, name, body)
 
 
-@api.post("/{name}/interpolate", responses=ERRORS)
+@api.post("/{name}/interpolate", responses=MODEL_WORK)
 async def interpolate(lab: LabDep, name: str, body: InterpolateRequest) -> InterpolateResponse:
     """A strip from start to end: straight line (lerp) and great circle (slerp)."""
     return await gan.interpolate(lab, name, body)
 
 
-@api.get("/{name}/concepts", responses=ERRORS)
+@api.get("/{name}/concepts", responses=errors(400, 404, 503))
 async def concepts(lab: LabDep, name: str) -> ConceptsResponse:
     """The concept directions (digits, or face attributes) and how many pool samples define each."""
     return await gan.concepts(lab, name)
 
 
-@api.post("/{name}/concept", responses=ERRORS)
+@api.post("/{name}/concept", responses=MODEL_WORK)
 async def concept(lab: LabDep, name: str, body: ConceptRequest) -> ConceptResponse:
     """A latent moved along a concept direction at each strength."""
     return await gan.concept_edit(lab, name, body)
 
 
-@api.post("/{name}/exemplars", responses=ERRORS)
+@api.post("/{name}/exemplars", responses=MODEL_WORK)
 async def exemplars(lab: LabDep, name: str, body: ExemplarRequest) -> ExemplarResponse:
     """Pool samples that best show every concept in ``want`` and none in ``avoid``."""
     return await gan.exemplars(lab, name, body)
@@ -111,26 +111,26 @@ async def fill(lab: LabDep, htmx: IsHtmx, state: StateDep, group: str = "", want
 lab_api = APIRouter(prefix="/api/v1/gan-lab", tags=["gan lab"])
 
 
-@lab_api.post("/sessions", status_code=201, responses=ERRORS)
+@lab_api.post("/sessions", status_code=201, responses=BODY | errors(503))
 async def start_session(lab: LabDep, body: LabConfig) -> LabState:
     """Start a training session (paused). 503 with Retry-After when every slot is taken. A session
     ends when nobody asks for its state for ADVLAB_GAN_LAB_IDLE_S seconds."""
     return await lab_service.start(lab, body)
 
 
-@lab_api.get("/sessions/{session_id}", responses=ERRORS)
+@lab_api.get("/sessions/{session_id}", responses=READ)
 async def session_state(lab: LabDep, session_id: str) -> LabState:
     """Losses, D(x), D(G(z)) and the generator's gradient norm per step, and the current samples."""
     return await lab_service.state(lab, session_id)
 
 
-@lab_api.post("/sessions/{session_id}/control", responses=ERRORS)
+@lab_api.post("/sessions/{session_id}/control", responses=BODY | errors(404))
 async def control_session(lab: LabDep, session_id: str, body: LabControl) -> LabState:
     """play, pause, step (n generator steps now) or reset (same settings, fresh players)."""
     return await lab_service.control(lab, session_id, body)
 
 
-@lab_api.delete("/sessions/{session_id}", status_code=204, responses=ERRORS)
+@lab_api.delete("/sessions/{session_id}", status_code=204, responses=errors(400, 403, 404))
 async def stop_session(lab: LabDep, session_id: str) -> Response:
     lab_service.stop(lab, session_id)
     return Response(status_code=204)
