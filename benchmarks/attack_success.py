@@ -36,6 +36,8 @@ def main() -> None:
     parser.add_argument("--model", default="mnist-cnn")
     parser.add_argument("--batch", type=int, default=250)
     parser.add_argument("--only", help="comma-separated attack names (default: all runs)")
+    parser.add_argument("--no-final-step", action="store_true",
+                        help="DeepFool and C&W without their final 8-bit step (survive_saving off)")
     args = parser.parse_args()
     settings = Settings()
     zoo = Zoo.load(settings, only={args.model})
@@ -50,7 +52,8 @@ def main() -> None:
     only = set(args.only.split(",")) if args.only else None
     for name, targeted in RUNS:
         if only is None or name in only:
-            report(name, targeted, model, x, y, targets if targeted else None, args.batch, zoo.device)
+            report(name, targeted, model, x, y, targets if targeted else None, args.batch, zoo.device,
+                   final_step=not args.no_final_step)
 
 
 def fgsm_table(model, x, y, batch, device) -> None:
@@ -66,15 +69,17 @@ def fgsm_table(model, x, y, batch, device) -> None:
         print(f"{eps:6.2f} {correct / len(y):9.2%}")
 
 
-def report(name, targeted, model, x, y, targets, batch, device) -> None:
+def report(name, targeted, model, x, y, targets, batch, device, final_step: bool = True) -> None:
     attack = ATTACKS[name]
+    params = attack.Params(**({} if final_step or "survive_saving" not in attack.Params.model_fields
+                              else {"survive_saving": False}))
     started = time.perf_counter()
     success, saved, dist = [], [], {"l2": [], "linf": [], "l0": []}
     for i in range(0, len(y), batch):
         yb = y[i:i + batch]
         tb = None if targets is None else targets[i:i + batch]
         out = run_attack(attack, model, x[i:i + batch].to(device), yb.to(device), None if tb is None else tb.to(device),
-                         attack.Params(), seed=i, trace=False)
+                         params, seed=i, trace=False)
         success.append(out.success)
         pred = out.probs_saved.argmax(1)
         saved.append(out.success & (pred != yb if tb is None else pred == tb))
