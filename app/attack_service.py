@@ -16,7 +16,8 @@ import numpy as np
 import torch
 from starlette.concurrency import run_in_threadpool
 
-from app import imaging, services
+from app import services
+from app.media import imaging
 from app.attacks import ATTACKS, Attack, Goal, Params
 from app.attacks.fgsm import Sweep, sweep
 from app.attacks.run import Outcome, run_attack
@@ -24,7 +25,7 @@ from app.attacks.saving import saved_pixels
 from app.attacks.schemas import (MAX_TOP_K, AttackInfo, AttackRequest, AttackResponse, Norms, SavedCheck, Snapshot, Step,
                                  SweepRequest, SweepResponse, SweepStep)
 from app.errors import BadRequest, InvalidField, NotFound
-from app.executor import Disconnected
+from app.runtime.executor import Disconnected
 from app.schemas import ImageInfo, Prediction, parse
 from app.services import Lab
 from app.zoo import ZooEntry

@@ -74,7 +74,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     import uvicorn
 
-    from app.slow_clients import deadline_protocol
+    from app.web.slow_clients import deadline_protocol
 
     http = deadline_protocol(settings.header_timeout_s, settings.body_timeout_s)
     uvicorn.run("app.main:app", host=args.host, port=args.port, http=http)
@@ -121,7 +121,7 @@ def _experiment(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _data(args: argparse.Namespace, settings: Settings) -> int:
-    from app import data
+    from app.media import data
 
     if args.download:
         for name in data.DATASETS:
@@ -139,7 +139,7 @@ def _data(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _gallery(args: argparse.Namespace, settings: Settings) -> int:
-    from app.gallery import build_gallery
+    from app.media.gallery import build_gallery
 
     build_gallery(settings.data_dir, settings.gallery_dir, photos=args.photos, per_class=args.per_class)
     print(f"gallery written to {settings.gallery_dir}")

@@ -11,15 +11,15 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app.config import ROOT, Settings, get_settings
-from app.executor import Executor
-from app.gallery import Gallery
+from app.runtime.executor import Executor
+from app.media.gallery import Gallery
 from app.gan.lab import LabManager
-from app.http import BodyLimitMiddleware, RoundedJSONResponse, install_error_handlers
-from app.jobs import JobManager
+from app.web.http import BodyLimitMiddleware, RoundedJSONResponse, install_error_handlers
+from app.runtime.jobs import JobManager
 from app.routes import api, attacks, defenses, explain, gan, lecture, web
-from app.security import CrossOriginGuardMiddleware, SecurityHeadersMiddleware, TrustedHostMiddleware
+from app.web.security import CrossOriginGuardMiddleware, SecurityHeadersMiddleware, TrustedHostMiddleware
 from app.services import InputCache, Lab, ResultCache
-from app.store import ImageStore
+from app.media.store import ImageStore
 from app.zoo import Zoo
 
 log = logging.getLogger("advlab")

@@ -33,7 +33,7 @@ from server import Server  # noqa: E402
 from app import data, imaging  # noqa: E402
 from app.attacks import ATTACKS, Goal  # noqa: E402
 from app.config import Settings  # noqa: E402
-from app.gallery import Gallery  # noqa: E402
+from app.media.gallery import Gallery  # noqa: E402
 from app.zoo import Zoo  # noqa: E402
 
 BATCHES = [1, 64, 256]

@@ -28,7 +28,7 @@ from server import Server  # noqa: E402
 
 from app import imaging, services  # noqa: E402
 from app.config import Settings  # noqa: E402
-from app.gallery import Gallery  # noqa: E402
+from app.media.gallery import Gallery  # noqa: E402
 from app.zoo import Zoo  # noqa: E402
 
 CASES = [("mnist-mlp", "mnist-00000"), ("mnist-cnn", "mnist-00000"), ("fashion-cnn", "mnist-00000"),

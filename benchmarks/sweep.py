@@ -32,7 +32,7 @@ from app import attack_service, imaging  # noqa: E402
 from app.attacks import Goal  # noqa: E402
 from app.attacks.fgsm import sweep  # noqa: E402
 from app.config import Settings  # noqa: E402
-from app.gallery import Gallery  # noqa: E402
+from app.media.gallery import Gallery  # noqa: E402
 from app.zoo import Zoo  # noqa: E402
 
 CASES = [("mnist-cnn", "mnist-00003"), ("imagenet-squeezenet", "chelsea")]

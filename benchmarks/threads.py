@@ -1,4 +1,4 @@
-"""Why the model thread is the only one computing on several CPU threads (see app/executor.py).
+"""Why the model thread is the only one computing on several CPU threads (see app/runtime/executor.py).
 
 A digit's forward+backward on mnist-cnn, run on a worker thread the way the executor runs it,
 in two fresh processes: (a) the worker is the only thread that ever computed in parallel; (b)

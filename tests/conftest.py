@@ -13,7 +13,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from app import data
+from app.media import data
 from app.config import ROOT, Settings
 from app.main import create_app
 

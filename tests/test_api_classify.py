@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app import data
+from app.media import data
 
 from helpers import encode, photo_of_digit
 from conftest import SQUEEZENET

@@ -31,7 +31,7 @@ BALL = {"linf": "linf", "l2": "l2"}  # which Params.eps bounds which distance
 @pytest.fixture(scope="module")
 def digits(lab):
     """Four gallery digits as (4, 1, 28, 28) pixels and their labels."""
-    from app import imaging
+    from app.media import imaging
 
     picks = [s for s in lab.gallery.samples if s.kind == "digit"][::25]
     x = torch.stack([imaging.image_to_tensor(lab.gallery.image(s.id).convert("L")) for s in picks])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from app import data
+from app.media import data
 from app.defenses.autoattack import apgd, autoattack, checkpoints, dlr_targeted_loss
 from app.defenses.evaluation import accuracy_under_attack
 from tests.test_cli import advlab

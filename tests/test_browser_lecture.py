@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import pytest
 
-from app.presets import PRESETS
+from app.web.presets import PRESETS
 
 pytestmark = pytest.mark.browser
 

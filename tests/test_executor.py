@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from app.errors import Busy, ClientGone, DeadlineExceeded, OutOfMemory
-from app.executor import Executor
+from app.runtime.executor import Executor
 
 
 def test_runs_work_off_the_event_loop_in_order() -> None:

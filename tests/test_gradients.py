@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from app import imaging
+from app.media import imaging
 from app.explain import gradients
 from tests.conftest import SQUEEZENET
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app import imaging
+from app.media import imaging
 from app.errors import BrokenImage, ImageTooLarge, UnsupportedImage
 from helpers import encode
 

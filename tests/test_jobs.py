@@ -8,8 +8,8 @@ import time
 import pytest
 
 from app.errors import Busy, ClientGone, Forbidden
-from app.executor import Executor
-from app.jobs import JobManager, job_id, run_to_end
+from app.runtime.executor import Executor
+from app.runtime.jobs import JobManager, job_id, run_to_end
 
 
 def counting(n: int, pause: float = 0.0, fail_at: int | None = None):

@@ -10,10 +10,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from app import lecture
+from app.web import lecture
 from app.attacks import ATTACKS
 from app.labs import EXPERIMENTS
-from app.presets import PRESETS
+from app.web.presets import PRESETS
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ def cnn(lab):
 @pytest.fixture(scope="module")
 def digits(lab):
     """(100, 1, 28, 28) gallery digits in [0,1]."""
-    from app import imaging
+    from app.media import imaging
 
     picks = [s for s in lab.gallery.samples if s.kind == "digit"]
     return torch.stack([imaging.image_to_tensor(lab.gallery.image(s.id).convert("L")) for s in picks])

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from app import data
+from app.media import data
 from app.attacks import ATTACKS
 from app.attacks.run import run_attack
 from app.attacks.saving import saved_pixels

@@ -10,7 +10,7 @@ from PIL import Image
 
 from app.config import ROOT
 from app.main import create_app
-from app.security import DOCS_POLICY, PAGE_POLICY, host_allowed, same_host
+from app.web.security import DOCS_POLICY, PAGE_POLICY, host_allowed, same_host
 from helpers import encode
 
 HX = {"HX-Request": "true"}

@@ -6,9 +6,9 @@ from collections import OrderedDict
 
 import pytest
 
-from app import store as store_module
+from app.media import store as store_module
 from app.errors import NotFound
-from app.store import ImageStore
+from app.media.store import ImageStore
 
 
 def test_content_addressed_and_idempotent(tmp_path) -> None:

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from app import imaging
+from app.media import imaging
 
 
 @dataclass(frozen=True)

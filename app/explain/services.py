@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from starlette.concurrency import run_in_threadpool
 
-from app import imaging
+from app.media import imaging
 from app.errors import BadRequest
 from app.explain import gradients, linear
 from app.explain.schemas import (DimensionMarker, DimensionPoint, GradientCheckRow, GradientMap,

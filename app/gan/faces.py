@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from app.data import CELEBA_DIR
+from app.media.data import CELEBA_DIR
 
 SIDE = 64
 # The crop, in fractions of an aligned CelebA image (178x218 at full size): a 128-pixel square

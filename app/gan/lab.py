@@ -20,7 +20,7 @@ from typing import Literal
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.background import BackgroundLoop
+from app.runtime.background import BackgroundLoop
 from app.errors import Busy, NotFound
 from app.gan import toys
 from app.gan.game import Cost, Players, StepStats, train_step

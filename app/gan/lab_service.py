@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from starlette.concurrency import run_in_threadpool
 
-from app.charts import Chart, line_chart
+from app.web.charts import Chart, line_chart
 from app.errors import BadRequest
 from app.gan import lab as gan_lab
 from app.gan.game import cost_curve

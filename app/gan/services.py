@@ -8,7 +8,7 @@ import math
 import torch
 from starlette.concurrency import run_in_threadpool
 
-from app import imaging
+from app.media import imaging
 from app.errors import BadRequest
 from app.gan import latent as lat
 from app.gan import studio

@@ -79,7 +79,7 @@ _mnist_cache: dict[Path, torch.Tensor] = {}
 def mnist_digits(data_dir: Path) -> torch.Tensor:
     """The first MNIST_SUBSET training digits, (N, 1, 28, 28) in [0,1], read once per process."""
     if data_dir not in _mnist_cache:
-        from app.data import load_split
+        from app.media.data import load_split
 
         _mnist_cache[data_dir] = load_split("mnist", data_dir, train=True)[0][:MNIST_SUBSET].clone()
     return _mnist_cache[data_dir]

@@ -1,4 +1,4 @@
-"""Experiments that run as jobs (app/jobs.py): robustness curves, the transfer matrix and the
+"""Experiments that run as jobs (app/runtime/jobs.py): robustness curves, the transfer matrix and the
 shortcut-learning experiment. Each has a Params schema (with its limits), a body that yields
 progress, and a check of the models it names."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from app.jobs import Body
+from app.runtime.jobs import Body
 from app.labs import robustness, shortcut, transfer
 from app.zoo import Zoo
 

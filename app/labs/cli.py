@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from app.config import Settings
-from app.jobs import run_to_end
+from app.runtime.jobs import run_to_end
 from app.labs import EXPERIMENTS
 from app.zoo import Zoo
 

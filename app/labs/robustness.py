@@ -9,10 +9,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app import data
+from app.media import data
 from app.defenses.evaluation import adversarial_examples, correct
 from app.errors import BadRequest
-from app.jobs import Body
+from app.runtime.jobs import Body
 from app.zoo import Zoo
 
 BATCH = 100  # images per chunk of work

@@ -7,10 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from app.charts import Chart, line_chart
+from app.web.charts import Chart, line_chart
 from app import schemas
 from app.errors import NotFound
-from app.jobs import Job
+from app.runtime.jobs import Job
 from app.labs import EXPERIMENTS, Experiment
 from app.services import Lab
 

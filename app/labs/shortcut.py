@@ -19,8 +19,8 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
-from app import data
-from app.jobs import Body
+from app.media import data
+from app.runtime.jobs import Body
 
 BOX = 4  # the hint is a BOX x BOX white square
 CHUNK_S = 0.25  # yield progress about this often

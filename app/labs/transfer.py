@@ -15,10 +15,10 @@ from typing import Literal
 import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app import data
+from app.media import data
 from app.defenses.evaluation import adversarial_examples, correct
 from app.errors import BadRequest
-from app.jobs import Body
+from app.runtime.jobs import Body
 from app.labs.robustness import BATCH, attack_params
 from app.zoo import Zoo
 

@@ -10,9 +10,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from app import services
-from app.deps import LabDep
+from app.web.deps import LabDep
 from app.errors import BadRequest, ImageTooLarge
-from app.http import json_text
+from app.web.http import json_text
 from app.schemas import ClassifyRequest, ClassifyResponse, ImageInfo, ModelInfo, SampleInfo
 from app.services import Lab
 

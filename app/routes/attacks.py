@@ -10,10 +10,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from app import attack_service, services
 from app.attacks.schemas import AttackInfo, AttackRequest, AttackResponse, SweepRequest, SweepResponse
-from app.deps import LabDep
+from app.web.deps import LabDep
 from app.errors import BadRequest
 from app.routes.api import MODEL_WORK, json_body, keep_upload
-from app.templating import is_htmx, render
+from app.web.templating import is_htmx, render
 
 api = APIRouter(prefix="/api/v1/attacks", tags=["attacks"])
 

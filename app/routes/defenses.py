@@ -11,16 +11,16 @@ from fastapi.responses import RedirectResponse, Response
 from app import services
 from app.defenses import service as defenses
 from app.defenses.service import TransformRequest, TransformResponse, VerdictRequest, VerdictResponse
-from app.deps import IsHtmx, LabDep
+from app.web.deps import IsHtmx, LabDep
 from app.errors import NotFound
-from app.http import RoundedJSONResponse
-from app import jobs
+from app.web.http import RoundedJSONResponse
+from app.runtime import jobs
 from app.labs import EXPERIMENTS
 from app.labs import service as labs
 from app.labs.service import ExperimentInfo, JobInfo
 from app.routes.api import MODEL_WORK, READ, errors
 from app.schemas import validated
-from app.templating import render
+from app.web.templating import render
 
 router = APIRouter()
 api = APIRouter(prefix="/api/v1")

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from app.deps import IsHtmx, LabDep
+from app.web.deps import IsHtmx, LabDep
 from app.errors import NotFound
 from app.gan import lab_service, page
 from app.gan.lab import LabConfig
@@ -19,7 +19,7 @@ from app.gan.schemas import (MAX_GROUP, ArithmeticRequest, ArithmeticResponse, C
                              SamplesResponse)
 from app.routes.api import BODY, MODEL_WORK, READ, errors
 from app.schemas import validated
-from app.templating import render
+from app.web.templating import render
 
 router = APIRouter()
 api = APIRouter(prefix="/api/v1/generators", tags=["gan"])

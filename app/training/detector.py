@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from app import data
+from app.media import data
 from app.config import Settings
 from app.defenses import detector as det
 from app.defenses.evaluation import adversarial_examples, correct

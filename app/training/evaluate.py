@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from app import data, imaging
+from app.media import data, imaging
 from app.config import Settings
 from app.defenses.autoattack import TARGETS, autoattack
 from app.defenses.evaluation import ROBUST_SUITE, accuracy_under_attack
-from app.gallery import Gallery
+from app.media.gallery import Gallery
 from app.services import predict
 from app.training.classifiers import evaluate
 from app.zoo import Zoo

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 from torch import nn
 
-from app import data, imaging
+from app.media import data, imaging
 from app.config import ROOT, Settings
 from app.gan import faces, quality
 from app.gan.game import Players, train_step, translate

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 MANIFEST_NAME = "manifest.json"
 
 Preprocess = Literal["digit", "fashion", "imagenet"]
-"""How an arbitrary picture is turned into this model's input (see app/imaging.py)."""
+"""How an arbitrary picture is turned into this model's input (see app/media/imaging.py)."""
 
 
 class Normalization(BaseModel):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from app import imaging
+from app.media import imaging
 from app.errors import NotFound
 
 INDEX = "index.json"
@@ -69,7 +69,7 @@ class Gallery:
 
 def build_gallery(data_dir: Path, out: Path, photos: Path | None, per_class: int = 10) -> None:
     """Write the first ``per_class`` test digits of each class and the photos, plus index.json."""
-    from app import data
+    from app.media import data
 
     images, labels = data.load_split("mnist", data_dir, train=False)
     (out / "mnist").mkdir(parents=True, exist_ok=True)

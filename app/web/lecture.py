@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 
 from app.errors import BadRequest
-from app.presets import PRESETS
+from app.web.presets import PRESETS
 
 PRESENT, BARE, DEMO, MINE = "present", "bare", "demo", "mine"
 COOKIE_MAX_AGE = 365 * 24 * 3600

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.services import Lab
-from app.templating import is_htmx
+from app.web.templating import is_htmx
 
 
 def get_lab(request: Request) -> Lab:

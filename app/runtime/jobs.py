@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.background import BackgroundLoop
+from app.runtime.background import BackgroundLoop
 from app.errors import Busy, ClientGone, Forbidden, NotFound
 
 log = logging.getLogger(__name__)

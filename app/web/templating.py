@@ -10,7 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from app import lecture
+from app.web import lecture
 from app.config import ROOT
 
 env = Environment(

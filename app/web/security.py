@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.http import error_response
+from app.web.http import error_response
 
 # No inline script anywhere: every behaviour lives in /static/js. Templates do use style
 # attributes (bar widths, chart colours), hence 'unsafe-inline' for styles only.
