@@ -1,0 +1,84 @@
+"""The layers import only downward (read from the code's own imports, with ast).
+
+routes -> web -> services -> core libraries (attacks, zoo, gan, defenses, explain, labs, training),
+runtime and media -> config, errors. The core libraries are pure torch + numpy: no web framework,
+no web layer, no routes. KNOWN lists the service modules still living inside core packages (and the
+page helper in gan/): the next step of the restructure moves them to app/services; a new module
+that breaks a rule fails here.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from app.config import ROOT
+
+APP = ROOT / "app"
+WEB_FRAMEWORKS = ("fastapi", "starlette", "uvicorn")
+CORE = ("attacks", "zoo", "gan", "defenses", "explain", "labs", "training")
+KNOWN = {  # module -> what it may still import against the rules, until it moves to app/services
+    "app.attacks.schemas": {"app.schemas"},
+    "app.gan.services": {"app.services", "app.schemas", "starlette"},
+    "app.gan.lab_service": {"app.services", "app.web.charts", "starlette"},
+    "app.gan.page": {"app.services"},
+    "app.explain.services": {"app.services", "app.schemas", "starlette"},
+    "app.explain.schemas": {"app.schemas"},
+    "app.defenses.service": {"app.services", "app.schemas", "app.attack_service", "starlette"},
+    "app.labs.service": {"app.services", "app.schemas", "app.web"},
+    "app.gan.schemas": {"app.schemas"},
+    "app.gan.lab": {"app.services"},
+    "app.training.evaluate": {"app.services"},
+}
+
+
+def imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names |= {f"{node.module}.{a.name}" for a in node.names if node.module == "app"}
+    return names
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules(*packages: str) -> list[Path]:
+    return sorted(p for pkg in packages for p in (APP / pkg).rglob("*.py"))
+
+
+def breaks(path: Path, forbidden: tuple[str, ...], name: str | None = None) -> list[str]:
+    allowed = KNOWN.get(name or module_name(path), set())
+    return sorted(name for name in imports(path) for bad in forbidden
+                  if (name == bad or name.startswith(bad + ".")) and not any(
+                      name == a or name.startswith(a + ".") for a in allowed))
+
+
+@pytest.mark.parametrize("path", modules("media", "runtime"), ids=module_name)
+def test_runtime_and_media_know_nothing_of_the_web_or_the_services(path) -> None:
+    assert breaks(path, (*WEB_FRAMEWORKS, "app.web", "app.routes", "app.services", "app.attack_service",
+                         "app.schemas")) == []
+
+
+@pytest.mark.parametrize("path", modules("web"), ids=module_name)
+def test_the_web_layer_does_not_import_routes(path) -> None:
+    assert breaks(path, ("app.routes",)) == []
+
+
+@pytest.mark.parametrize("path", modules(*CORE), ids=module_name)
+def test_core_libraries_import_no_web_framework_web_layer_routes_or_services(path) -> None:
+    assert breaks(path, (*WEB_FRAMEWORKS, "app.web", "app.routes", "app.services", "app.attack_service",
+                         "app.schemas")) == []
+
+
+def test_a_violation_is_caught(tmp_path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("from fastapi import HTTPException\nfrom app.web import templating\nimport torch\n")
+    assert breaks(bad, ("fastapi", "app.web"), name="app.attacks.bad") == ["app.web", "fastapi"]
