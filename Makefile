@@ -16,13 +16,16 @@ ifneq ($(wildcard $(SQUEEZENET_FILE)),)
 export ADVLAB_LOCAL_WEIGHTS ?= imagenet-squeezenet=$(abspath $(SQUEEZENET_FILE))
 endif
 
-.PHONY: run test audit setup browser data bench bench-attacks bench-autoattack bench-sweep bench-lecture bench-gan attack-eval clean
+.PHONY: run test audit lint setup browser data bench bench-attacks bench-autoattack bench-sweep bench-lecture bench-gan attack-eval clean
 
 run: setup data
 	$(BIN)/advlab serve --host $(HOST) --port $(PORT)
 
-test: setup browser data audit
+test: setup browser data audit lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check app tests benchmarks tools
 
 # pip-audit over the installed packages: a known vulnerability fails the build; when PyPI's
 # vulnerability data cannot be reached, a WARNING says what was not audited and the tests go on.

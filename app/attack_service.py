@@ -17,20 +17,30 @@ import torch
 from starlette.concurrency import run_in_threadpool
 
 from app import services
-from app.media import imaging
 from app.attacks import ATTACKS, Attack, Goal, Params
 from app.attacks.fgsm import Sweep, sweep
 from app.attacks.run import Outcome, run_attack
 from app.attacks.saving import saved_pixels
-from app.attacks.schemas import (MAX_TOP_K, AttackInfo, AttackRequest, AttackResponse, Norms, SavedCheck, Snapshot, Step,
-                                 SweepRequest, SweepResponse, SweepStep)
+from app.attacks.schemas import (
+    MAX_TOP_K,
+    AttackInfo,
+    AttackRequest,
+    AttackResponse,
+    Norms,
+    SavedCheck,
+    Snapshot,
+    Step,
+    SweepRequest,
+    SweepResponse,
+    SweepStep,
+)
 from app.errors import BadRequest, InvalidField, NotFound
+from app.media import imaging
 from app.runtime.executor import Disconnected
 from app.schemas import ImageInfo, Prediction, parse
 from app.services import Lab
 from app.zoo import ZooEntry
 from app.zoo.architectures import Classifier
-
 
 # A result this small (an MNIST digit: 784 values; three 28x28 PNGs, about 0.5 ms) is described
 # on the event loop: handing it to a worker thread and back would cost about as much again.
@@ -155,7 +165,7 @@ def _run_batch(chosen: Attack, model: Classifier, device: torch.device, limit: f
     x, labels, targets = _batch_inputs(model, device, jobs)
     params = jobs[0].params
     if len(jobs) > 1:  # per-image values as (N, 1, 1, 1) columns
-        column = lambda k: torch.tensor([float(getattr(j.params, k)) for j in jobs], device=device).view(-1, 1, 1, 1)  # noqa: E731
+        column = lambda k: torch.tensor([float(getattr(j.params, k)) for j in jobs], device=device).view(-1, 1, 1, 1)
         params = params.model_copy(update={k: column(k) for k in chosen.per_image_params})
     outcome = run_attack(chosen, model, x, torch.tensor(labels, device=device), targets, params, jobs[0].seed,
                          time_limit=limit, cancel=jobs[0].cancel, every_image=len(jobs) > 1)
@@ -163,7 +173,8 @@ def _run_batch(chosen: Attack, model: Classifier, device: torch.device, limit: f
     return [(outcome, digest, labels[i], i) for i in range(len(jobs))]
 
 
-def _batch_inputs(model: Classifier, device: torch.device, jobs: list[_Job]) -> tuple[torch.Tensor, list[int], torch.Tensor | None]:
+def _batch_inputs(model: Classifier, device: torch.device,
+                  jobs: list[_Job]) -> tuple[torch.Tensor, list[int], torch.Tensor | None]:
     """The jobs' images as one batch (N, C, H, W) on the device, the label each moves away from (its
     truth, else the model's prediction on it) and the target classes (None: untargeted)."""
     x = torch.cat([j.x for j in jobs]).to(device)
@@ -197,39 +208,78 @@ class _Digest:
         scales = torch.where(biggest > 0, 0.5 / biggest.clamp_min(1e-12), torch.ones_like(biggest))
         rounded = (o.saved - o.adversarial).abs().gt(1e-6).flatten(1).sum(1)
         k = min(MAX_TOP_K, o.probs_after.shape[1])
-        ranked = {name: (top.values.tolist(), top.indices.tolist()) for name, top in
-                  (("before", o.probs_before.topk(k)), ("after", o.probs_after.topk(k)), ("saved", o.probs_saved.topk(k)))}
+        ranked = {
+            name: (top.values.tolist(), top.indices.tolist())
+            for name, top in (
+                ("before", o.probs_before.topk(k)),
+                ("after", o.probs_after.topk(k)),
+                ("saved", o.probs_saved.topk(k)),
+            )
+        }
         d = {key: v.tolist() for key, v in o.distances.items()}
-        norms = [Norms(l0=int(l0), l2=l2, linf=linf, psnr=None if psnr == float("inf") else psnr)
-                 for l0, l2, linf, psnr in zip(d["l0"], d["l2"], d["linf"], d["psnr"])]
-        return cls(original=imaging.to_uint8(o.start), adversarial=imaging.to_uint8(o.saved),
-                   perturbation=imaging.to_uint8(0.5 + scales.view(-1, 1, 1, 1) * delta),
-                   scales=scales.tolist(), rounded_away=rounded.tolist(), norms=norms,
-                   success=o.success.tolist(), ranked=ranked, snapshots=_snapshot_pixels(o.snapshot_lists))
+        norms = [
+            Norms(l0=int(l0), l2=l2, linf=linf, psnr=None if psnr == float("inf") else psnr)
+            for l0, l2, linf, psnr in zip(d["l0"], d["l2"], d["linf"], d["psnr"])
+        ]
+        return cls(
+            original=imaging.to_uint8(o.start),
+            adversarial=imaging.to_uint8(o.saved),
+            perturbation=imaging.to_uint8(0.5 + scales.view(-1, 1, 1, 1) * delta),
+            scales=scales.tolist(),
+            rounded_away=rounded.tolist(),
+            norms=norms,
+            success=o.success.tolist(),
+            ranked=ranked,
+            snapshots=_snapshot_pixels(o.snapshot_lists),
+        )
 
     def predictions(self, which: str, i: int, classes: list[str], k: int) -> list[Prediction]:
         values, indices = self.ranked[which]
         return [Prediction(index=c, label=classes[c], prob=round(p, 6)) for p, c in zip(values[i][:k], indices[i][:k])]
 
 
-def _response(lab: Lab, name: str, req: AttackRequest, entry: ZooEntry, params: Params, target: int | None,
-              o: Outcome, digest: _Digest, label: int, i: int) -> AttackResponse:
+def _response(
+    lab: Lab,
+    name: str,
+    req: AttackRequest,
+    entry: ZooEntry,
+    params: Params,
+    target: int | None,
+    o: Outcome,
+    digest: _Digest,
+    label: int,
+    i: int,
+) -> AttackResponse:
     """The response for image i of the outcome (a batch of requests shares one outcome)."""
     k = min(req.top_k or lab.settings.top_k, len(entry.classes))
     saved_pred = digest.ranked["saved"][1][i][0]
-    store = lambda pixels: services.store_image(lab, imaging.array_to_image(pixels[i]))  # noqa: E731
+    store = lambda pixels: services.store_image(lab, imaging.array_to_image(pixels[i]))
     original, adversarial = store(digest.original), store(digest.adversarial)
     return AttackResponse(
-        attack=name, model=req.model, image=req.image, seed=req.seed, params=params.model_dump(),
-        target=target, target_label=None if target is None else entry.classes[target],
-        label=label, label_name=entry.classes[label],
-        original=original, adversarial=adversarial,
-        perturbation=store(digest.perturbation), perturbation_scale=digest.scales[i],
-        before=digest.predictions("before", i, entry.classes, k), after=digest.predictions("after", i, entry.classes, k),
-        success=digest.success[i], norms=digest.norms[i], steps=o.steps, seconds=round(o.seconds, 4),
+        attack=name,
+        model=req.model,
+        image=req.image,
+        seed=req.seed,
+        params=params.model_dump(),
+        target=target,
+        target_label=None if target is None else entry.classes[target],
+        label=label,
+        label_name=entry.classes[label],
+        original=original,
+        adversarial=adversarial,
+        perturbation=store(digest.perturbation),
+        perturbation_scale=digest.scales[i],
+        before=digest.predictions("before", i, entry.classes, k),
+        after=digest.predictions("after", i, entry.classes, k),
+        success=digest.success[i],
+        norms=digest.norms[i],
+        steps=o.steps,
+        seconds=round(o.seconds, 4),
         trajectory=[Step(**s) for s in o.trajectories[i]],
-        snapshots=[Snapshot(step=step, image=_snapshot(lab, pixels, digest, i, original, adversarial))
-                   for step, pixels in digest.snapshots[i]],
+        snapshots=[
+            Snapshot(step=step, image=_snapshot(lab, pixels, digest, i, original, adversarial))
+            for step, pixels in digest.snapshots[i]
+        ],
         survives_saving=SavedCheck(
             success=saved_pred == target if target is not None else saved_pred != label,
             predictions=digest.predictions("saved", i, entry.classes, k),
@@ -240,7 +290,10 @@ def _response(lab: Lab, name: str, req: AttackRequest, entry: ZooEntry, params: 
 
 def top_k(probs: torch.Tensor, classes: list[str], k: int) -> list[Prediction]:
     top = torch.topk(probs, k)
-    return [Prediction(index=i, label=classes[i], prob=round(p, 6)) for p, i in zip(top.values.tolist(), top.indices.tolist())]
+    return [
+        Prediction(index=i, label=classes[i], prob=round(p, 6))
+        for p, i in zip(top.values.tolist(), top.indices.tolist())
+    ]
 
 
 def _snapshot_pixels(snapshot_lists: list[list[tuple[int, torch.Tensor]]]) -> list[list[tuple[int, np.ndarray]]]:
@@ -250,8 +303,9 @@ def _snapshot_pixels(snapshot_lists: list[list[tuple[int, torch.Tensor]]]) -> li
     return [[(step, next(pixels)) for step, _ in snapshots] for snapshots in snapshot_lists]
 
 
-def _snapshot(lab: Lab, pixels: np.ndarray, digest: _Digest, i: int, original: ImageInfo,
-              adversarial: ImageInfo) -> ImageInfo:
+def _snapshot(
+    lab: Lab, pixels: np.ndarray, digest: _Digest, i: int, original: ImageInfo, adversarial: ImageInfo
+) -> ImageInfo:
     """A trajectory image; the first and last usually look like the original and the result."""
     if np.array_equal(pixels, digest.original[i]):
         return original
@@ -260,8 +314,9 @@ def _snapshot(lab: Lab, pixels: np.ndarray, digest: _Digest, i: int, original: I
     return services.store_image(lab, imaging.array_to_image(pixels))
 
 
-def page_context(lab: Lab, req: AttackRequest, name: str, result: AttackResponse | None,
-                 error: BadRequest | None = None) -> dict:
+def page_context(
+    lab: Lab, req: AttackRequest, name: str, result: AttackResponse | None, error: BadRequest | None = None
+) -> dict:
     """Everything templates/attack.html shows: choices, the generated Params form, the result, and
     a bad input's message (beside its field when it names one)."""
     chosen = get_attack(name)
@@ -297,18 +352,31 @@ def param_fields(chosen: Attack, values: dict) -> list[dict]:
     fields = []
     for key, prop in schema.items():
         low = prop.get("minimum", prop.get("exclusiveMinimum"))
-        fields.append({
-            "name": key, "label": key.replace("_", " "), "kind": prop["type"], "help": prop.get("description", ""),
-            "min": low, "max": prop.get("maximum"), "value": values.get(key, prop.get("default")),
-            "step": 1 if prop["type"] == "integer" else "any",
-        })
+        fields.append(
+            {
+                "name": key,
+                "label": key.replace("_", " "),
+                "kind": prop["type"],
+                "help": prop.get("description", ""),
+                "min": low,
+                "max": prop.get("maximum"),
+                "value": values.get(key, prop.get("default")),
+                "step": 1 if prop["type"] == "integer" else "any",
+            }
+        )
     return fields
 
 
 def permalink(result: AttackResponse) -> str:
-    query = {"model": result.model, "image": result.image, "attack": result.attack,
-             "target": "" if result.target is None else result.target, "seed": result.seed, "run": 1,
-             **{k: str(v).lower() if isinstance(v, bool) else v for k, v in result.params.items()}}
+    query = {
+        "model": result.model,
+        "image": result.image,
+        "attack": result.attack,
+        "target": "" if result.target is None else result.target,
+        "seed": result.seed,
+        "run": 1,
+        **{k: str(v).lower() if isinstance(v, bool) else v for k, v in result.params.items()},
+    }
     return "/attack?" + urlencode(query)
 
 
@@ -317,11 +385,19 @@ def trajectory_chart(result: AttackResponse, width: int = 360, height: int = 140
     last = max(result.trajectory[-1].step, 1)
 
     def points(key: str) -> str:
-        return " ".join(f"{s.step / last * width:.1f},{(1 - getattr(s, key)) * height:.1f}"
-                        for s in result.trajectory if getattr(s, key) is not None)
+        return " ".join(
+            f"{s.step / last * width:.1f},{(1 - getattr(s, key)) * height:.1f}"
+            for s in result.trajectory
+            if getattr(s, key) is not None
+        )
 
-    return {"width": width, "height": height, "last_step": last, "true": points("true_prob"),
-            "target": points("target_prob") if result.target is not None else ""}
+    return {
+        "width": width,
+        "height": height,
+        "last_step": last,
+        "true": points("true_prob"),
+        "target": points("target_prob") if result.target is not None else "",
+    }
 
 
 # --- FGSM as a sweep over ε: one gradient, every slider position scored at once -------------------
@@ -359,7 +435,7 @@ async def fgsm_sweep(lab: Lab, req: SweepRequest) -> SweepResponse:
         lab.store.check(req.image)
     key = (req.model, req.image, target, tuple(eps), k)
     compute = partial(_compute_sweep, lab, req, entry, model, target, eps, k)
-    still_valid = lambda r: r.original.id in lab.store and r.sign.id in lab.store  # noqa: E731
+    still_valid = lambda r: r.original.id in lab.store and r.sign.id in lab.store
     result = await lab.results.get(("fgsm-sweep", *key), compute, still_valid)
     return result.model_copy(update={"seed": req.seed})
 
@@ -370,8 +446,9 @@ def _check_eps(value: float) -> float:
     return value
 
 
-async def _compute_sweep(lab: Lab, req: SweepRequest, entry: ZooEntry, model: Classifier, target: int | None,
-                         eps: list[float], k: int) -> SweepResponse:
+async def _compute_sweep(
+    lab: Lab, req: SweepRequest, entry: ZooEntry, model: Classifier, target: int | None, eps: list[float], k: int
+) -> SweepResponse:
     x = await services.model_input_async(lab, req.image, entry)
     job = _Job(x, services.true_label(lab, req.image, entry.spec.dataset), target, None, 0)
     run = partial(_sweep_batch, model, lab.zoo.device, eps)
@@ -381,8 +458,9 @@ async def _compute_sweep(lab: Lab, req: SweepRequest, entry: ZooEntry, model: Cl
     return render() if x.numel() <= INLINE_RESULT_VALUES else await run_in_threadpool(render)
 
 
-def _sweep_batch(model: Classifier, device: torch.device, eps: list[float],
-                 jobs: list[_Job]) -> list[tuple[Sweep, int, int, float]]:
+def _sweep_batch(
+    model: Classifier, device: torch.device, eps: list[float], jobs: list[_Job]
+) -> list[tuple[Sweep, int, int, float]]:
     """On the model thread: one gradient and the grid's forwards for every job's image."""
     started = time.perf_counter()
     x, labels, targets = _batch_inputs(model, device, jobs)
@@ -391,29 +469,63 @@ def _sweep_batch(model: Classifier, device: torch.device, eps: list[float],
     return [(result, labels[i], i, seconds) for i in range(len(jobs))]
 
 
-def _sweep_response(lab: Lab, req: SweepRequest, entry: ZooEntry, target: int | None, k: int,
-                    x: torch.Tensor, s: Sweep, label: int, i: int, seconds: float) -> SweepResponse:
+def _sweep_response(
+    lab: Lab,
+    req: SweepRequest,
+    entry: ZooEntry,
+    target: int | None,
+    k: int,
+    x: torch.Tensor,
+    s: Sweep,
+    label: int,
+    i: int,
+    seconds: float,
+) -> SweepResponse:
     """Image i of a batched sweep as a response: two PNGs and, per ε, the numbers to draw."""
-    png = lambda pixels: services.store_image(lab, imaging.array_to_image(imaging.to_uint8(pixels)[0]))  # noqa: E731
+    png = lambda pixels: services.store_image(lab, imaging.array_to_image(imaging.to_uint8(pixels)[0]))
     classes = entry.classes
-    ranked = lambda logits: torch.softmax(logits.float(), -1).topk(k)  # noqa: E731
+    ranked = lambda logits: torch.softmax(logits.float(), -1).topk(k)
     after, saved = ranked(s.logits_after[i]), ranked(s.logits_saved[i])
     before = ranked(s.logits_before[i])
     d = {name: v[i].tolist() for name, v in s.distances.items()}
-    tops = lambda top, j: [Prediction(index=c, label=classes[c], prob=round(p, 6))  # noqa: E731
-                           for p, c in zip(top.values[j].tolist(), top.indices[j].tolist())]
+    tops = lambda top, j: [
+        Prediction(index=c, label=classes[c], prob=round(p, 6))
+        for p, c in zip(top.values[j].tolist(), top.indices[j].tolist())
+    ]
     saved_top = saved.indices[:, 0].tolist()
-    steps = [SweepStep(
-        eps=e, predictions=tops(after, j), success=bool(s.success[i, j]),
-        norms=Norms(l0=int(d["l0"][j]), l2=d["l2"][j], linf=d["linf"][j],
-                    psnr=None if d["psnr"][j] == float("inf") else d["psnr"][j]),
-        survives_saving=SavedCheck(success=saved_top[j] == target if target is not None else saved_top[j] != label,
-                                   predictions=tops(saved, j), changed_values=int(s.rounded[i, j])),
-    ) for j, e in enumerate(s.eps)]
+    steps = [
+        SweepStep(
+            eps=e,
+            predictions=tops(after, j),
+            success=bool(s.success[i, j]),
+            norms=Norms(
+                l0=int(d["l0"][j]),
+                l2=d["l2"][j],
+                linf=d["linf"][j],
+                psnr=None if d["psnr"][j] == float("inf") else d["psnr"][j],
+            ),
+            survives_saving=SavedCheck(
+                success=saved_top[j] == target if target is not None else saved_top[j] != label,
+                predictions=tops(saved, j),
+                changed_values=int(s.rounded[i, j]),
+            ),
+        )
+        for j, e in enumerate(s.eps)
+    ]
     return SweepResponse(
-        model=req.model, image=req.image, seed=req.seed, target=target,
-        target_label=None if target is None else classes[target], label=label, label_name=classes[label],
-        original=png(x), sign=png(s.sign[i:i + 1] * 0.5 + 0.5),
-        before=[Prediction(index=c, label=classes[c], prob=round(p, 6))
-                for p, c in zip(before.values.tolist(), before.indices.tolist())],
-        steps=steps, seconds=round(seconds, 4))
+        model=req.model,
+        image=req.image,
+        seed=req.seed,
+        target=target,
+        target_label=None if target is None else classes[target],
+        label=label,
+        label_name=classes[label],
+        original=png(x),
+        sign=png(s.sign[i : i + 1] * 0.5 + 0.5),
+        before=[
+            Prediction(index=c, label=classes[c], prob=round(p, 6))
+            for p, c in zip(before.values.tolist(), before.indices.tolist())
+        ],
+        steps=steps,
+        seconds=round(seconds, 4),
+    )

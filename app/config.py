@@ -34,7 +34,9 @@ class Settings(BaseSettings):
     image_store_client_max_bytes: int = Field(64 * MIB, gt=0, description=(
         "Uploads kept per client (address); past it the client's own oldest uploads go."))
     input_cache_bytes: int = Field(64 * MIB, ge=0, description="Memory for prepared model inputs (0: none kept).")
-    result_cache_entries: int = Field(1024, ge=0, description="FGSM results, sweeps and GAN grids kept for repeat requests (0: none).")
+    result_cache_entries: int = Field(
+        1024, ge=0, description="FGSM results, sweeps and GAN grids kept for repeat requests (0: none)."
+    )
     max_upload_bytes: int = Field(10 * MIB, gt=0, description="Largest accepted upload body.")
     max_image_pixels: int = Field(25_000_000, gt=0, description="Largest accepted width x height.")
     local_weights: Annotated[dict[str, Path], NoDecode] = Field(
@@ -48,13 +50,19 @@ class Settings(BaseSettings):
     allow_downloads: bool = Field(True, description="Let torchvision download pretrained weights.")
     top_k: int = Field(5, ge=1, le=20, description="How many predictions classify returns.")
     request_timeout_s: float = Field(30.0, gt=0, description="Deadline for one request's model work.")
-    header_timeout_s: float = Field(10.0, gt=0, description="A request's headers must arrive within this (else 408, closed).")
+    header_timeout_s: float = Field(
+        10.0, gt=0, description="A request's headers must arrive within this (else 408, closed)."
+    )
     body_timeout_s: float = Field(60.0, gt=0, description="A request's body must arrive within this after its headers.")
     queue_max: int = Field(64, ge=1, description="Model jobs allowed to wait; more get a 503.")
-    batching: bool = Field(True, description="Batch concurrent requests for the same model and attack (FGSM, classify).")
+    batching: bool = Field(
+        True, description="Batch concurrent requests for the same model and attack (FGSM, classify)."
+    )
     max_batch: int = Field(32, ge=1, le=1024, description="Most requests in one batch.")
     batch_wait_ms: float = Field(2.0, ge=0, le=1000, description="How long a lone request waits for company (ms).")
-    worker_threads: int = Field(4, ge=1, le=64, description="Threads for image decoding and encoding beside the model thread.")
+    worker_threads: int = Field(
+        4, ge=1, le=64, description="Threads for image decoding and encoding beside the model thread."
+    )
     torch_threads: int = Field(0, ge=0, description="CPU threads for torch (0: torch's default).")
     gan_lab_sessions: int = Field(8, ge=1, description="Live GAN-training sessions at once; more are told to wait.")
     gan_lab_idle_s: float = Field(30.0, gt=0, description="A lab session nobody polls for this long ends.")

@@ -11,15 +11,15 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app.config import ROOT, Settings, get_settings
-from app.runtime.executor import Executor
-from app.media.gallery import Gallery
 from app.gan.lab import LabManager
-from app.web.http import BodyLimitMiddleware, RoundedJSONResponse, install_error_handlers
-from app.runtime.jobs import JobManager
-from app.routes import api, attacks, defenses, explain, gan, lecture, web
-from app.web.security import CrossOriginGuardMiddleware, SecurityHeadersMiddleware, TrustedHostMiddleware
-from app.services import InputCache, Lab, ResultCache
+from app.media.gallery import Gallery
 from app.media.store import ImageStore
+from app.routes import api, attacks, defenses, explain, gan, lecture, web
+from app.runtime.executor import Executor
+from app.runtime.jobs import JobManager
+from app.services import InputCache, Lab, ResultCache
+from app.web.http import BodyLimitMiddleware, RoundedJSONResponse, install_error_handlers
+from app.web.security import CrossOriginGuardMiddleware, SecurityHeadersMiddleware, TrustedHostMiddleware
 from app.zoo import Zoo
 
 log = logging.getLogger("advlab")

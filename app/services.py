@@ -15,15 +15,15 @@ import torch
 from PIL import Image
 from starlette.concurrency import run_in_threadpool
 
-from app.media import imaging
 from app.config import Settings
 from app.errors import BadRequest
-from app.runtime.executor import Executor
 from app.gan.lab import LabManager
-from app.runtime.jobs import JobManager
+from app.media import imaging
 from app.media.gallery import Gallery
-from app.schemas import ClassifyResponse, ImageInfo, ModelInfo, Prediction, SampleInfo
 from app.media.store import ImageStore
+from app.runtime.executor import Executor
+from app.runtime.jobs import JobManager
+from app.schemas import ClassifyResponse, ImageInfo, ModelInfo, Prediction, SampleInfo
 from app.zoo import Zoo, ZooEntry
 from app.zoo.architectures import Classifier
 

@@ -19,11 +19,11 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app import data  # noqa: E402
-from app.attacks import ATTACKS  # noqa: E402
-from app.attacks.run import run_attack  # noqa: E402
-from app.config import Settings  # noqa: E402
-from app.zoo import Zoo  # noqa: E402
+from app.attacks import ATTACKS
+from app.attacks.run import run_attack
+from app.config import Settings
+from app.media import data
+from app.zoo import Zoo
 
 RUNS = [("pgd", False), ("pgd", True), ("cw", False), ("deepfool", False), ("jsma", True),
         ("mifgsm", False), ("proximity", True)]

@@ -28,13 +28,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from server import Server  # noqa: E402
+from server import Server
 
-from app import data, imaging  # noqa: E402
-from app.attacks import ATTACKS, Goal  # noqa: E402
-from app.config import Settings  # noqa: E402
-from app.media.gallery import Gallery  # noqa: E402
-from app.zoo import Zoo  # noqa: E402
+from app.attacks import ATTACKS, Goal
+from app.config import Settings
+from app.media import data, imaging
+from app.media.gallery import Gallery
+from app.zoo import Zoo
 
 BATCHES = [1, 64, 256]
 
@@ -47,7 +47,7 @@ def main() -> None:
     try:
         import torchattacks
     except ImportError:
-        raise SystemExit("torchattacks is missing: pip install -e '.[bench]' (or make bench-attacks)")
+        raise SystemExit("torchattacks is missing: pip install -e '.[bench]' (or make bench-attacks)") from None
     settings = Settings()
     zoo = Zoo.load(settings, only={"mnist-cnn"})
     model = zoo.model("mnist-cnn")[1]

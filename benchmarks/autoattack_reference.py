@@ -19,10 +19,10 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app import data  # noqa: E402
-from app.config import Settings  # noqa: E402
-from app.defenses.autoattack import TARGETS, autoattack  # noqa: E402
-from app.zoo import Zoo  # noqa: E402
+from app.config import Settings
+from app.defenses.autoattack import TARGETS, autoattack
+from app.media import data
+from app.zoo import Zoo
 
 
 def theirs(model, x, y, eps: float, steps: int, batch: int, device) -> tuple[float, float]:

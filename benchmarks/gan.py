@@ -22,11 +22,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from server import Server  # noqa: E402
+from server import Server
 
-from app.config import Settings  # noqa: E402
-from app.gan.latent import latents  # noqa: E402
-from app.zoo import Zoo  # noqa: E402
+from app.config import Settings
+from app.gan.latent import latents
+from app.zoo import Zoo
 
 
 def grid_ratio(url: str, name: str, n: int) -> None:

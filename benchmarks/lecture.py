@@ -36,7 +36,7 @@ import aiohttp
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from server import Server  # noqa: E402
+from server import Server
 
 DIGITS = [f"sample:mnist-{i:05d}" for i in (0, 1, 2, 3, 4, 7, 8, 11, 18, 61)]
 

@@ -24,12 +24,13 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from server import Server  # noqa: E402
+from server import Server
 
-from app import imaging, services  # noqa: E402
-from app.config import Settings  # noqa: E402
-from app.media.gallery import Gallery  # noqa: E402
-from app.zoo import Zoo  # noqa: E402
+from app import services
+from app.config import Settings
+from app.media import imaging
+from app.media.gallery import Gallery
+from app.zoo import Zoo
 
 CASES = [("mnist-mlp", "mnist-00000"), ("mnist-cnn", "mnist-00000"), ("fashion-cnn", "mnist-00000"),
          ("imagenet-squeezenet", "chelsea")]

@@ -26,14 +26,15 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from server import Server  # noqa: E402
+from server import Server
 
-from app import attack_service, imaging  # noqa: E402
-from app.attacks import Goal  # noqa: E402
-from app.attacks.fgsm import sweep  # noqa: E402
-from app.config import Settings  # noqa: E402
-from app.media.gallery import Gallery  # noqa: E402
-from app.zoo import Zoo  # noqa: E402
+from app import attack_service
+from app.attacks import Goal
+from app.attacks.fgsm import sweep
+from app.config import Settings
+from app.media import imaging
+from app.media.gallery import Gallery
+from app.zoo import Zoo
 
 CASES = [("mnist-cnn", "mnist-00003"), ("imagenet-squeezenet", "chelsea")]
 

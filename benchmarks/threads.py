@@ -23,10 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def child(second_team: bool, calls: int) -> None:
     sys.path.insert(0, str(ROOT))
+    import torch
+
     from app.config import Settings  # first, as in the server: app/__init__.py sets OpenMP's spin
     from app.zoo import Zoo
-
-    import torch
 
     if second_team:  # as the server did when it loaded its models on the main thread
         torch.rand(512, 512) @ torch.rand(512, 512)

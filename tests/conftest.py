@@ -13,9 +13,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from app.media import data
 from app.config import ROOT, Settings
 from app.main import create_app
+from app.media import data
 
 SHARED = ROOT.parent / "shared"
 SQUEEZENET = SHARED / "weights" / "squeezenet1_1_caffe_imagenetnorm.pth"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 
 import pytest
+from conftest import SQUEEZENET
 from PIL import Image
 
 from app.attacks import ATTACKS
-from conftest import SQUEEZENET
 
 DIGIT = "sample:mnist-00003"  # a 0
 

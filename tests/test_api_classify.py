@@ -6,12 +6,11 @@ import io
 
 import numpy as np
 import pytest
+from conftest import SQUEEZENET
+from helpers import encode, photo_of_digit
 from PIL import Image
 
 from app.media import data
-
-from helpers import encode, photo_of_digit
-from conftest import SQUEEZENET
 
 CAT_CLASSES = {"tabby", "tiger cat", "Persian cat", "Siamese cat", "Egyptian cat"}
 needs_squeezenet = pytest.mark.skipif(not SQUEEZENET.exists(), reason="no local ImageNet weights")
@@ -69,7 +68,9 @@ def test_a_photographed_handwritten_digit_is_read_like_mnist(client, model: str)
     correct = 0
     for i, s in enumerate(samples):
         digit = Image.open(io.BytesIO(client.get(s["url"]).content))
-        up = client.post("/api/v1/images", files={"file": ("p.jpg", encode(photo_of_digit(digit, i), "JPEG"), "image/jpeg")})
+        up = client.post(
+            "/api/v1/images", files={"file": ("p.jpg", encode(photo_of_digit(digit, i), "JPEG"), "image/jpeg")}
+        )
         body = classify(client, model, up.json()["id"]).json()
         correct += body["predictions"][0]["index"] == s["label"]
     assert correct >= 0.95 * len(samples)
@@ -81,10 +82,14 @@ def test_a_product_photo_is_read_like_fashion_mnist(client, settings) -> None:
     picks = range(0, 10_000, 100)
     correct = 0
     for i in picks:
-        item = Image.fromarray((images[i, 0].numpy() * 255).astype(np.uint8)).resize((224, 224), Image.Resampling.BICUBIC)
+        item = Image.fromarray((images[i, 0].numpy() * 255).astype(np.uint8)).resize(
+            (224, 224), Image.Resampling.BICUBIC
+        )
         photo = np.full((320, 400), 245, dtype=np.uint8)
         photo[50:274, 100:324] = np.minimum(255 - np.asarray(item), 245)
-        up = client.post("/api/v1/images", files={"file": ("item.png", encode(Image.fromarray(photo), "PNG"), "image/png")})
+        up = client.post(
+            "/api/v1/images", files={"file": ("item.png", encode(Image.fromarray(photo), "PNG"), "image/png")}
+        )
         body = classify(client, "fashion-cnn", up.json()["id"]).json()
         correct += body["predictions"][0]["index"] == int(labels[i])
     assert correct >= 0.85 * len(picks)
@@ -107,16 +112,19 @@ def test_uploaded_photo_file_is_classified(client) -> None:
     assert body["predictions"][0]["label"] in CAT_CLASSES and body["true_label"] is None
 
 
-@pytest.mark.parametrize("payload, status, words", [
-    ({"model": "nope", "image": "sample:mnist-00000"}, 404, "no model"),
-    ({"model": "mnist-cnn", "image": "sample:nope"}, 404, "no gallery sample"),
-    ({"model": "mnist-cnn", "image": "f" * 64}, 404, "upload it again"),
-    ({"model": "mnist-cnn", "image": "/etc/passwd"}, 404, "not an image id"),
-    ({"model": "mnist-cnn", "image": ""}, 422, "choose an image"),
-    ({"model": "mnist-cnn"}, 422, "image"),
-    ({"model": "mnist-cnn", "image": "sample:mnist-00000", "top_k": 0}, 422, "top_k"),
-    ({"model": "mnist-cnn", "image": "sample:mnist-00000", "top_k": 50}, 422, "top_k"),
-])
+@pytest.mark.parametrize(
+    "payload, status, words",
+    [
+        ({"model": "nope", "image": "sample:mnist-00000"}, 404, "no model"),
+        ({"model": "mnist-cnn", "image": "sample:nope"}, 404, "no gallery sample"),
+        ({"model": "mnist-cnn", "image": "f" * 64}, 404, "upload it again"),
+        ({"model": "mnist-cnn", "image": "/etc/passwd"}, 404, "not an image id"),
+        ({"model": "mnist-cnn", "image": ""}, 422, "choose an image"),
+        ({"model": "mnist-cnn"}, 422, "image"),
+        ({"model": "mnist-cnn", "image": "sample:mnist-00000", "top_k": 0}, 422, "top_k"),
+        ({"model": "mnist-cnn", "image": "sample:mnist-00000", "top_k": 50}, 422, "top_k"),
+    ],
+)
 def test_bad_classify_requests(client, payload: dict, status: int, words: str) -> None:
     r = client.post("/api/v1/classify", json=payload)
     assert r.status_code == status

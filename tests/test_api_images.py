@@ -5,9 +5,8 @@ from __future__ import annotations
 import io
 
 import pytest
-from PIL import Image
-
 from helpers import encode
+from PIL import Image
 
 
 def upload(client, data: bytes, name: str = "x.png", content_type: str = "image/png"):

@@ -7,10 +7,10 @@ import io
 
 import numpy as np
 import pytest
+from conftest import SQUEEZENET
 from PIL import Image
 
 from app.attacks.schemas import MAX_SWEEP_EPS
-from conftest import SQUEEZENET
 
 DIGIT = "sample:mnist-00003"  # a 0
 

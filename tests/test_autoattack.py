@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from app.media import data
 from app.defenses.autoattack import apgd, autoattack, checkpoints, dlr_targeted_loss
 from app.defenses.evaluation import accuracy_under_attack
+from app.media import data
 from tests.test_cli import advlab
 
 

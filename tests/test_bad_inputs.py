@@ -15,9 +15,8 @@ import zlib
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from helpers import encode
+from PIL import Image
 
 DIGIT = "sample:mnist-00003"
 
@@ -343,7 +342,8 @@ def test_a_strip_too_thin_to_scale_is_refused(client, size) -> None:
     strip = encode(Image.new("L", size, 128), "PNG", optimize=True)  # a few KB, under the pixel cap
     r = upload(client, strip)
     assert_refused(r, 422, f"{size[0]}×{size[1]}", "crop")
-    page = client.post("/classify", data={"model": "imagenet-squeezenet"}, files={"file": ("s.png", strip, "image/png")})
+    page = client.post("/classify", data={"model": "imagenet-squeezenet"},
+                       files={"file": ("s.png", strip, "image/png")})
     assert page.status_code == 422 and "crop it closer to a square" in page.text
 
 

@@ -27,7 +27,7 @@ def essentials(result: dict) -> tuple:
 
     Probabilities are compared separately: a batched convolution adds in another order, which can
     move the 6th decimal."""
-    labels = lambda preds: [p["label"] for p in preds]  # noqa: E731
+    labels = lambda preds: [p["label"] for p in preds]
     saved = result["survives_saving"]
     return (result["adversarial"]["id"], result["perturbation"]["id"], labels(result["after"]),
             labels(result["before"]), result["success"], result["norms"], [s["step"] for s in result["trajectory"]],

@@ -45,7 +45,9 @@ def test_the_gradient_of_a_gallery_digit_live(page, live_server):
     assert page.locator("table.grad-check tbody tr").count() == 8
     assert "image=sample%3Amnist-00003" in page.url
     for img in page.locator(".grad-maps img").all():
-        loaded = "img => img.complete ? img.naturalWidth : new Promise(done => img.onload = () => done(img.naturalWidth))"
+        loaded = (
+            "img => img.complete ? img.naturalWidth : new Promise(done => img.onload = () => done(img.naturalWidth))"
+        )
         assert img.evaluate(loaded) == 28
 
 

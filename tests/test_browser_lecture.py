@@ -4,6 +4,7 @@ test-artifacts/), every preset reproducing its result, and the keyboard shortcut
 from __future__ import annotations
 
 import re
+
 import pytest
 
 from app.web.presets import PRESETS
@@ -41,15 +42,24 @@ SHOWS = {
     "cw-invisible": (".verdict", attack_fooled("consomme")),
     "cat-to-iguana": (".verdict", attack_fooled("common iguana")),
     "transfer": (".experiment-result", lambda page: page.locator("table.heatmap td.heat").count() > 0),
-    "robust-model": (".verdicts", all_of(verdict("tr.classifier >> nth=0", "fooled"),
-                                         verdict("tr.classifier >> nth=1", "right"))),
-    "adaptive-attack": (".verdicts", all_of(verdict("tr.classifier >> nth=0", "fooled"),
-                                            verdict("tr.detector", "lets it through"))),
+    "robust-model": (
+        ".verdicts",
+        all_of(verdict("tr.classifier >> nth=0", "fooled"), verdict("tr.classifier >> nth=1", "right")),
+    ),
+    "adaptive-attack": (
+        ".verdicts",
+        all_of(verdict("tr.classifier >> nth=0", "fooled"), verdict("tr.detector", "lets it through")),
+    ),
     "shortcut": (".experiment-result", lambda page: page.locator(".experiment-result svg.plot").count() == 1),
     # the preset starts a session as it opens: the page moves on to that session's live view
-    "gan-saturating": ("#session-heading", lambda page: "ring · saturating" in page.locator("#session-heading").inner_text()),
-    "latent-arithmetic": (".equation", lambda page: page.locator(".equation img").count() == 4
-                          and re.search(r"a=.*b=.*c=", page.url) is not None),
+    "gan-saturating": (
+        "#session-heading",
+        lambda page: "ring · saturating" in page.locator("#session-heading").inner_text(),
+    ),
+    "latent-arithmetic": (
+        ".equation",
+        lambda page: page.locator(".equation img").count() == 4 and re.search(r"a=.*b=.*c=", page.url) is not None,
+    ),
 }
 
 
@@ -69,7 +79,8 @@ def assert_shows_a_result(page, result: str) -> None:
 def fingerprint(page, result: str) -> dict:
     """What a demo shows: its result images (content-addressed, so equal URLs mean equal pixels),
     the settings in its forms, and the text of its result."""
-    return page.evaluate("""(result) => {
+    return page.evaluate(
+        """(result) => {
         const main = document.querySelector("main");
         return {
           images: [...main.querySelectorAll("img, image")].map(i => i.getAttribute("src") || i.getAttribute("href"))
@@ -78,7 +89,9 @@ def fingerprint(page, result: str) -> dict:
                     .filter(e => e.type !== "radio" || e.checked).map(e => e.name + "=" + e.value),
           text: main.querySelector(result).innerText,
         };
-    }""", result)
+    }""",
+        result,
+    )
 
 
 def accessibility_problems(page) -> list[str]:
@@ -130,6 +143,7 @@ def test_preset_reproduces_its_result(page, live_server, slug):
 
 
 # --- the keyboard --------------------------------------------------------------------------------
+
 
 def test_p_toggles_the_presentation_view_and_it_sticks(page, live_server):
     page.goto(live_server + "/linear")
@@ -242,6 +256,7 @@ def test_the_explanation_is_rendered_as_mathml(page, live_server):
 
 
 # --- JavaScript off ---------------------------------------------------------------------------
+
 
 @pytest.mark.nojs
 def test_presentation_view_and_hidden_controls_without_javascript(page, live_server):

@@ -20,9 +20,12 @@ PROJECTOR = {"width": 1920, "height": 1080}
 
 def canvas_pixels(page, selector: str) -> np.ndarray:
     """The canvas as (H, W, 3) 8-bit pixels, read back through getImageData."""
-    data = page.evaluate("""sel => { const c = document.querySelector(sel);
-        return {w: c.width, h: c.height, d: Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)}; }""",
-                         selector)
+    data = page.evaluate(
+        """sel => { const c = document.querySelector(sel);
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        return {w: c.width, h: c.height, d: Array.from(d)}; }""",
+        selector,
+    )
     return np.array(data["d"], dtype=np.uint8).reshape(data["h"], data["w"], 4)[:, :, :3]
 
 
@@ -33,8 +36,13 @@ def wait_live(page) -> None:
 def in_viewport(page, selector: str) -> bool:
     box = page.locator(selector).first.bounding_box()
     size = page.viewport_size
-    return box is not None and box["y"] >= 0 and box["x"] >= 0 and \
-        box["y"] + box["height"] <= size["height"] and box["x"] + box["width"] <= size["width"]
+    return (
+        box is not None
+        and box["y"] >= 0
+        and box["x"] >= 0
+        and box["y"] + box["height"] <= size["height"]
+        and box["x"] + box["width"] <= size["width"]
+    )
 
 
 def test_dragging_epsilon_redraws_without_a_request(page, live_server):
@@ -60,8 +68,9 @@ def test_dragging_epsilon_redraws_without_a_request(page, live_server):
     # brings the server's result for it, so the download link is that ε's picture
     download = page.locator("a[download]").get_attribute("href")
     assert "eps=0.3" in page.url and "eps=0.3" in page.locator("a.permalink").get_attribute("href")
-    page.wait_for_function("href => document.querySelector('a[download]').getAttribute('href') !== href",
-                           arg=download, timeout=30_000)
+    page.wait_for_function(
+        "href => document.querySelector('a[download]').getAttribute('href') !== href", arg=download, timeout=30_000
+    )
     pages = [r for r in requests if "/attack?" in r]
     assert len(pages) == 1 and "eps=0.3" in pages[0] and requests[0] == pages[0], requests
     assert page.locator("#adv-label").inner_text() == labels[-1].split("\n")[0]
@@ -73,8 +82,10 @@ def test_a_drawn_frame_equals_what_the_api_returns(page, live_server):
     page.locator("#p-eps").fill("0.27")  # fill sends input: the page draws that position
     drawn = canvas_pixels(page, "#adversarial-img")
     shown_top = page.locator("#adv-label").inner_text()
-    answer = page.request.post(live_server + "/api/v1/attacks/fgsm",
-                               data={"model": "mnist-cnn", "image": "sample:mnist-00003", "params": {"eps": 0.27}}).json()
+    answer = page.request.post(
+        live_server + "/api/v1/attacks/fgsm",
+        data={"model": "mnist-cnn", "image": "sample:mnist-00003", "params": {"eps": 0.27}},
+    ).json()
     png = page.request.get(live_server + answer["adversarial"]["url"]).body()
     served = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
     assert np.array_equal(drawn, served)
@@ -108,14 +119,20 @@ def test_classify_opens_with_a_result_in_view(page, live_server):
 def test_switching_to_imagenet_picks_a_photo_and_a_small_epsilon(page, live_server):
     page.goto(live_server + "/attack?model=mnist-cnn&attack=fgsm&image=sample:mnist-00003&eps=0.3&run=1")
     page.select_option("#model", "imagenet-squeezenet")
-    page.wait_for_function("() => document.querySelector('#model').value === 'imagenet-squeezenet' && "
-                           "document.querySelector('#adversarial-img') && "
-                           "document.querySelector('#adversarial-img').naturalWidth === 224", timeout=60_000)
+    page.wait_for_function(
+        "() => document.querySelector('#model').value === 'imagenet-squeezenet' && "
+        "document.querySelector('#adversarial-img') && "
+        "document.querySelector('#adversarial-img').naturalWidth === 224",
+        timeout=60_000,
+    )
     assert "Chelsea" in page.locator("details.picker summary").inner_text()
     assert abs(float(page.locator("#p-eps").input_value()) - 2 / 255) < 0.001
     page.select_option("#model", "mnist-cnn")
-    page.wait_for_function("() => document.querySelector('#adversarial-img') && "
-                           "document.querySelector('#adversarial-img').naturalWidth === 28", timeout=60_000)
+    page.wait_for_function(
+        "() => document.querySelector('#adversarial-img') && "
+        "document.querySelector('#adversarial-img').naturalWidth === 28",
+        timeout=60_000,
+    )
     assert "MNIST test digit" in page.locator("details.picker summary").inner_text()
 
 

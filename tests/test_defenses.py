@@ -43,7 +43,9 @@ def test_transform_api_for_a_digit_and_a_photo(client, name) -> None:
 
 
 def test_transform_api_refuses_out_of_range_values(client) -> None:
-    r = client.post("/api/v1/defenses/transform", json={"model": "mnist-cnn", "image": DIGIT, "transform": "bits", "value": 9})
+    r = client.post(
+        "/api/v1/defenses/transform", json={"model": "mnist-cnn", "image": DIGIT, "transform": "bits", "value": 9}
+    )
     assert r.status_code == 422 and "1 to 8" in r.json()["detail"]
 
 
@@ -69,8 +71,9 @@ def test_verdicts_on_a_clean_digit(client) -> None:
 def test_the_robust_model_resists_what_fools_the_plain_one(client) -> None:
     fooled_plain = resisted = 0
     for i in (3, 2, 1, 18, 4):
-        body = client.post("/api/v1/defenses/verdicts", json={"image": f"sample:mnist-{i:05d}", "craft": "pgd",
-                                                             "eps": 0.3}).json()
+        body = client.post(
+            "/api/v1/defenses/verdicts", json={"image": f"sample:mnist-{i:05d}", "craft": "pgd", "eps": 0.3}
+        ).json()
         v = {x["judge"]: x for x in body["verdicts"]}
         fooled_plain += v["mnist-cnn"]["fooled"]
         resisted += not v["mnist-cnn-robust"]["fooled"]

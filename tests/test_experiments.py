@@ -93,7 +93,10 @@ def test_cancel_over_the_api_needs_the_token_and_every_holder(client) -> None:
         refused = client.delete(url, headers=header)
         assert refused.status_code == 403 and "cancel_token" in refused.json()["detail"]
     assert client.get(url).json()["cancel_token"] is None  # never given to a poller
-    assert client.delete(url, headers={"X-Cancel-Token": joined["cancel_token"]}).json()["status"] in ("queued", "running")
+    assert client.delete(url, headers={"X-Cancel-Token": joined["cancel_token"]}).json()["status"] in (
+        "queued",
+        "running",
+    )
     job = client.delete(url, headers={"X-Cancel-Token": token}).json()
     deadline = time.monotonic() + 30
     while job["status"] not in ("cancelled", "done"):
@@ -109,8 +112,11 @@ def test_experiment_pages_render_the_generated_form(client) -> None:
     assert index.status_code == 200 and "Shortcut learning" in index.text
     page = client.get("/experiments/robustness?n=50&models=mnist-cnn&eps=0,0.1")
     assert page.status_code == 200 and 'name="eps"' in page.text and 'value="0.0, 0.1"' in page.text
-    started = client.post("/experiments/shortcut", data={"epochs": "1", "weights": "3", "train_images": "1000", "seed": "5"},
-                          follow_redirects=False)
+    started = client.post(
+        "/experiments/shortcut",
+        data={"epochs": "1", "weights": "3", "train_images": "1000", "seed": "5"},
+        follow_redirects=False,
+    )
     assert started.status_code == 303 and started.headers["location"].startswith("/jobs/")
     bad = client.get("/experiments/robustness?n=abc")
     assert bad.status_code == 422 and "n" in bad.text
@@ -122,8 +128,12 @@ def test_a_set_stop_event_stops_an_experiment_at_its_first_attack_step(lab, sett
 
     stop = threading.Event()
     stop.set()
-    body = robustness.run(robustness.RobustnessParams(models=["mnist-cnn"], n=100, eps=[0.3], attack="pgd", steps=100),
-                          lab.zoo, settings.data_dir, stop)
+    body = robustness.run(
+        robustness.RobustnessParams(models=["mnist-cnn"], n=100, eps=[0.3], attack="pgd", steps=100),
+        lab.zoo,
+        settings.data_dir,
+        stop,
+    )
     with pytest.raises(ClientGone):
         next(body)
 

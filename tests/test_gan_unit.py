@@ -64,8 +64,10 @@ def test_a_step_takes_k_discriminator_updates_and_one_generator_update() -> None
     g, d = toys.toy_players()
     players = Players(g, d, torch.optim.Adam(g.parameters()), torch.optim.Adam(d.parameters()))
     gen = torch.Generator().manual_seed(0)
-    stats = train_step(players, lambda: toys.ring(32, gen), lambda: torch.randn(32, toys.TOY_LATENT, generator=gen), k=3)
-    steps = lambda opt: int(next(iter(opt.state.values()))["step"])  # noqa: E731
+    stats = train_step(
+        players, lambda: toys.ring(32, gen), lambda: torch.randn(32, toys.TOY_LATENT, generator=gen), k=3
+    )
+    steps = lambda opt: int(next(iter(opt.state.values()))["step"])
     assert steps(players.opt_d) == 3 and steps(players.opt_g) == 1
     assert 0 < stats.d_fake < 1 and stats.g_grad_norm > 0
 
@@ -78,8 +80,13 @@ def test_a_strong_discriminator_starves_the_saturating_generator() -> None:
         g, d = toys.toy_players()
         players = Players(g, d, torch.optim.Adam(g.parameters(), 1e-3), torch.optim.Adam(d.parameters(), 1e-2))
         gen = torch.Generator().manual_seed(0)
-        stats = train_step(players, lambda: toys.ring(128, gen), lambda: torch.randn(128, toys.TOY_LATENT, generator=gen),
-                           cost=cost, k=30)
+        stats = train_step(
+            players,
+            lambda: toys.ring(128, gen),
+            lambda: torch.randn(128, toys.TOY_LATENT, generator=gen),
+            cost=cost,
+            k=30,
+        )
         norms[cost] = stats.g_grad_norm
         assert stats.d_fake < 0.2
     assert norms["saturating"] < 0.01 * norms["non-saturating"]

@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from app.media import imaging
 from app.explain import gradients
+from app.media import imaging
 from tests.conftest import SQUEEZENET
 
 HX = {"HX-Request": "true"}

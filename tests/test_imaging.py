@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import encode
 from PIL import Image
 
-from app.media import imaging
 from app.errors import BrokenImage, ImageTooLarge, UnsupportedImage
-from helpers import encode
+from app.media import imaging
 
 RED = (200, 30, 30)
 

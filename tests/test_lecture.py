@@ -10,9 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from app.web import lecture
 from app.attacks import ATTACKS
 from app.labs import EXPERIMENTS
+from app.web import lecture
 from app.web.presets import PRESETS
 
 

@@ -125,11 +125,13 @@ def test_api_refuses_bad_input_with_a_message(client, body, words) -> None:
 
 
 def test_api_refuses_nan(client) -> None:
-    r = client.post("/api/v1/linear-toy", content=b'{"w": [NaN], "x": [1]}', headers={"content-type": "application/json"})
+    r = client.post("/api/v1/linear-toy", content=b'{"w": [NaN], "x": [1]}',
+                    headers={"content-type": "application/json"})
     assert r.status_code == 422
 
 
 # --- page ----------------------------------------------------------------------------------------
+
 
 def test_page_shows_the_seed_example_and_the_plot(client) -> None:
     html = client.get("/linear").text
@@ -159,12 +161,15 @@ def test_page_with_epsilon_zero_says_nothing_moves(client) -> None:
     assert 'id="y-before">0.018<' in html and 'id="y-along-w">0.018<' in html
 
 
-@pytest.mark.parametrize("params, words", [
-    ({"w": "1, 2, three", "x": "1, 2, 3"}, "three&#39; is not a number"),
-    ({"w": "1, 2", "x": "1"}, "same number of entries"),
-    ({"eps": "2"}, "eps"),
-    ({"w": "nan", "x": "1"}, "finite"),
-])
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({"w": "1, 2, three", "x": "1, 2, 3"}, "three&#39; is not a number"),
+        ({"w": "1, 2", "x": "1"}, "same number of entries"),
+        ({"eps": "2"}, "eps"),
+        ({"w": "nan", "x": "1"}, "finite"),
+    ],
+)
 def test_page_refuses_bad_input_with_a_message(client, params, words) -> None:
     r = client.get("/linear", params=params)
     assert r.status_code == 422 and "<html" in r.text and words in r.text

@@ -119,7 +119,7 @@ def test_attacks_stay_in_the_ball_and_the_pixel_range(name, cnn, digits) -> None
         case = attack_case(data.draw, name, digits)
         x, params = case[0], case[3]
         out = run(name, cnn, case)
-        on_grid = lambda t: torch.equal(t, t.mul(255).round().div(255))  # noqa: E731
+        on_grid = lambda t: torch.equal(t, t.mul(255).round().div(255))
         # what the attack found, and its downloaded PNG (of a picture, as uploads and the gallery are)
         for adv in (out.adversarial, out.saved) if on_grid(x) else (out.adversarial,):
             assert adv.shape == x.shape

@@ -6,9 +6,9 @@ import socket
 
 import httpx
 import pytest
+from conftest import local_weights
 
 from app.config import Settings
-from conftest import local_weights
 
 ray = pytest.importorskip("ray")
 serve = pytest.importorskip("ray.serve")

@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from app.media import data
 from app.attacks import ATTACKS
 from app.attacks.run import run_attack
 from app.attacks.saving import saved_pixels
+from app.media import data
 
 
 @settings(max_examples=50, deadline=None)
@@ -68,7 +68,7 @@ def test_minimal_attacks_still_fool_once_saved(name, quick, lab, test_digits) ->
     attack = ATTACKS[name]
     plain = run_attack(attack, cnn, x, y, None, attack.Params(**quick, survive_saving=False), trace=False)
     kept = run_attack(attack, cnn, x, y, None, attack.Params(**quick), trace=False)
-    survives = lambda o: o.success & (o.probs_saved.argmax(1) != y)  # noqa: E731
+    survives = lambda o: o.success & (o.probs_saved.argmax(1) != y)
     assert int(survives(plain).sum()) < int(plain.success.sum())
     assert torch.equal(survives(kept), kept.success) and int(kept.success.sum()) >= int(plain.success.sum())
     assert torch.equal(kept.saved, kept.adversarial)

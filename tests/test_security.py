@@ -6,12 +6,12 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from helpers import encode
 from PIL import Image
 
 from app.config import ROOT
 from app.main import create_app
 from app.web.security import DOCS_POLICY, PAGE_POLICY, host_allowed, same_host
-from helpers import encode
 
 HX = {"HX-Request": "true"}
 EVIL = "https://evil.example"

@@ -54,7 +54,7 @@ def test_result_cache_computes_once_for_concurrent_requests_and_keeps_a_bounded_
 
     async def scenario() -> None:
         cache = ResultCache(entries=2)
-        keep = lambda r: True  # noqa: E731
+        keep = lambda r: True
         results = await asyncio.gather(*(cache.get(("a",), lambda: compute("a"), keep) for _ in range(5)))
         assert results == ["a"] * 5 and calls == ["a"]
         for _ in range(2):

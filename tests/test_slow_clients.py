@@ -54,7 +54,9 @@ def read_response(s: socket.socket) -> bytes:
     while b"\r\n\r\n" not in data:
         data += s.recv(4096)
     head, body = data.split(b"\r\n\r\n", 1)
-    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+    length = int(
+        next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+    )
     while len(body) < length:
         body += s.recv(4096)
     return head + b"\r\n\r\n" + body
@@ -92,8 +94,10 @@ def test_a_connection_that_sends_nothing_is_closed_silently(server) -> None:
 
 def test_a_body_that_trickles_in_is_cut_off(server) -> None:
     s = connect(server)
-    s.sendall(b"POST /api/v1/classify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-              b"Content-Length: 1000\r\n\r\n")
+    s.sendall(
+        b"POST /api/v1/classify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 1000\r\n\r\n"
+    )
     trickle(s, b'{"model": "mnist-cnn", "image": "' + b"x" * 900, BODY_S + 3)
     answer = read_all(s)
     assert answer.startswith(b"HTTP/1.1 408") and b"too slowly" in answer

@@ -6,8 +6,8 @@ from collections import OrderedDict
 
 import pytest
 
-from app.media import store as store_module
 from app.errors import NotFound
+from app.media import store as store_module
 from app.media.store import ImageStore
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
-from PIL import Image
-
 from helpers import encode
+from PIL import Image
 
 HX = {"HX-Request": "true"}
 

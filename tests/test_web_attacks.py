@@ -21,7 +21,10 @@ def test_run_renders_the_triptych_and_a_permalink(client) -> None:
     html = client.get("/attack?model=mnist-cnn&image=sample:mnist-00003&attack=pgd&target=3&steps=20&run=1").text
     assert '<span id="adv-label">3</span>' in html and "Fooled" in html
     assert html.count("<html") == 1 and "svg" in html and "step 20" in html
-    assert "/attack?model=mnist-cnn&amp;image=sample%3Amnist-00003&amp;attack=pgd&amp;target=3&amp;seed=0&amp;run=1" in html
+    assert (
+        "/attack?model=mnist-cnn&amp;image=sample%3Amnist-00003&amp;attack=pgd&amp;target=3&amp;seed=0&amp;run=1"
+        in html
+    )
 
 
 def test_htmx_slider_gets_only_the_result_block(client) -> None:
@@ -37,8 +40,12 @@ def test_switching_attack_resets_to_its_defaults(client) -> None:
 
 def test_upload_then_attack_it(client) -> None:
     digit = Image.open(ROOT / "gallery" / "mnist" / "00000.png")
-    r = client.post("/attack", data={"model": "mnist-cnn", "attack": "fgsm"}, follow_redirects=False,
-                    files={"file": ("seven.png", encode(photo_of_digit(digit), "PNG"), "image/png")})
+    r = client.post(
+        "/attack",
+        data={"model": "mnist-cnn", "attack": "fgsm"},
+        follow_redirects=False,
+        files={"file": ("seven.png", encode(photo_of_digit(digit), "PNG"), "image/png")},
+    )
     assert r.status_code == 303 and "image=" in r.headers["location"]
     page = client.get(r.headers["location"] + "&run=1&eps=0").text
     assert '<span id="adv-label">7</span>' in page
@@ -67,7 +74,9 @@ def test_fgsm_runs_when_the_page_opens_and_keeps_a_bad_target_beside_its_field(c
 def test_switching_to_imagenet_resets_picture_target_and_epsilon(client, lab) -> None:
     if not lab.zoo.entries["imagenet-squeezenet"].available:
         return
-    html = client.get("/attack?model=imagenet-squeezenet&shown_model=mnist-cnn&image=sample:mnist-00003"
-                      "&attack=pgd&params_for=pgd&eps=0.3&target=3").text
+    html = client.get(
+        "/attack?model=imagenet-squeezenet&shown_model=mnist-cnn&image=sample:mnist-00003"
+        "&attack=pgd&params_for=pgd&eps=0.3&target=3"
+    ).text
     assert 'value="sample:chelsea" checked' in html and 'name="eps" value="0.007843"' in html
     assert 'name="alpha" value="0.001961"' in html and 'list="class-names" value=""' in html

@@ -21,7 +21,7 @@ def test_manifest_weights_match_their_checksums(settings) -> None:
 
 
 def test_models_are_frozen_in_eval_mode_and_take_pixels(lab) -> None:
-    for name, entry in lab.zoo.entries.items():
+    for entry in lab.zoo.entries.values():
         if not entry.available:
             continue
         model = entry.model

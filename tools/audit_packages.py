@@ -38,12 +38,18 @@ def judge(report: dict | None, stderr: str = "") -> tuple[bool, list[str]]:
     deps = report.get("dependencies", [])
     vulnerable = [d for d in deps if d.get("vulns")]
     unchecked = [d["name"] for d in deps if "could not be audited" in d.get("skip_reason", "")]
-    lines = [f"VULNERABLE: {d['name']} {d['version']}: {v['id']} (fixed in {', '.join(v.get('fix_versions') or []) or 'no release yet'})"
-             for d in vulnerable for v in d["vulns"]]
+    lines = [
+        f"VULNERABLE: {d['name']} {d['version']}: {v['id']} "
+        f"(fixed in {', '.join(v.get('fix_versions') or []) or 'no release yet'})"
+        for d in vulnerable
+        for v in d["vulns"]
+    ]
     if unchecked:
         names = ", ".join(unchecked[:SHOWN]) + (f" and {len(unchecked) - SHOWN} more" if len(unchecked) > SHOWN else "")
-        lines.append(f"WARNING: {len(unchecked)} of {len(deps)} installed packages were NOT audited (PyPI's "
-                     f"vulnerability data did not answer for them): {names}.")
+        lines.append(
+            f"WARNING: {len(unchecked)} of {len(deps)} installed packages were NOT audited (PyPI's "
+            f"vulnerability data did not answer for them): {names}."
+        )
     if not lines:
         lines.append(f"pip-audit: {len(deps)} installed packages, no known vulnerabilities.")
     return bool(vulnerable), lines

@@ -52,7 +52,7 @@ class Sweep:
     distances: dict[str, torch.Tensor]  # l0, l2, linf, psnr: (N, E) of the saved images
 
     def cpu(self) -> Sweep:
-        move = lambda v: v.cpu() if isinstance(v, torch.Tensor) else v  # noqa: E731
+        move = lambda v: v.cpu() if isinstance(v, torch.Tensor) else v
         return Sweep(**{k: ({n: move(t) for n, t in v.items()} if isinstance(v, dict) else move(v))
                         for k, v in vars(self).items()})
 

@@ -48,7 +48,7 @@ def iterate_with_restarts(model: nn.Module, x0: torch.Tensor, goal: Goal, s: Sch
     if restarts == 1:  # nothing to choose between: no scoring forward
         return iterate(model, x0, goal, s, generator, recorder)
     best, best_score, chosen = None, None, None
-    for r in range(restarts):
+    for _ in range(restarts):
         trace = None if recorder is None else Recorder(recorder.true_class, recorder.target_class,
                                                        recorder.snapshot_every, budget=recorder.budget)
         x = iterate(model, x0, goal, s, generator, trace)

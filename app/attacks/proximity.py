@@ -18,7 +18,6 @@ from torch import nn
 
 from app.attacks.base import Attack, Goal, Params, Recorder, record_first
 
-
 TEMPERATURE = Field(10.0, ge=1.0, le=1000.0, description=(
     "Softmax temperature T in the loss (softmax(logits / T)). A confident model's softmax is "
     "saturated, so the seed's loss has a zero gradient at T = 1; a larger T keeps it alive."))

@@ -102,13 +102,17 @@ class SweepRequest(RequestBody):
         None, min_length=1, max_length=MAX_SWEEP_EPS,
         description=f"The values of ε (0–1), at most {MAX_SWEEP_EPS}. Default: the page slider's positions, "
                     "0 to 0.5 in steps of 0.01 for 28×28 images, 0 to 16/255 in steps of 0.5/255 for ImageNet.")
-    seed: int = Field(0, ge=0, le=2**31 - 1, description="Accepted for symmetry with the attacks; FGSM uses no randomness.")
+    seed: int = Field(
+        0, ge=0, le=2**31 - 1, description="Accepted for symmetry with the attacks; FGSM uses no randomness."
+    )
     top_k: int | None = Field(None, ge=1, le=MAX_TOP_K)
 
 
 class SweepStep(BaseModel):
     eps: float
-    predictions: list[Prediction] = Field(description="Top-k on the adversarial image at this ε (as POST /fgsm's 'after').")
+    predictions: list[Prediction] = Field(
+        description="Top-k on the adversarial image at this ε (as POST /fgsm's 'after')."
+    )
     success: bool
     norms: Norms
     survives_saving: SavedCheck
@@ -123,9 +127,11 @@ class SweepResponse(BaseModel):
     label: int = Field(description="The class the attack moves away from (see AttackResponse.label).")
     label_name: str
     original: ImageInfo = Field(description="The model's input (after preprocessing), 8-bit: x = pixel / 255.")
-    sign: ImageInfo = Field(description="The step's direction s as a PNG of the same size: 0 is −1, 128 is 0, "
-                                        "255 is +1. The adversarial image at ε is clip(x + ε·s, 0, 1), computed "
-                                        "in float32 and rounded half to even to 8 bits.")
+    sign: ImageInfo = Field(
+        description="The step's direction s as a PNG of the same size: 0 is −1, 128 is 0, "
+        "255 is +1. The adversarial image at ε is clip(x + ε·s, 0, 1), computed "
+        "in float32 and rounded half to even to 8 bits."
+    )
     before: list[Prediction]
     steps: list[SweepStep]
     seconds: float = Field(description="Time of the model work (gradient and the batched forwards).")

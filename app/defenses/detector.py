@@ -64,6 +64,8 @@ def adaptive_attack(classifier: nn.Module, detector: nn.Module, x: torch.Tensor,
 
 
 @torch.no_grad()
-def flagged(detector: nn.Module, x: torch.Tensor, batch: int = 1000, device: torch.device | str = "cpu") -> torch.Tensor:
+def flagged(
+    detector: nn.Module, x: torch.Tensor, batch: int = 1000, device: torch.device | str = "cpu"
+) -> torch.Tensor:
     """(N,) bool: the detector calls the input adversarial."""
     return torch.cat([detector(b.to(device)).argmax(1).cpu() == ADVERSARIAL for b in x.split(batch)])

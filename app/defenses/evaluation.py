@@ -26,7 +26,9 @@ def adversarial_examples(model: nn.Module, x: torch.Tensor, y: torch.Tensor, att
     out = []
     for start in range(0, len(x), batch):
         xb, yb = x[start:start + batch].to(device), y[start:start + batch].to(device)
-        watch = None if cancel is None else Recorder(int(yb[0]), None, snapshot_every=2**31, budget=Budget(cancel=cancel))
+        watch = (
+            None if cancel is None else Recorder(int(yb[0]), None, snapshot_every=2**31, budget=Budget(cancel=cancel))
+        )
         adv, _ = chosen.perturb(model, chosen.start(xb, generator), Goal(yb), p, generator, watch)
         out.append(adv.detach().cpu())
         if progress:
@@ -35,14 +37,16 @@ def adversarial_examples(model: nn.Module, x: torch.Tensor, y: torch.Tensor, att
 
 
 @torch.no_grad()
-def correct(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, batch: int = 1000,
-            device: torch.device | str = "cpu") -> torch.Tensor:
+def correct(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, batch: int = 1000, device: torch.device | str = "cpu"
+) -> torch.Tensor:
     """(N,) bool: the model's answer is the label."""
     return torch.cat([model(xb.to(device)).argmax(1).cpu() == yb for xb, yb in zip(x.split(batch), y.split(batch))])
 
 
-def accuracy_under_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, attack: str, params: dict,
-                          **kwargs) -> float:
+def accuracy_under_attack(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, attack: str, params: dict, **kwargs
+) -> float:
     """Share of images still classified correctly after the attack (ε = 0: clean accuracy)."""
     adv = adversarial_examples(model, x, y, attack, params, **kwargs)
     return float(correct(model, adv, y, device=kwargs.get("device", "cpu")).float().mean())
@@ -53,6 +57,9 @@ def accuracy_under_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, at
 ROBUST_SUITE = [
     ("fgsm", {"eps": 0.3}, "FGSM, ε = 0.3"),
     ("pgd", {"eps": 0.3, "alpha": 0.01, "steps": 40, "restarts": 1}, "PGD-40 (step 0.01, random start), ε = 0.3"),
-    ("pgd", {"eps": 0.3, "alpha": 0.01, "steps": 100, "restarts": 5},
-     "PGD-100 (step 0.01, random start, 5 restarts), ε = 0.3"),
+    (
+        "pgd",
+        {"eps": 0.3, "alpha": 0.01, "steps": 100, "restarts": 5},
+        "PGD-100 (step 0.01, random start, 5 restarts), ε = 0.3",
+    ),
 ]

@@ -26,7 +26,9 @@ class TransformRequest(RequestBody):
     model: str = Field(examples=["mnist-cnn"])
     image: str = Field(description=IMAGE_REF, examples=["sample:mnist-00003"])
     transform: Literal["jpeg", "bits", "median"]
-    value: int | None = Field(None, description="JPEG quality (1-100), bits (1-8) or median size (3, 5, 7); default per transform.")
+    value: int | None = Field(
+        None, description="JPEG quality (1-100), bits (1-8) or median size (3, 5, 7); default per transform."
+    )
 
 
 class TransformResponse(BaseModel):
@@ -40,8 +42,11 @@ class TransformResponse(BaseModel):
 
 class VerdictRequest(RequestBody):
     image: str = Field(description=IMAGE_REF, examples=["sample:mnist-00003"])
-    craft: Craft = Field("none", description="First make the image adversarial against mnist-cnn: FGSM, PGD-40, "
-                                             "or PGD-100 against mnist-cnn and the detector together (adaptive).")
+    craft: Craft = Field(
+        "none",
+        description="First make the image adversarial against mnist-cnn: FGSM, PGD-40, "
+        "or PGD-100 against mnist-cnn and the detector together (adaptive).",
+    )
     eps: float = Field(0.2, ge=0, le=0.5, description="L∞ budget of the crafted perturbation.")
     seed: int = Field(0, ge=0, le=2**31 - 1)
     quality: int = Field(75, ge=1, le=100, description="JPEG quality.")
@@ -62,7 +67,9 @@ class VerdictResponse(BaseModel):
     image: str
     craft: str
     eps: float
-    label: int | None = Field(description="The true class when the image is a gallery digit, else mnist-cnn's answer on it.")
+    label: int | None = Field(
+        description="The true class when the image is a gallery digit, else mnist-cnn's answer on it."
+    )
     input: ImageInfo = Field(description="The input judged (after crafting, when asked).")
     verdicts: list[Verdict]
 
@@ -81,25 +88,36 @@ async def transform(lab: Lab, req: TransformRequest) -> TransformResponse:
     changed, value = await run_in_threadpool(_apply, req.transform, x, req.value)
     probs = await lab.executor.run(services.predict, model, torch.cat([x, changed]), lab.zoo.device)
     k = min(lab.settings.top_k, len(entry.classes))
-    return TransformResponse(model=req.model, transform=req.transform, value=value,
-                             original=top_k(probs[0], entry.classes, k),
-                             transformed_image=await run_in_threadpool(services.store_tensor, lab, changed[0]),
-                             transformed=top_k(probs[1], entry.classes, k))
+    return TransformResponse(
+        model=req.model,
+        transform=req.transform,
+        value=value,
+        original=top_k(probs[0], entry.classes, k),
+        transformed_image=await run_in_threadpool(services.store_tensor, lab, changed[0]),
+        transformed=top_k(probs[1], entry.classes, k),
+    )
 
 
 async def verdicts(lab: Lab, req: VerdictRequest) -> VerdictResponse:
     guarded_entry, guarded = lab.zoo.model(GUARDED)
     x = await services.model_input_async(lab, req.image, guarded_entry)
     truth = services.true_label(lab, req.image, "mnist")
-    label = truth if truth is not None else int((await lab.executor.run(services.predict, guarded, x, lab.zoo.device)).argmax())
+    label = (
+        truth
+        if truth is not None
+        else int((await lab.executor.run(services.predict, guarded, x, lab.zoo.device)).argmax())
+    )
     if req.craft != "none":
         x = await lab.executor.run(_craft, lab, x, label, req)
     judged = [(GUARDED, guarded), (ROBUST, lab.zoo.model(ROBUST)[1])]
-    squeezed = [(name, *_apply(name, x, getattr(req, TRANSFORMS[name].param if name != "jpeg" else "quality")))
-                for name in TRANSFORMS]
+    squeezed = [
+        (name, *_apply(name, x, getattr(req, TRANSFORMS[name].param if name != "jpeg" else "quality")))
+        for name in TRANSFORMS
+    ]
     batch = torch.cat([x] + [s[1] for s in squeezed])
-    probs = await lab.executor.run(_judge_all, [m for _, m in judged], lab.zoo.model(DETECTOR)[1], guarded, batch,
-                                   lab.zoo.device)
+    probs = await lab.executor.run(
+        _judge_all, [m for _, m in judged], lab.zoo.model(DETECTOR)[1], guarded, batch, lab.zoo.device
+    )
     return await run_in_threadpool(_describe, lab, req, label, x, judged, squeezed, probs)
 
 
@@ -109,8 +127,9 @@ def _craft(lab: Lab, x: torch.Tensor, label: int, req: VerdictRequest) -> torch.
     guarded = lab.zoo.model(GUARDED)[1]
     if req.craft == "adaptive":
         gen = torch.Generator().manual_seed(req.seed)
-        return det.adaptive_attack(guarded, lab.zoo.model(DETECTOR)[1], x.to(lab.zoo.device), y.to(lab.zoo.device),
-                                   eps=req.eps, generator=gen).cpu()
+        return det.adaptive_attack(
+            guarded, lab.zoo.model(DETECTOR)[1], x.to(lab.zoo.device), y.to(lab.zoo.device), eps=req.eps, generator=gen
+        ).cpu()
     params = {"eps": req.eps} if req.craft == "fgsm" else {"eps": req.eps, "alpha": 0.01, "steps": 40}
     return adversarial_examples(guarded, x, y, req.craft, params, seed=req.seed, device=lab.zoo.device)
 
@@ -120,26 +139,43 @@ def _judge_all(classifiers, detector, guarded, batch: torch.Tensor, device) -> d
     """batch: the input, then each transformed input. Softmax outputs on the CPU."""
     batch = batch.to(device)
     x = batch[:1]
-    return {"classifiers": [torch.softmax(m(x), 1)[0].cpu() for m in classifiers],
-            "detector": torch.softmax(detector(x), 1)[0].cpu(),
-            "transforms": torch.softmax(guarded(batch[1:]), 1).cpu()}
+    return {
+        "classifiers": [torch.softmax(m(x), 1)[0].cpu() for m in classifiers],
+        "detector": torch.softmax(detector(x), 1)[0].cpu(),
+        "transforms": torch.softmax(guarded(batch[1:]), 1).cpu(),
+    }
 
 
 def _describe(lab: Lab, req: VerdictRequest, label: int, x, judged, squeezed, probs) -> VerdictResponse:
     classes = lab.zoo.entry(GUARDED).classes
     out = []
     for (name, _), p in zip(judged, probs["classifiers"]):
-        out.append(Verdict(judge=name, kind="classifier", predictions=top_k(p, classes, 3), fooled=int(p.argmax()) != label))
+        out.append(
+            Verdict(judge=name, kind="classifier", predictions=top_k(p, classes, 3), fooled=int(p.argmax()) != label)
+        )
     d = probs["detector"]
-    out.append(Verdict(judge=DETECTOR, kind="detector", predictions=top_k(d, det.CLASSES, 2),
-                       flagged=int(d.argmax()) == det.ADVERSARIAL))
+    out.append(
+        Verdict(
+            judge=DETECTOR,
+            kind="detector",
+            predictions=top_k(d, det.CLASSES, 2),
+            flagged=int(d.argmax()) == det.ADVERSARIAL,
+        )
+    )
     for (name, changed, value), p in zip(squeezed, probs["transforms"]):
         t = TRANSFORMS[name]
-        out.append(Verdict(judge=f"{t.title} ({t.param} {value}) → {GUARDED}", kind="transform",
-                           image=services.store_tensor(lab, changed[0]), predictions=top_k(p, classes, 3),
-                           fooled=int(p.argmax()) != label))
-    return VerdictResponse(image=req.image, craft=req.craft, eps=req.eps, label=label, input=services.store_tensor(lab, x[0]),
-                           verdicts=out)
+        out.append(
+            Verdict(
+                judge=f"{t.title} ({t.param} {value}) → {GUARDED}",
+                kind="transform",
+                image=services.store_tensor(lab, changed[0]),
+                predictions=top_k(p, classes, 3),
+                fooled=int(p.argmax()) != label,
+            )
+        )
+    return VerdictResponse(
+        image=req.image, craft=req.craft, eps=req.eps, label=label, input=services.store_tensor(lab, x[0]), verdicts=out
+    )
 
 
 async def transform_rows(lab: Lab, model: str, image: str, label: int, target: int | None) -> list[dict]:
@@ -149,8 +185,12 @@ async def transform_rows(lab: Lab, model: str, image: str, label: int, target: i
 
     def row(title: str, url: str, predictions: list[Prediction]) -> dict:
         top = predictions[0].index
-        return {"title": title, "image_url": url, "predictions": predictions,
-                "fooled": top == target if target is not None else top != label}
+        return {
+            "title": title,
+            "image_url": url,
+            "predictions": predictions,
+            "fooled": top == target if target is not None else top != label,
+        }
 
     rows = [row("as it is", services.image_url(image), checks[0].original)]
     for name, c in zip(TRANSFORMS, checks):

@@ -5,12 +5,21 @@ from __future__ import annotations
 import numpy as np
 from starlette.concurrency import run_in_threadpool
 
-from app.media import imaging
 from app.errors import BadRequest
 from app.explain import gradients, linear
-from app.explain.schemas import (DimensionMarker, DimensionPoint, GradientCheckRow, GradientMap,
-                                 GradientRequest, GradientResponse, LinearOutput, LinearStep,
-                                 LinearToyRequest, LinearToyResponse)
+from app.explain.schemas import (
+    DimensionMarker,
+    DimensionPoint,
+    GradientCheckRow,
+    GradientMap,
+    GradientRequest,
+    GradientResponse,
+    LinearOutput,
+    LinearStep,
+    LinearToyRequest,
+    LinearToyResponse,
+)
+from app.media import imaging
 from app.schemas import validated  # noqa: F401  (the pages' name for it)
 from app.services import Lab, load_image, store_image, true_label
 

@@ -20,11 +20,11 @@ from typing import Literal
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.runtime.background import BackgroundLoop
 from app.errors import Busy, NotFound
 from app.gan import toys
 from app.gan.game import Cost, Players, StepStats, train_step
 from app.gan.networks import init_weights
+from app.runtime.background import BackgroundLoop
 
 log = logging.getLogger(__name__)
 
@@ -87,12 +87,12 @@ def build_session(config: LabConfig, data_dir: Path) -> Session:
     if config.data == "mnist":
         g, d = toys.mnist_players()
         digits, nz = toys.mnist_digits(data_dir), toys.MNIST_LATENT
-        sample_real = lambda: digits[torch.randint(0, len(digits), (config.batch_size,), generator=gen)]  # noqa: E731
+        sample_real = lambda: digits[torch.randint(0, len(digits), (config.batch_size,), generator=gen)]
         shown_real = digits[:16]
     else:
         g, d = toys.toy_players()
         draw, nz = toys.TOYS[config.data], toys.TOY_LATENT
-        sample_real = lambda: draw(config.batch_size, gen)  # noqa: E731
+        sample_real = lambda: draw(config.batch_size, gen)
         shown_real = draw(SHOWN_POINTS, torch.Generator().manual_seed(config.seed + 1))
     g.apply(init_weights)
     d.apply(init_weights)

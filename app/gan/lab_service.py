@@ -7,12 +7,12 @@ import numpy as np
 import torch
 from starlette.concurrency import run_in_threadpool
 
-from app.web.charts import Chart, line_chart
 from app.errors import BadRequest
 from app.gan import lab as gan_lab
 from app.gan.game import cost_curve
 from app.gan.schemas import LabControl, LabPoint, LabState
 from app.services import Lab, store_tensor
+from app.web.charts import Chart, line_chart
 
 # Colour-blind-safe diverging map for D(x): blue (fake) through white to orange (real).
 _FAKE, _MID, _REAL = np.array([33, 102, 172]), np.array([247, 247, 247]), np.array([230, 97, 1])

@@ -13,8 +13,16 @@ from urllib.parse import urlencode
 from app.errors import BadRequest
 from app.gan import services
 from app.gan.latent import MAX_INDEX
-from app.gan.schemas import (MAX_GROUP, MAX_STEPS, ArithmeticRequest, ConceptRequest, ExemplarRequest,
-                             InterpolateRequest, LatentRef, SamplesRequest)
+from app.gan.schemas import (
+    MAX_GROUP,
+    MAX_STEPS,
+    ArithmeticRequest,
+    ConceptRequest,
+    ExemplarRequest,
+    InterpolateRequest,
+    LatentRef,
+    SamplesRequest,
+)
 from app.services import Lab
 
 GRID = 24

@@ -31,12 +31,14 @@ class LatentRef(BaseModel):
         if by_seed == (self.z is not None):
             raise ValueError("give a latent as seed and index, or as z, not both")
         if self.z is not None and not all(math.isfinite(v) and abs(v) <= MAX_ABS_LATENT for v in self.z):
-            raise ValueError(f"every value of z must be a finite number between -{MAX_ABS_LATENT:g} and {MAX_ABS_LATENT:g}")
+            raise ValueError(
+                f"every value of z must be a finite number between -{MAX_ABS_LATENT:g} and {MAX_ABS_LATENT:g}"
+            )
         return self
 
     @property
     def key(self) -> str | None:
-        """"seed.index", the form used in page URLs; None for explicit vectors."""
+        """ "seed.index", the form used in page URLs; None for explicit vectors."""
         return None if self.z is not None else f"{self.seed}.{self.index}"
 
 
@@ -68,8 +70,9 @@ class SamplesRequest(RequestBody):
     seed: int = SEED
     start: int = Field(0, ge=0, le=MAX_INDEX - MAX_SAMPLES, description="First index of the grid.")
     count: int = Field(16, ge=1, le=MAX_SAMPLES)
-    latents: list[LatentRef] | None = Field(None, max_length=MAX_SAMPLES,
-                                            description="Decode these instead of a (seed, start..) grid.")
+    latents: list[LatentRef] | None = Field(
+        None, max_length=MAX_SAMPLES, description="Decode these instead of a (seed, start..) grid."
+    )
 
 
 class SamplesResponse(BaseModel):
@@ -84,7 +87,9 @@ class ArithmeticRequest(RequestBody):
     a: list[LatentRef] = Group
     b: list[LatentRef] = Group
     c: list[LatentRef] = Group
-    noise: float = Field(0.25, ge=0, le=2, description="Std of the noise added around the result for the 3x3 neighbourhood.")
+    noise: float = Field(
+        0.25, ge=0, le=2, description="Std of the noise added around the result for the 3x3 neighbourhood."
+    )
     seed: int = SEED
 
 
@@ -159,6 +164,7 @@ class ExemplarResponse(BaseModel):
 
 
 # --- the live training lab ----------------------------------------------------------------------
+
 
 class LabPoint(BaseModel):
     step: int

@@ -8,15 +8,28 @@ import math
 import torch
 from starlette.concurrency import run_in_threadpool
 
-from app.media import imaging
 from app.errors import BadRequest
 from app.gan import latent as lat
 from app.gan import studio
-from app.gan.schemas import (ArithmeticRequest, ArithmeticResponse, ConceptInfo, ConceptRequest,
-                             ConceptResponse, ConceptsResponse, ExemplarRequest, ExemplarResponse,
-                             GeneratorInfo, InterpolateRequest, InterpolateResponse, LatentRef, Sample,
-                             SamplesRequest, SamplesResponse)
+from app.gan.schemas import (
+    ArithmeticRequest,
+    ArithmeticResponse,
+    ConceptInfo,
+    ConceptRequest,
+    ConceptResponse,
+    ConceptsResponse,
+    ExemplarRequest,
+    ExemplarResponse,
+    GeneratorInfo,
+    InterpolateRequest,
+    InterpolateResponse,
+    LatentRef,
+    Sample,
+    SamplesRequest,
+    SamplesResponse,
+)
 from app.gan.zoo import GanEntry
+from app.media import imaging
 from app.services import Lab, store_image
 
 
@@ -52,7 +65,7 @@ async def samples(lab: Lab, name: str, req: SamplesRequest) -> SamplesResponse:
     async def decode() -> SamplesResponse:
         return SamplesResponse(generator=name, samples=await _decode(lab, entry, _stack(entry, refs), refs))
 
-    kept = lambda r: all(s.image.id in lab.store for s in r.samples)  # noqa: E731
+    kept = lambda r: all(s.image.id in lab.store for s in r.samples)
     return await lab.results.get(("gan-samples", name, req.model_dump_json()), decode, kept)
 
 
@@ -120,7 +133,8 @@ def _stack(entry: GanEntry, refs: list[LatentRef]) -> torch.Tensor:
     for ref in refs:
         if ref.z is not None and len(ref.z) != nz:
             raise BadRequest(f"{entry.spec.name} takes latent vectors of {nz} numbers; this one has {len(ref.z)}.")
-        rows.append(torch.tensor(ref.z, dtype=torch.float32) if ref.z is not None else lat.latent(ref.seed, ref.index, nz))
+        given = ref.z is not None
+        rows.append(torch.tensor(ref.z, dtype=torch.float32) if given else lat.latent(ref.seed, ref.index, nz))
     return torch.stack(rows)
 
 
@@ -157,8 +171,14 @@ def _describe(lab: Lab, entry: GanEntry, d: studio.Decoded, refs: list[LatentRef
     names = labels(lab, entry)
     out = []
     for pixels, real, probs, ref in zip(imaging.to_uint8(d.images), d.real.tolist(), d.probs.tolist(), refs):
-        out.append(Sample(latent=ref, image=store_image(lab, imaging.array_to_image(pixels)), real=round(real, 4),
-                          **_label(names, probs, multilabel=entry.attributes is not None)))
+        out.append(
+            Sample(
+                latent=ref,
+                image=store_image(lab, imaging.array_to_image(pixels)),
+                real=round(real, 4),
+                **_label(names, probs, multilabel=entry.attributes is not None),
+            )
+        )
     return out
 
 
@@ -168,5 +188,8 @@ def _label(names: list[str], probs: list[float], multilabel: bool) -> dict:
         top = max(range(len(probs)), key=probs.__getitem__)
         return {"label": names[top], "prob": every[names[top]], "probs": every}
     shown = [n for n in names if every[n] > 0.5]
-    return {"label": ", ".join(shown) or "none of the attributes", "probs": every,
-            "prob": min((every[n] for n in shown), default=max(1 - p for p in every.values()))}
+    return {
+        "label": ", ".join(shown) or "none of the attributes",
+        "probs": every,
+        "prob": min((every[n] for n in shown), default=max(1 - p for p in every.values())),
+    }

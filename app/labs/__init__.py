@@ -11,8 +11,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from app.runtime.jobs import Body
 from app.labs import robustness, shortcut, transfer
+from app.runtime.jobs import Body
 from app.zoo import Zoo
 
 
@@ -27,11 +27,34 @@ class Experiment:
     check: Callable[[Zoo, list[str]], None] = lambda zoo, names: None
 
 
-EXPERIMENTS = {e.kind: e for e in [
-    Experiment("robustness", "Robustness curves", robustness.__doc__.strip(), robustness.RobustnessParams, robustness.run,
-               lambda p: p.models, robustness.check_models),
-    Experiment("transfer", "Transferability matrix", transfer.__doc__.strip(), transfer.TransferParams, transfer.run,
-               lambda p: p.surrogates + p.targets, transfer.check_models),
-    Experiment("shortcut", "Shortcut learning (seed 000)", shortcut.__doc__.strip(), shortcut.ShortcutParams,
-               lambda p, zoo, data_dir, stop: shortcut.run(p, data_dir), lambda p: []),  # stops between 0.25 s chunks
-]}
+EXPERIMENTS = {
+    e.kind: e
+    for e in [
+        Experiment(
+            "robustness",
+            "Robustness curves",
+            robustness.__doc__.strip(),
+            robustness.RobustnessParams,
+            robustness.run,
+            lambda p: p.models,
+            robustness.check_models,
+        ),
+        Experiment(
+            "transfer",
+            "Transferability matrix",
+            transfer.__doc__.strip(),
+            transfer.TransferParams,
+            transfer.run,
+            lambda p: p.surrogates + p.targets,
+            transfer.check_models,
+        ),
+        Experiment(
+            "shortcut",
+            "Shortcut learning (seed 000)",
+            shortcut.__doc__.strip(),
+            shortcut.ShortcutParams,
+            lambda p, zoo, data_dir, stop: shortcut.run(p, data_dir),
+            lambda p: [],
+        ),  # stops between 0.25 s chunks
+    ]
+}

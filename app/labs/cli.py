@@ -11,8 +11,8 @@ from pathlib import Path
 import torch
 
 from app.config import Settings
-from app.runtime.jobs import run_to_end
 from app.labs import EXPERIMENTS
+from app.runtime.jobs import run_to_end
 from app.zoo import Zoo
 
 QUICK = {

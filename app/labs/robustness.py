@@ -4,14 +4,13 @@ images of each model's dataset. The undefended and the adversarially trained mod
 from __future__ import annotations
 
 import threading
-
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.media import data
 from app.defenses.evaluation import adversarial_examples, correct
 from app.errors import BadRequest
+from app.media import data
 from app.runtime.jobs import Body
 from app.zoo import Zoo
 
@@ -54,8 +53,17 @@ def run(params: RobustnessParams, zoo: Zoo, data_dir, stop: threading.Event | No
             right = 0
             for start in range(0, params.n, BATCH):
                 xb, yb = x[start:start + BATCH], y[start:start + BATCH]
-                adv = adversarial_examples(model, xb, yb, params.attack, attack_params(params.attack, eps, params.steps),
-                                           seed=params.seed + start, batch=BATCH, device=zoo.device, cancel=stop)
+                adv = adversarial_examples(
+                    model,
+                    xb,
+                    yb,
+                    params.attack,
+                    attack_params(params.attack, eps, params.steps),
+                    seed=params.seed + start,
+                    batch=BATCH,
+                    device=zoo.device,
+                    cancel=stop,
+                )
                 right += int(correct(model, adv, yb, device=zoo.device).sum())
                 done += len(xb)
                 yield done, total, f"{entry.spec.name}: ε = {eps:g}"
@@ -69,4 +77,6 @@ def check_models(zoo: Zoo, names: list[str]) -> None:
     for name in names:
         entry = zoo.entry(name)
         if entry.spec.dataset not in data.DATASETS:
-            raise BadRequest(f"{name} has no test set here ({entry.spec.dataset}); choose MNIST or Fashion-MNIST models.")
+            raise BadRequest(
+                f"{name} has no test set here ({entry.spec.dataset}); choose MNIST or Fashion-MNIST models."
+            )

@@ -7,12 +7,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from app.web.charts import Chart, line_chart
 from app import schemas
 from app.errors import NotFound
-from app.runtime.jobs import Job
 from app.labs import EXPERIMENTS, Experiment
+from app.runtime.jobs import Job
 from app.services import Lab
+from app.web.charts import Chart, line_chart
 
 
 class ExperimentInfo(BaseModel):

@@ -32,7 +32,9 @@ class ShortcutParams(BaseModel):
     epochs: int = Field(20, ge=1, le=20, description="Epochs per model (the seed: 20).")
     weights: list[int] = Field([0, 1, 2, 3, 4, 5], min_length=1, max_length=9,
                                description="The i of each multi-task model: classification weight 10^-i.")
-    train_images: int = Field(60_000, ge=1000, le=60_000, description="Training digits used (80% train, 20% validation).")
+    train_images: int = Field(
+        60_000, ge=1000, le=60_000, description="Training digits used (80% train, 20% validation)."
+    )
     seed: int = Field(0, ge=0, le=2**31 - 1)
 
 
@@ -48,7 +50,7 @@ def add_hints(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     out = x.clone()
     for label in range(10):
         r, c = hint_position(label)
-        out[y == label, :, r:r + BOX, c:c + BOX] = 1.0
+        out[y == label, :, r : r + BOX, c : c + BOX] = 1.0
     return out
 
 
@@ -58,8 +60,15 @@ class MultiTask(nn.Module):
 
     def __init__(self, reconstruct: bool) -> None:
         super().__init__()
-        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Dropout(0.2),
-                                     nn.Linear(512, 512), nn.ReLU(), nn.Dropout(0.2))
+        self.encoder = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(784, 512),
+            nn.ReLU(),
+            nn.Dropout(0.2),
+            nn.Linear(512, 512),
+            nn.ReLU(),
+            nn.Dropout(0.2),
+        )
         self.head = nn.Linear(512, 10)
         self.decoder = nn.Linear(512, 784) if reconstruct else None
 
@@ -76,8 +85,12 @@ def run(params: ShortcutParams, data_dir: Path, batch_size: int = 128) -> Body:
     x_test, y_test = data.load_split("mnist", data_dir, train=False)
     cut = int(0.8 * len(x))  # Keras' validation_split=0.2 takes the last 20%
     hinted = add_hints(x, y)
-    split = {"train": (hinted[:cut], y[:cut]), "validation": (hinted[cut:], y[cut:]),
-             "test": (x_test, y_test), "test_with_hints": (add_hints(x_test, y_test), y_test)}
+    split = {
+        "train": (hinted[:cut], y[:cut]),
+        "validation": (hinted[cut:], y[cut:]),
+        "test": (x_test, y_test),
+        "test_with_hints": (add_hints(x_test, y_test), y_test),
+    }
     variants = [None] + list(params.weights)
     steps_each = params.epochs * math.ceil(cut / batch_size)
     total, done, results = steps_each * len(variants), 0, {}
@@ -90,14 +103,22 @@ def run(params: ShortcutParams, data_dir: Path, batch_size: int = 128) -> Body:
             if time.perf_counter() - started > CHUNK_S:
                 yield done, total, f"training the {name} model"
                 started = time.perf_counter()
-        results[name] = {"classification_weight": None if i is None else 10.0 ** -i, "i": i,
-                         **{part: _scores(model, *split[part]) for part in split}}
-    return {"params": params.model_dump(), "models": results, "hint": f"{BOX}x{BOX} white box, position by class",
-            "seed_reported": {"test_accuracy": 0.7264, "test_log_loss": 0.8712}}
+        results[name] = {
+            "classification_weight": None if i is None else 10.0**-i,
+            "i": i,
+            **{part: _scores(model, *split[part]) for part in split},
+        }
+    return {
+        "params": params.model_dump(),
+        "models": results,
+        "hint": f"{BOX}x{BOX} white box, position by class",
+        "seed_reported": {"test_accuracy": 0.7264, "test_log_loss": 0.8712},
+    }
 
 
-def _train(model: MultiTask, train: tuple[torch.Tensor, torch.Tensor], i: int | None, params: ShortcutParams,
-           batch_size: int):
+def _train(
+    model: MultiTask, train: tuple[torch.Tensor, torch.Tensor], i: int | None, params: ShortcutParams, batch_size: int
+):
     """Yields after every batch. RMSprop at Keras' defaults (lr 1e-3, rho 0.9, eps 1e-7)."""
     x, y = train
     opt = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
@@ -109,7 +130,7 @@ def _train(model: MultiTask, train: tuple[torch.Tensor, torch.Tensor], i: int | 
             loss = F.cross_entropy(logits, y[idx])
             if recon is not None:  # Keras: loss_weights=[1.0, 10**-i] on [reconstruction, classes]
                 bce = F.binary_cross_entropy_with_logits(recon, x[idx].flatten(1))
-                loss = bce + 10.0 ** -i * loss
+                loss = bce + 10.0**-i * loss
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -120,5 +141,7 @@ def _train(model: MultiTask, train: tuple[torch.Tensor, torch.Tensor], i: int | 
 @torch.no_grad()
 def _scores(model: MultiTask, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
     logits = torch.cat([model(b)[0] for b in x.split(2000)])
-    return {"accuracy": round(float((logits.argmax(1) == y).float().mean()), 4),
-            "log_loss": round(float(F.cross_entropy(logits, y)), 4)}
+    return {
+        "accuracy": round(float((logits.argmax(1) == y).float().mean()), 4),
+        "log_loss": round(float(F.cross_entropy(logits, y)), 4),
+    }

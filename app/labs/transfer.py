@@ -9,17 +9,16 @@ own column is the white-box reference.
 from __future__ import annotations
 
 import threading
-
 from typing import Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.media import data
 from app.defenses.evaluation import adversarial_examples, correct
 from app.errors import BadRequest
-from app.runtime.jobs import Body
 from app.labs.robustness import BATCH, attack_params
+from app.media import data
+from app.runtime.jobs import Body
 from app.zoo import Zoo
 
 TransferAttack = Literal["fgsm", "pgd", "mifgsm"]

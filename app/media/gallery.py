@@ -14,8 +14,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from app.media import imaging
 from app.errors import NotFound
+from app.media import imaging
 
 INDEX = "index.json"
 MNIST_CREDIT = "MNIST test set (Yann LeCun, Corinna Cortes, Christopher J.C. Burges)"

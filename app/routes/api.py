@@ -10,11 +10,11 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from app import services
-from app.web.deps import LabDep
 from app.errors import BadRequest, ImageTooLarge
-from app.web.http import json_text
 from app.schemas import ClassifyRequest, ClassifyResponse, ImageInfo, ModelInfo, SampleInfo
 from app.services import Lab
+from app.web.deps import LabDep
+from app.web.http import json_text
 
 router = APIRouter()
 v1 = APIRouter(prefix="/api/v1")

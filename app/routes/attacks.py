@@ -10,9 +10,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from app import attack_service, services
 from app.attacks.schemas import AttackInfo, AttackRequest, AttackResponse, SweepRequest, SweepResponse
-from app.web.deps import LabDep
 from app.errors import BadRequest
 from app.routes.api import MODEL_WORK, json_body, keep_upload
+from app.web.deps import LabDep
 from app.web.templating import is_htmx, render
 
 api = APIRouter(prefix="/api/v1/attacks", tags=["attacks"])
@@ -71,8 +71,13 @@ async def attack_page(request: Request, lab: LabDep, model: str = "mnist-cnn", i
 
 
 @pages.post("/attack")
-async def attack_upload(request: Request, lab: LabDep, file: Annotated[UploadFile | None, File()] = None,
-                        model: Annotated[str, Form()] = "mnist-cnn", attack: Annotated[str, Form()] = "fgsm") -> Response:
+async def attack_upload(
+    request: Request,
+    lab: LabDep,
+    file: Annotated[UploadFile | None, File()] = None,
+    model: Annotated[str, Form()] = "mnist-cnn",
+    attack: Annotated[str, Form()] = "fgsm",
+) -> Response:
     """Store an upload and show the attack form with it (a redirect, or HX-Location for htmx). The
     upload button belongs to the lab's form, so the model and attack chosen there come along."""
     info = await keep_upload(request, lab, file)

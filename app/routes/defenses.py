@@ -11,15 +11,15 @@ from fastapi.responses import RedirectResponse, Response
 from app import services
 from app.defenses import service as defenses
 from app.defenses.service import TransformRequest, TransformResponse, VerdictRequest, VerdictResponse
-from app.web.deps import IsHtmx, LabDep
 from app.errors import NotFound
-from app.web.http import RoundedJSONResponse
-from app.runtime import jobs
 from app.labs import EXPERIMENTS
 from app.labs import service as labs
 from app.labs.service import ExperimentInfo, JobInfo
 from app.routes.api import MODEL_WORK, READ, errors
+from app.runtime import jobs
 from app.schemas import validated
+from app.web.deps import IsHtmx, LabDep
+from app.web.http import RoundedJSONResponse
 from app.web.templating import render
 
 router = APIRouter()
@@ -63,9 +63,11 @@ async def job_state(lab: LabDep, job_id: str) -> JobInfo:
 
 
 @api.delete("/jobs/{job_id}", tags=["experiments"], responses=errors(400, 403, 404))
-async def cancel_job(lab: LabDep, job_id: str,
-                     x_cancel_token: Annotated[str | None, Header(description="The cancel_token its start returned.")] = None,
-                     ) -> JobInfo:
+async def cancel_job(
+    lab: LabDep,
+    job_id: str,
+    x_cancel_token: Annotated[str | None, Header(description="The cancel_token its start returned.")] = None,
+) -> JobInfo:
     """Withdraw from a waiting or running job with the cancel token its start returned (403 without
     it). When no other client holds a token the job stops, within one attack step."""
     return labs.describe(lab, lab.jobs.cancel(job_id, x_cancel_token))
@@ -73,12 +75,23 @@ async def cancel_job(lab: LabDep, job_id: str,
 
 # --- pages ----------------------------------------------------------------------------------------
 
+
 @pages.get("/defenses")
-async def defenses_page(request: Request, lab: LabDep, htmx: IsHtmx, image: str = "sample:mnist-00003",
-                        craft: str = "pgd", eps: Annotated[float, Query(ge=0, le=0.5)] = 0.2,
-                        seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
-                        quality: int = 75, bits: int = 3, size: int = 3) -> Response:
-    body = validated(VerdictRequest, image=image, craft=craft, eps=eps, seed=seed, quality=quality, bits=bits, size=size)
+async def defenses_page(
+    request: Request,
+    lab: LabDep,
+    htmx: IsHtmx,
+    image: str = "sample:mnist-00003",
+    craft: str = "pgd",
+    eps: Annotated[float, Query(ge=0, le=0.5)] = 0.2,
+    seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+    quality: int = 75,
+    bits: int = 3,
+    size: int = 3,
+) -> Response:
+    body = validated(
+        VerdictRequest, image=image, craft=craft, eps=eps, seed=seed, quality=quality, bits=bits, size=size
+    )
     context = {"req": body, "result": await defenses.verdicts(lab, body), "samples": _digits(lab)}
     return render(request, "defenses.html", context, block="verdicts" if htmx else None)
 
@@ -88,8 +101,15 @@ def _digits(lab):
 
 
 @pages.get("/defenses/transforms")
-async def transforms_page(request: Request, lab: LabDep, htmx: IsHtmx, model: str, image: str,
-                          label: Annotated[int, Query(ge=0)], target: Annotated[int | None, Query(ge=0)] = None) -> Response:
+async def transforms_page(
+    request: Request,
+    lab: LabDep,
+    htmx: IsHtmx,
+    model: str,
+    image: str,
+    label: Annotated[int, Query(ge=0)],
+    target: Annotated[int | None, Query(ge=0)] = None,
+) -> Response:
     """An attack result after each input transform (the attack lab's "Check input transforms")."""
     rows = await defenses.transform_rows(lab, model, image, label, target)
     context = {"model": model, "image": image, "rows": rows}
@@ -99,8 +119,9 @@ async def transforms_page(request: Request, lab: LabDep, htmx: IsHtmx, model: st
 @pages.get("/experiments")
 async def experiments_page(request: Request, lab: LabDep) -> Response:
     shipped = {kind: lab.jobs.jobs.get(_default_id(kind)) for kind in EXPERIMENTS}
-    return render(request, "experiments.html", {"experiments": labs.list_experiments(), "shipped": shipped,
-                                                "kind": None})
+    return render(
+        request, "experiments.html", {"experiments": labs.list_experiments(), "shipped": shipped, "kind": None}
+    )
 
 
 @pages.get("/experiments/{kind}")
@@ -111,9 +132,15 @@ async def experiment_page(request: Request, lab: LabDep, kind: str) -> Response:
     job = lab.jobs.jobs.get(jobs.job_id(kind, params.model_dump()))
     if job is None or job.status != "done":
         job = None
-    context = {"experiments": labs.list_experiments(), "kind": kind, "experiment": e,
-               "fields": labs.form_fields(e, params.model_dump()), "job": job,
-               "charts": _charts(job), "shipped": {}}
+    context = {
+        "experiments": labs.list_experiments(),
+        "kind": kind,
+        "experiment": e,
+        "fields": labs.form_fields(e, params.model_dump()),
+        "job": job,
+        "charts": _charts(job),
+        "shipped": {},
+    }
     return render(request, "experiments.html", context)
 
 
@@ -137,8 +164,13 @@ async def job_page(request: Request, lab: LabDep, htmx: IsHtmx, job_id: str) -> 
         if htmx:
             return render(request, "job.html", {"gone": exc.message}, block="progress", status_code=286)
         raise
-    context = {"job": labs.describe(lab, job), "experiment": EXPERIMENTS[job.kind], "charts": _charts(job),
-               "gone": None, "can_cancel": request.cookies.get(CANCEL_COOKIE) in job.holders}
+    context = {
+        "job": labs.describe(lab, job),
+        "experiment": EXPERIMENTS[job.kind],
+        "charts": _charts(job),
+        "gone": None,
+        "can_cancel": request.cookies.get(CANCEL_COOKIE) in job.holders,
+    }
     status = 286 if htmx and not job.active else 200
     return render(request, "job.html", context, block="progress" if htmx else None, status_code=status)
 

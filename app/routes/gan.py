@@ -8,17 +8,30 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from app.web.deps import IsHtmx, LabDep
 from app.errors import NotFound
 from app.gan import lab_service, page
-from app.gan.lab import LabConfig
 from app.gan import services as gan
-from app.gan.schemas import (MAX_GROUP, ArithmeticRequest, ArithmeticResponse, ConceptRequest, ConceptResponse,
-                             ConceptsResponse, ExemplarRequest, ExemplarResponse, GeneratorInfo,
-                             InterpolateRequest, InterpolateResponse, LabControl, LabState, SamplesRequest,
-                             SamplesResponse)
+from app.gan.lab import LabConfig
+from app.gan.schemas import (
+    MAX_GROUP,
+    ArithmeticRequest,
+    ArithmeticResponse,
+    ConceptRequest,
+    ConceptResponse,
+    ConceptsResponse,
+    ExemplarRequest,
+    ExemplarResponse,
+    GeneratorInfo,
+    InterpolateRequest,
+    InterpolateResponse,
+    LabControl,
+    LabState,
+    SamplesRequest,
+    SamplesResponse,
+)
 from app.routes.api import BODY, MODEL_WORK, READ, errors
 from app.schemas import validated
+from app.web.deps import IsHtmx, LabDep
 from app.web.templating import render
 
 router = APIRouter()
@@ -102,7 +115,9 @@ async def fill(lab: LabDep, htmx: IsHtmx, state: StateDep, group: str = "", want
     else:
         state = await page.fill(lab, state, group, want, avoid, count)
     if htmx:  # load the filled studio in place, with its own URL in the address bar
-        return Response(status_code=204, headers={"HX-Location": json.dumps({"path": state.url(), "target": "#studio"})})
+        return Response(
+            status_code=204, headers={"HX-Location": json.dumps({"path": state.url(), "target": "#studio"})}
+        )
     return RedirectResponse(state.url(), status_code=303)
 
 
@@ -151,10 +166,17 @@ async def lab_page(request: Request, lab: LabDep) -> Response:
 
 
 @pages.post("/gan/lab")
-async def lab_start(request: Request, lab: LabDep, data: Annotated[str, Form()] = "ring",
-                    cost: Annotated[str, Form()] = "non-saturating", k: Annotated[int, Form()] = 1,
-                    lr_g: Annotated[float, Form()] = 1e-3, lr_d: Annotated[float, Form()] = 1e-3,
-                    optimizer: Annotated[str, Form()] = "adam", seed: Annotated[int, Form()] = 0) -> Response:
+async def lab_start(
+    request: Request,
+    lab: LabDep,
+    data: Annotated[str, Form()] = "ring",
+    cost: Annotated[str, Form()] = "non-saturating",
+    k: Annotated[int, Form()] = 1,
+    lr_g: Annotated[float, Form()] = 1e-3,
+    lr_d: Annotated[float, Form()] = 1e-3,
+    optimizer: Annotated[str, Form()] = "adam",
+    seed: Annotated[int, Form()] = 0,
+) -> Response:
     config = validated(LabConfig, data=data, cost=cost, k=k, lr_g=lr_g, lr_d=lr_d, optimizer=optimizer, seed=seed)
     state = await lab_service.start(lab, config)
     lab.gan_lab.play(lab.gan_lab.get(state.id), True)
@@ -175,20 +197,35 @@ async def lab_session_page(request: Request, lab: LabDep, htmx: IsHtmx, session_
 
 
 @pages.post("/gan/lab/{session_id}")
-async def lab_session_control(request: Request, lab: LabDep, htmx: IsHtmx, session_id: str,
-                              action: Annotated[str, Form()], steps: Annotated[int, Form()] = 1) -> Response:
+async def lab_session_control(
+    request: Request,
+    lab: LabDep,
+    htmx: IsHtmx,
+    session_id: str,
+    action: Annotated[str, Form()],
+    steps: Annotated[int, Form()] = 1,
+) -> Response:
     if action == "stop":
         lab_service.stop(lab, session_id)
         return RedirectResponse("/gan/lab", status_code=303)
     await lab_service.control(lab, session_id, validated(LabControl, action=action, steps=steps))
-    return await lab_session_page(request, lab, htmx, session_id) if htmx else \
-        RedirectResponse(f"/gan/lab/{session_id}", status_code=303)
+    return (
+        await lab_session_page(request, lab, htmx, session_id)
+        if htmx
+        else RedirectResponse(f"/gan/lab/{session_id}", status_code=303)
+    )
 
 
 def lab_context(lab, state: LabState | None, config: LabConfig) -> dict:
-    return {"state": state, "config": config, "charts": lab_service.charts(state) if state else None,
-            "cost_chart": lab_service.cost_chart(), "slots": lab.settings.gan_lab_sessions,
-            "in_use": len(lab.gan_lab.sessions), "ended": None}
+    return {
+        "state": state,
+        "config": config,
+        "charts": lab_service.charts(state) if state else None,
+        "cost_chart": lab_service.cost_chart(),
+        "slots": lab.settings.gan_lab_sessions,
+        "in_use": len(lab.gan_lab.sessions),
+        "ended": None,
+    }
 
 
 router.include_router(api)

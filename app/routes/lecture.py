@@ -12,13 +12,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from app.runtime import jobs
-from app.web import lecture
-from app.web.deps import LabDep
 from app.errors import NotFound
 from app.labs import EXPERIMENTS
-from app.web.presets import PRESETS, Preset
+from app.runtime import jobs
 from app.services import Lab
+from app.web import lecture
+from app.web.deps import LabDep
+from app.web.presets import PRESETS, Preset
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)

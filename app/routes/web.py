@@ -9,8 +9,8 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from app import services
-from app.web.deps import IsHtmx, LabDep
 from app.routes.api import keep_upload
+from app.web.deps import IsHtmx, LabDep
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.runtime.background import BackgroundLoop
 from app.errors import Busy, ClientGone, Forbidden, NotFound
+from app.runtime.background import BackgroundLoop
 
 log = logging.getLogger(__name__)
 

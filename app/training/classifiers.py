@@ -17,8 +17,8 @@ from safetensors.torch import save_file
 from torch import nn
 from torch.nn import functional as F
 
-from app.media import data
 from app.defenses.adversarial import AdversarialTraining, adversarial_batch
+from app.media import data
 from app.zoo.architectures import Classifier, build_classifier
 from app.zoo.manifest import ModelSpec, Normalization, WeightsRef, sha256_file
 

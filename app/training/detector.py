@@ -15,10 +15,10 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from app.media import data
 from app.config import Settings
 from app.defenses import detector as det
 from app.defenses.evaluation import adversarial_examples, correct
+from app.media import data
 from app.training.classifiers import MNIST_NORM, Recipe, _save, build
 from app.zoo import Zoo
 from app.zoo.architectures import Classifier
@@ -111,26 +111,44 @@ def detection_report(guarded: Classifier, detector: Classifier, x: torch.Tensor,
                          "per_attack": rows, "adaptive": adaptive}}
 
 
-def _row(guarded, detector, x, y, attack: str, params: dict, eps: float | None, seed: int, device: str, log: Log) -> dict:
+def _row(
+    guarded, detector, x, y, attack: str, params: dict, eps: float | None, seed: int, device: str, log: Log
+) -> dict:
     adv = adversarial_examples(guarded, x, y, attack, params, seed=seed, device=device)
     fooled = ~correct(guarded, adv, y, device=device)
     caught = det.flagged(detector, adv, device=device)
-    row = {"attack": attack, "eps": eps, "fooled_classifier": round(float(fooled.float().mean()), 4),
-           "detected": round(float(caught.float().mean()), 4),
-           "detected_among_fooling": round(float(caught[fooled].float().mean()), 4) if fooled.any() else None}
-    log(f"detector vs {attack} ε={eps}: classifier fooled on {row['fooled_classifier']:.1%}, "
-        f"detected {row['detected']:.1%} ({row['detected_among_fooling']} of the fooling ones)")
+    row = {
+        "attack": attack,
+        "eps": eps,
+        "fooled_classifier": round(float(fooled.float().mean()), 4),
+        "detected": round(float(caught.float().mean()), 4),
+        "detected_among_fooling": round(float(caught[fooled].float().mean()), 4) if fooled.any() else None,
+    }
+    log(
+        f"detector vs {attack} ε={eps}: classifier fooled on {row['fooled_classifier']:.1%}, "
+        f"detected {row['detected']:.1%} ({row['detected_among_fooling']} of the fooling ones)"
+    )
     return row
 
 
 def _adaptive_row(guarded, detector, x, y, eps: float, seed: int, device: str, log: Log, steps: int) -> dict:
     gen = torch.Generator().manual_seed(seed)
-    adv = torch.cat([det.adaptive_attack(guarded, detector, xb.to(device), yb.to(device), eps=eps, steps=steps,
-                                         generator=gen).cpu() for xb, yb in zip(x.split(500), y.split(500))])
+    adv = torch.cat(
+        [
+            det.adaptive_attack(
+                guarded, detector, xb.to(device), yb.to(device), eps=eps, steps=steps, generator=gen
+            ).cpu()
+            for xb, yb in zip(x.split(500), y.split(500))
+        ]
+    )
     fooled = ~correct(guarded, adv, y, device=device)
     caught = det.flagged(detector, adv, device=device)
     both = float((fooled & ~caught).float().mean())
     log(f"adaptive PGD-{steps} ε={eps}: fools classifier and detector together on {both:.1%}")
-    return {"eps": eps, "attack": f"PGD-{steps} (step 0.01, random start) on classifier loss − detector loss",
-            "fooled_classifier": round(float(fooled.float().mean()), 4),
-            "detected": round(float(caught.float().mean()), 4), "fooled_both": round(both, 4)}
+    return {
+        "eps": eps,
+        "attack": f"PGD-{steps} (step 0.01, random start) on classifier loss − detector loss",
+        "fooled_classifier": round(float(fooled.float().mean()), 4),
+        "detected": round(float(caught.float().mean()), 4),
+        "fooled_both": round(both, 4),
+    }

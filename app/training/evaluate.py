@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from app.media import data, imaging
 from app.config import Settings
 from app.defenses.autoattack import TARGETS, autoattack
 from app.defenses.evaluation import ROBUST_SUITE, accuracy_under_attack
+from app.media import data, imaging
 from app.media.gallery import Gallery
 from app.services import predict
 from app.training.classifiers import evaluate
@@ -75,24 +75,37 @@ def _evaluate_generator(settings: Settings, spec, limit: int) -> Iterator[str]:
         shares = metrics["class_shares"]
         yield (f"{spec.name}: {metrics['confident_share']:.1%} of {n} samples with p >= 0.9 (target >= 90%); "
                f"class shares {min(shares):.1%} to {max(shares):.1%} (target 6% to 14% each)")
-    yield f"{spec.name}: manifest records {spec.metrics.get('frechet_distance')} Fréchet distance ({spec.metrics.get('command')})"
+    recorded, command = spec.metrics.get("frechet_distance"), spec.metrics.get("command")
+    yield f"{spec.name}: manifest records {recorded} Fréchet distance ({command})"
 
 
-def _robustness(settings: Settings, spec, model, x, y, device: str, clean: float, limit: int,
-                record: bool) -> Iterator[str]:
+def _robustness(
+    settings: Settings, spec, model, x, y, device: str, clean: float, limit: int, record: bool
+) -> Iterator[str]:
     """Accuracy under each attack of the suite, on the same test images as the clean figure."""
     results = []
     for attack, params, title in ROBUST_SUITE:
         started = time.perf_counter()
         accuracy = accuracy_under_attack(model, x, y, attack, params, seed=0, device=device)
         seconds = time.perf_counter() - started
-        results.append({"attack": title, "name": attack, "params": params, "accuracy": round(accuracy, 4),
-                        "seconds": round(seconds, 1)})
+        results.append(
+            {
+                "attack": title,
+                "name": attack,
+                "params": params,
+                "accuracy": round(accuracy, 4),
+                "seconds": round(seconds, 1),
+            }
+        )
         yield f"{spec.name}: {accuracy * 100:.2f}% under {title} on {len(y)} test images ({seconds:.0f} s)"
     if record:
         command = f"advlab eval {spec.name} --robust --record" + (f" --limit {limit}" if limit else "")
-        spec.metrics["robustness"] = {"test_images": len(y), "clean_accuracy": round(clean, 4),
-                                      "attacks": results, "command": command}
+        spec.metrics["robustness"] = {
+            "test_images": len(y),
+            "clean_accuracy": round(clean, 4),
+            "attacks": results,
+            "command": command,
+        }
         write_entry(settings.models_dir, spec)
         yield f"{spec.name}: recorded in {settings.models_dir / 'manifest.json'}"
 
@@ -106,15 +119,25 @@ def _autoattack(settings: Settings, spec, model, x, y, device: str, record: bool
     started = time.perf_counter()
     result = autoattack(model, x, y, AUTOATTACK_EPS, device=device)
     seconds = time.perf_counter() - started
-    yield (f"{spec.name}: {result.after_ce * 100:.2f}% under APGD-CE, {result.after_t * 100:.2f}% under "
-           f"APGD-CE + APGD-T ({TARGETS} targets, 100 steps each), ε = {AUTOATTACK_EPS}, on {len(y)} "
-           f"test images ({seconds:.0f} s)")
+    yield (
+        f"{spec.name}: {result.after_ce * 100:.2f}% under APGD-CE, {result.after_t * 100:.2f}% under "
+        f"APGD-CE + APGD-T ({TARGETS} targets, 100 steps each), ε = {AUTOATTACK_EPS}, on {len(y)} "
+        f"test images ({seconds:.0f} s)"
+    )
     if record:
         spec.metrics["autoattack"] = {
-            "test_images": len(y), "eps": AUTOATTACK_EPS, "clean_accuracy": round(result.clean, 4),
-            "apgd_ce": round(result.after_ce, 4), "apgd_ce_t": round(result.after_t, 4), "pgd_100x5": round(pgd, 4),
-            "steps": 100, "targets": TARGETS, "seconds": round(seconds, 1), "device": device,
-            "command": f"advlab eval {spec.name} --autoattack --record --limit {len(y)}"}
+            "test_images": len(y),
+            "eps": AUTOATTACK_EPS,
+            "clean_accuracy": round(result.clean, 4),
+            "apgd_ce": round(result.after_ce, 4),
+            "apgd_ce_t": round(result.after_t, 4),
+            "pgd_100x5": round(pgd, 4),
+            "steps": 100,
+            "targets": TARGETS,
+            "seconds": round(seconds, 1),
+            "device": device,
+            "command": f"advlab eval {spec.name} --autoattack --record --limit {len(y)}",
+        }
         write_entry(settings.models_dir, spec)
         yield f"{spec.name}: recorded in {settings.models_dir / 'manifest.json'}"
 
@@ -129,4 +152,5 @@ def _evaluate_detector(settings: Settings, spec, detector, device, limit: int) -
     lines: list[str] = []
     detection_report(guarded, detector, x[:n], y[:n], seed=0, device=str(device), log=lines.append)
     yield from lines
-    yield f"{spec.name}: manifest records the same report on {spec.metrics.get('detector', {}).get('test_images')} images"
+    images = spec.metrics.get("detector", {}).get("test_images")
+    yield f"{spec.name}: manifest records the same report on {images} images"

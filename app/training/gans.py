@@ -18,12 +18,12 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 from torch import nn
 
-from app.media import data, imaging
 from app.config import ROOT, Settings
 from app.gan import faces, quality
 from app.gan.game import Players, train_step, translate
 from app.gan.networks import Discriminator, GanConfig, Generator, init_weights
 from app.gan.zoo import load_generator
+from app.media import data, imaging
 from app.zoo import Zoo
 from app.zoo.manifest import AttributeSpec, GeneratorSpec, WeightsRef, sha256_file
 
@@ -124,7 +124,7 @@ def _fit(p: Players, recipe: GanRecipe, images: torch.Tensor, seed: int, dry_run
     def noise() -> torch.Tensor:
         return torch.randn(recipe.batch_size, recipe.cfg.nz, generator=gen).to(device)
 
-    augment = (lambda x: translate(x, recipe.translate, gen)) if recipe.translate else None  # noqa: E731
+    augment = (lambda x: translate(x, recipe.translate, gen)) if recipe.translate else None
     watch = torch.randn(64, recipe.cfg.nz, generator=torch.Generator().manual_seed(seed + 3)).to(device)
     average = copy.deepcopy(p.generator).requires_grad_(False) if recipe.ema else None
     p.generator.train()
@@ -272,7 +272,7 @@ def measure(spec: GeneratorSpec, settings: Settings, models_dir: Path, *, sample
 def _judge_metrics(spec: GeneratorSpec, settings: Settings, samples: torch.Tensor, device: str, log: Log) -> dict:
     judge = Zoo.load(settings, only={spec.judge}).model(spec.judge)[1].to(device)
     report = quality.judge_report(samples, judge, device)
-    penultimate = lambda x: judge.net[:-1](judge.normalize(x))  # noqa: E731 (hidden 128-d layer)
+    penultimate = lambda x: judge.net[:-1](judge.normalize(x))
     real = min(10_000, max(len(samples), 1000))  # the whole test set for a full measurement
     test, _ = data.load_split(spec.dataset, settings.data_dir, train=False)
     train, _ = data.load_split(spec.dataset, settings.data_dir, train=True)
@@ -290,7 +290,7 @@ def _judge_metrics(spec: GeneratorSpec, settings: Settings, samples: torch.Tenso
 def _face_metrics(entry, settings: Settings, samples: torch.Tensor, device: str, log: Log) -> dict:
     images, attrs = faces.load_faces(settings.data_dir)
     net = entry.attributes
-    pooled = lambda x: net[:-2](x)  # noqa: E731 (the pooled 128-d features)
+    pooled = lambda x: net[:-2](x)
     held_out = images[-faces.HELD_OUT:].float().div(255)
     seen = images[: faces.HELD_OUT].float().div(255)
     f_held = quality.features(pooled, held_out, device)

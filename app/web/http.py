@@ -20,7 +20,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.errors import AppError, ImageGone
 from app.web.templating import is_htmx, render
 
-
 SIGNIFICANT = 7  # digits kept of a float: what float32 model outputs carry (4.999999, not 4.999999046325684)
 
 

@@ -10,8 +10,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from app.web import lecture
 from app.config import ROOT
+from app.web import lecture
 
 env = Environment(
     loader=FileSystemLoader(ROOT / "templates"),
