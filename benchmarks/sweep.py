@@ -28,12 +28,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from server import Server
 
-from app import attack_service
 from app.attacks import Goal
 from app.attacks.fgsm import sweep
 from app.config import Settings
 from app.media import imaging
 from app.media.gallery import Gallery
+from app.services import attacks as attack_service
 from app.zoo import Zoo
 
 CASES = [("mnist-cnn", "mnist-00003"), ("imagenet-squeezenet", "chelsea")]

@@ -10,7 +10,7 @@ import pytest
 from conftest import SQUEEZENET
 from PIL import Image
 
-from app.attacks.schemas import MAX_SWEEP_EPS
+from app.schemas.attacks import MAX_SWEEP_EPS
 
 DIGIT = "sample:mnist-00003"  # a 0
 

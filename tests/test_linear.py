@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from app.explain import linear, plot
-from app.explain.schemas import LinearToyRequest
-from app.explain.services import linear_toy
+from app.schemas.explain import LinearToyRequest
+from app.services.explain import linear_toy
 
 HX = {"HX-Request": "true"}
 SEED = dict(w=np.array(linear.SEED_W), x=np.array(linear.SEED_X), b=linear.SEED_B)

@@ -8,10 +8,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from app import attack_service, services
-from app.attacks.schemas import AttackInfo, AttackRequest, AttackResponse, SweepRequest, SweepResponse
+from app import services
 from app.errors import BadRequest
 from app.routes.api import MODEL_WORK, json_body, keep_upload
+from app.schemas.attacks import AttackInfo, AttackRequest, AttackResponse, SweepRequest, SweepResponse
+from app.services import attacks as attack_service
 from app.web.deps import LabDep
 from app.web.templating import is_htmx, render
 

@@ -9,15 +9,15 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app import services
-from app.defenses import service as defenses
-from app.defenses.service import TransformRequest, TransformResponse, VerdictRequest, VerdictResponse
 from app.errors import NotFound
 from app.labs import EXPERIMENTS
-from app.labs import service as labs
-from app.labs.service import ExperimentInfo, JobInfo
 from app.routes.api import MODEL_WORK, READ, errors
 from app.runtime import jobs
 from app.schemas import validated
+from app.services import defenses
+from app.services import experiments as labs
+from app.services.defenses import TransformRequest, TransformResponse, VerdictRequest, VerdictResponse
+from app.services.experiments import ExperimentInfo, JobInfo
 from app.web.deps import IsHtmx, LabDep
 from app.web.http import RoundedJSONResponse
 from app.web.templating import render

@@ -15,10 +15,10 @@ from fastapi.responses import RedirectResponse, Response
 from app import services
 from app.errors import BadRequest
 from app.explain import linear
-from app.explain import services as explain
 from app.explain.plot import loglog
-from app.explain.schemas import MAX_K, GradientRequest, GradientResponse, LinearToyRequest, LinearToyResponse
 from app.routes.api import BODY, MODEL_WORK, keep_upload
+from app.schemas.explain import MAX_K, GradientRequest, GradientResponse, LinearToyRequest, LinearToyResponse
+from app.services import explain
 from app.web.deps import IsHtmx, LabDep
 from app.web.templating import render
 

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.errors import NotFound
-from app.gan import lab_service, page
-from app.gan import services as gan
 from app.gan.lab import LabConfig
-from app.gan.schemas import (
+from app.routes.api import BODY, MODEL_WORK, READ, errors
+from app.schemas import validated
+from app.schemas.gan import (
     MAX_GROUP,
     ArithmeticRequest,
     ArithmeticResponse,
@@ -29,8 +29,9 @@ from app.gan.schemas import (
     SamplesRequest,
     SamplesResponse,
 )
-from app.routes.api import BODY, MODEL_WORK, READ, errors
-from app.schemas import validated
+from app.services import gan
+from app.services import gan_lab as lab_service
+from app.web import gan_page as page
 from app.web.deps import IsHtmx, LabDep
 from app.web.templating import render
 

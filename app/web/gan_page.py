@@ -11,9 +11,8 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 from app.errors import BadRequest
-from app.gan import services
 from app.gan.latent import MAX_INDEX
-from app.gan.schemas import (
+from app.schemas.gan import (
     MAX_GROUP,
     MAX_STEPS,
     ArithmeticRequest,
@@ -24,6 +23,7 @@ from app.gan.schemas import (
     SamplesRequest,
 )
 from app.services import Lab
+from app.services import gan as services
 
 GRID = 24
 GROUPS = ("a", "b", "c")

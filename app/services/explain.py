@@ -7,7 +7,9 @@ from starlette.concurrency import run_in_threadpool
 
 from app.errors import BadRequest
 from app.explain import gradients, linear
-from app.explain.schemas import (
+from app.media import imaging
+from app.schemas import validated  # noqa: F401  (the pages' name for it)
+from app.schemas.explain import (
     DimensionMarker,
     DimensionPoint,
     GradientCheckRow,
@@ -19,8 +21,6 @@ from app.explain.schemas import (
     LinearToyRequest,
     LinearToyResponse,
 )
-from app.media import imaging
-from app.schemas import validated  # noqa: F401  (the pages' name for it)
 from app.services import Lab, load_image, store_image, true_label
 
 HEATMAP_SCALE = ("linear in |dL/dx| (largest over channels): black = 0, pale yellow = {full:.3g} "

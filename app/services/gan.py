@@ -11,7 +11,9 @@ from starlette.concurrency import run_in_threadpool
 from app.errors import BadRequest
 from app.gan import latent as lat
 from app.gan import studio
-from app.gan.schemas import (
+from app.gan.zoo import GanEntry
+from app.media import imaging
+from app.schemas.gan import (
     ArithmeticRequest,
     ArithmeticResponse,
     ConceptInfo,
@@ -28,8 +30,6 @@ from app.gan.schemas import (
     SamplesRequest,
     SamplesResponse,
 )
-from app.gan.zoo import GanEntry
-from app.media import imaging
 from app.services import Lab, store_image
 
 

@@ -10,13 +10,13 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from app import services
-from app.attack_service import top_k
 from app.defenses import detector as det
 from app.defenses.evaluation import adversarial_examples
 from app.defenses.transforms import TRANSFORMS
 from app.errors import BadRequest
 from app.schemas import IMAGE_REF, ImageInfo, Prediction, RequestBody
 from app.services import Lab
+from app.services.attacks import top_k
 
 GUARDED, ROBUST, DETECTOR = "mnist-cnn", "mnist-cnn-robust", "mnist-detector"
 Craft = Literal["none", "fgsm", "pgd", "adaptive"]

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from app.errors import BadRequest
 from app.gan import lab as gan_lab
 from app.gan.game import cost_curve
-from app.gan.schemas import LabControl, LabPoint, LabState
+from app.schemas.gan import LabControl, LabPoint, LabState
 from app.services import Lab, store_tensor
 from app.web.charts import Chart, line_chart
 

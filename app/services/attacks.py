@@ -21,7 +21,11 @@ from app.attacks import ATTACKS, Attack, Goal, Params
 from app.attacks.fgsm import Sweep, sweep
 from app.attacks.run import Outcome, run_attack
 from app.attacks.saving import saved_pixels
-from app.attacks.schemas import (
+from app.errors import BadRequest, InvalidField, NotFound
+from app.media import imaging
+from app.runtime.executor import Disconnected
+from app.schemas import ImageInfo, Prediction, parse
+from app.schemas.attacks import (
     MAX_TOP_K,
     AttackInfo,
     AttackRequest,
@@ -34,10 +38,6 @@ from app.attacks.schemas import (
     SweepResponse,
     SweepStep,
 )
-from app.errors import BadRequest, InvalidField, NotFound
-from app.media import imaging
-from app.runtime.executor import Disconnected
-from app.schemas import ImageInfo, Prediction, parse
 from app.services import Lab
 from app.zoo import ZooEntry
 from app.zoo.architectures import Classifier
