@@ -1,15 +1,15 @@
-"""Errors a user can cause, each with its HTTP status and a message written for a student.
+"""Errors a user can cause, each with a message written for a student.
 
-Services raise these; the API turns them into ``{"detail": message}`` JSON and the pages show the
-message in place.
+The core libraries and the services raise these; they know nothing of HTTP. The web layer maps each
+kind to its status (app/web/http.py: STATUS): the API answers ``{"detail": message}`` JSON and the
+pages show the message in place.
 """
 
 from __future__ import annotations
 
 
 class AppError(Exception):
-    status_code = 400
-    headers: dict[str, str] = {}
+    retry_after: int | None = None  # seconds after which trying again makes sense, when it does
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -17,29 +17,27 @@ class AppError(Exception):
 
 
 class UnsupportedImage(AppError):
-    status_code = 415
+    """Not a picture format we read (whatever its name or declared type)."""
 
 
 class ImageTooLarge(AppError):
-    status_code = 413
+    """An upload or a picture over the size limits."""
 
 
 class BrokenImage(AppError):
-    status_code = 422
+    """A picture file that cannot be decoded (broken or truncated)."""
 
 
 class BadShape(AppError):
     """An image whose proportions no model input can be made from (a 20,000,000 × 1 strip)."""
 
-    status_code = 422
-
 
 class BadRequest(AppError):
-    status_code = 422
+    """Input that is well formed but not valid (an unknown class, a value out of range)."""
 
 
 class InvalidField(BadRequest):
-    """A 422 about one input field: pages show the message beside that field."""
+    """Invalid input in one field: pages show the message beside that field."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
@@ -47,11 +45,11 @@ class InvalidField(BadRequest):
 
 
 class Forbidden(AppError):
-    status_code = 403
+    """Not allowed for this client (another site, or a cancel without its token)."""
 
 
 class NotFound(AppError):
-    status_code = 404
+    """An unknown model, image, sample, job or session."""
 
 
 class ImageGone(NotFound):
@@ -61,35 +59,32 @@ class ImageGone(NotFound):
 
 
 class ModelUnavailable(AppError):
-    status_code = 503
+    """A model that could not be loaded here (the reason says why)."""
 
 
 class Busy(AppError):
-    """Retry-After says when to try again: 2 s by default, or what the message says."""
+    """``retry_after``: 2 s by default, or what the message says."""
 
-    status_code = 503
-    headers = {"Retry-After": "2"}
+    retry_after = 2
 
     def __init__(self, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
         if retry_after is not None:
-            self.headers = {"Retry-After": str(retry_after)}
+            self.retry_after = retry_after
 
 
 class DeadlineExceeded(AppError):
-    status_code = 504
+    """Work that ran past its time limit."""
 
 
 class OutOfMemory(AppError):
     """The device ran out of memory for this one request; others go on."""
 
-    status_code = 503
-    headers = {"Retry-After": "5"}
+    retry_after = 5
 
 
 class ClientGone(AppError):
     """The client closed the connection (or the deadline passed), so the work was stopped.
 
-    Nobody reads the answer; 499 is the status nginx logs for it."""
+    Nobody reads the answer."""
 
-    status_code = 499

@@ -147,7 +147,7 @@ def test_out_of_memory_fails_only_that_request() -> None:
     async def main():
         with pytest.raises(OutOfMemory) as caught:
             await executor.run(greedy)
-        assert caught.value.status_code == 503 and "ran out of memory" in caught.value.message
+        assert caught.value.retry_after == 5 and "ran out of memory" in caught.value.message
         return await executor.run(lambda: "still working")
 
     assert asyncio.run(main()) == "still working"

@@ -113,7 +113,7 @@ def test_queue_positions_wait_estimates_and_the_queue_cap(tmp_path) -> None:
         assert m.estimated_wait(waiting[1]) == pytest.approx(4.0)  # the running one and the one ahead
         with pytest.raises(Busy) as busy:
             m.submit("a", {"i": 9}, counting(1))
-        assert busy.value.headers == {"Retry-After": "120"} and "couple of minutes" in busy.value.message
+        assert busy.value.retry_after == 120 and "couple of minutes" in busy.value.message
         m.cancel(running.id, token)
 
     with_manager(tmp_path, test, max_queued=2)

@@ -82,3 +82,14 @@ def test_a_violation_is_caught(tmp_path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("from fastapi import HTTPException\nfrom app.web import templating\nimport torch\n")
     assert breaks(bad, ("fastapi", "app.web"), name="app.attacks.bad") == ["app.web", "fastapi"]
+
+
+def test_domain_errors_carry_no_http_status_and_the_web_layer_maps_each() -> None:
+    from app import errors
+    from app.web.http import STATUS, status_of
+
+    kinds = [k for k in vars(errors).values() if isinstance(k, type) and issubclass(k, errors.AppError)]
+    assert all(not hasattr(k, "status_code") and not hasattr(k, "headers") for k in kinds)
+    assert all(status_of(k("x") if k is not errors.InvalidField else k("f", "x")) in (*STATUS.values(), 400)
+               for k in kinds)
+    assert status_of(errors.ImageGone("x")) == 404 and status_of(errors.InvalidField("eps", "x")) == 422

@@ -14,6 +14,7 @@ from app.routes.api import MODEL_WORK, json_body, keep_upload
 from app.schemas.attacks import AttackInfo, AttackRequest, AttackResponse, SweepRequest, SweepResponse
 from app.services import attacks as attack_service
 from app.web.deps import LabDep
+from app.web.http import status_of
 from app.web.templating import is_htmx, render
 
 api = APIRouter(prefix="/api/v1/attacks", tags=["attacks"])
@@ -68,7 +69,7 @@ async def attack_page(request: Request, lab: LabDep, model: str = "mnist-cnn", i
             error = exc
     context = attack_service.page_context(lab, body, attack, result, error)
     block = None if not is_htmx(request) else ("result" if request.headers.get("HX-Target") == "result" else "lab")
-    return render(request, "attack.html", context, block=block, status_code=error.status_code if error else 200)
+    return render(request, "attack.html", context, block=block, status_code=status_of(error) if error else 200)
 
 
 @pages.post("/attack")

@@ -17,7 +17,22 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import AppError, ImageGone
+from app.errors import (
+    AppError,
+    BadRequest,
+    BadShape,
+    BrokenImage,
+    Busy,
+    ClientGone,
+    DeadlineExceeded,
+    Forbidden,
+    ImageGone,
+    ImageTooLarge,
+    ModelUnavailable,
+    NotFound,
+    OutOfMemory,
+    UnsupportedImage,
+)
 from app.web.templating import is_htmx, render
 
 SIGNIFICANT = 7  # digits kept of a float: what float32 model outputs carry (4.999999, not 4.999999046325684)
@@ -86,9 +101,22 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
 
 
+# Each kind of error's HTTP status (the errors themselves know nothing of HTTP); subclasses inherit.
+STATUS: dict[type[AppError], int] = {
+    BadRequest: 422, BrokenImage: 422, BadShape: 422, Forbidden: 403, NotFound: 404, ImageTooLarge: 413,
+    UnsupportedImage: 415, ModelUnavailable: 503, Busy: 503, OutOfMemory: 503, DeadlineExceeded: 504,
+    ClientGone: 499,  # nobody reads it; the status nginx logs for a client that left
+}
+
+
+def status_of(exc: AppError) -> int:
+    return next((STATUS[kind] for kind in type(exc).__mro__ if kind in STATUS), 400)
+
+
 async def _app_error(request: Request, exc: AppError) -> Response:
     upload = upload_again_url(request) if isinstance(exc, ImageGone) else None
-    return error_response(request, exc.status_code, exc.message, exc.headers, upload_url=upload)
+    headers = {} if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
+    return error_response(request, status_of(exc), exc.message, headers, upload_url=upload)
 
 
 # Pages with their own upload form; elsewhere a lost image is uploaded again on /classify.
