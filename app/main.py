@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.config import ROOT, Settings, get_settings
 from app.gan.lab import LabManager
+from app.gan.zoo import Generators
 from app.media.gallery import Gallery
 from app.media.store import ImageStore
 from app.routes import api, attacks, defenses, explain, gan, lecture, web
@@ -77,11 +78,13 @@ def _build_lab(settings: Settings) -> Lab:
                         max_wait_s=settings.batch_wait_ms / 1000, batching=settings.batching,
                         torch_threads=settings.torch_threads)
     zoo = executor.call(Zoo.load, settings)  # on the model thread: no other thread needs a team of its own
+    generators = executor.call(Generators.load, settings, zoo.device)
     log.info("models on %s: %s", zoo.device,
              ", ".join(f"{n}{'' if e.available else ' (unavailable)'}" for n, e in zoo.entries.items()))
     return Lab(
         settings=settings,
         zoo=zoo,
+        generators=generators,
         store=ImageStore(settings.image_store_dir, settings.image_store_max_bytes,
                          settings.image_store_client_max_bytes),
         gallery=Gallery(settings.gallery_dir),

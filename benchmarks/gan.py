@@ -26,12 +26,13 @@ from server import Server
 
 from app.config import Settings
 from app.gan.latent import latents
-from app.zoo import Zoo
+from app.gan.zoo import Generators
+from app.zoo.device import resolve_device
 
 
 def grid_ratio(url: str, name: str, n: int) -> None:
-    zoo = Zoo.load(Settings(), only={name})
-    g = zoo.generators[name].generator
+    settings = Settings()
+    g = Generators.load(settings, resolve_device(settings.device), only={name}).entries[name].generator
     z = latents(0, range(64), g.cfg.nz)
     with torch.no_grad():
         g(z)

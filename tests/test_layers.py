@@ -78,6 +78,11 @@ def test_core_libraries_import_no_web_framework_web_layer_routes_or_services(pat
     assert breaks(path, (*WEB_FRAMEWORKS, "app.web", "app.routes", "app.services", "app.schemas")) == []
 
 
+def test_the_classifier_zoo_and_the_gan_package_do_not_import_each_other_in_a_loop() -> None:
+    zoo = {name for path in modules("zoo") for name in imports(path)}
+    assert not any(name == "app.gan" or name.startswith("app.gan.") for name in zoo)
+
+
 def test_a_violation_is_caught(tmp_path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("from fastapi import HTTPException\nfrom app.web import templating\nimport torch\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,11 @@ import torch
 from safetensors.torch import load_file
 from torch import nn
 
+from app.config import Settings
+from app.errors import ModelUnavailable, NotFound
 from app.gan import faces
 from app.gan.networks import Discriminator, GanConfig, Generator
-from app.zoo.manifest import GeneratorSpec, WeightsRef, sha256_file
+from app.zoo.manifest import GeneratorSpec, WeightsRef, read_generators, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,28 @@ class GanEntry:
     @property
     def available(self) -> bool:
         return self.generator is not None
+
+
+class Generators:
+    """Every GAN in models/manifest.json, loaded once on one device. The classifiers' zoo is
+    app/zoo; both read the same manifest (app/zoo/manifest.py), and neither imports the other."""
+
+    def __init__(self, entries: list[GanEntry]) -> None:
+        self.entries = {e.spec.name: e for e in entries}
+
+    @classmethod
+    def load(cls, settings: Settings, device: torch.device, only: Collection[str] | None = None) -> Generators:
+        specs = [g for g in read_generators(settings.models_dir) if only is None or g.name in only]
+        return cls([load_generator(spec, settings.models_dir, device) for spec in specs])
+
+    def get(self, name: str) -> GanEntry:
+        """A loaded GAN, or a 404 / 503 saying why not."""
+        if name not in self.entries:
+            raise NotFound(f"There is no generator {name[:80]!r}. Known generators: {', '.join(self.entries)}.")
+        entry = self.entries[name]
+        if not entry.available:
+            raise ModelUnavailable(f"The generator {name} is not available on this server: {entry.reason}")
+        return entry
 
 
 def load_generator(spec: GeneratorSpec, models_dir: Path, device: torch.device) -> GanEntry:

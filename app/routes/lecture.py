@@ -123,7 +123,7 @@ async def open_preset(k: Annotated[int, Path(ge=1)]) -> Response:
 def missing(lab: Lab, p: Preset) -> list[str]:
     """What the demo needs that this server does not have yet (models still training, or an
     experiment whose default run has not been shipped)."""
-    available = {name for name, e in {**lab.zoo.entries, **lab.zoo.generators}.items() if e.available}
+    available = {name for name, e in {**lab.zoo.entries, **lab.generators.entries}.items() if e.available}
     return [need for need in p.needs if not _has(lab, need, available)]
 
 

@@ -34,7 +34,7 @@ from app.services import Lab, store_image
 
 
 def list_generators(lab: Lab) -> list[GeneratorInfo]:
-    return [_info(lab, e) for e in lab.zoo.generators.values()]
+    return [_info(lab, e) for e in lab.generators.entries.values()]
 
 
 def _info(lab: Lab, e: GanEntry) -> GeneratorInfo:
@@ -59,7 +59,7 @@ def labels(lab: Lab, e: GanEntry) -> list[str]:
 async def samples(lab: Lab, name: str, req: SamplesRequest) -> SamplesResponse:
     """Decoded latents: a pure function of the request, so a grid a room asks for again (the
     studio's first page, a preset) is decoded once and then shared (lab.results)."""
-    entry = lab.zoo.generator(name)
+    entry = lab.generators.get(name)
     refs = req.latents or [LatentRef(seed=req.seed, index=i) for i in range(req.start, req.start + req.count)]
 
     async def decode() -> SamplesResponse:
@@ -70,7 +70,7 @@ async def samples(lab: Lab, name: str, req: SamplesRequest) -> SamplesResponse:
 
 
 async def arithmetic(lab: Lab, name: str, req: ArithmeticRequest) -> ArithmeticResponse:
-    entry = lab.zoo.generator(name)
+    entry = lab.generators.get(name)
     a, b, c = (_stack(entry, group) for group in (req.a, req.b, req.c))
     result = lat.arithmetic(a, b, c)
     around = lat.noise_like(result, req.noise, req.seed, 9)
@@ -83,7 +83,7 @@ async def arithmetic(lab: Lab, name: str, req: ArithmeticRequest) -> ArithmeticR
 
 
 async def interpolate(lab: Lab, name: str, req: InterpolateRequest) -> InterpolateResponse:
-    entry = lab.zoo.generator(name)
+    entry = lab.generators.get(name)
     start, end = _stack(entry, [req.start, req.end])
     line, arc = lat.lerp(start, end, req.steps), lat.slerp(start, end, req.steps)
     decoded = await _decode(lab, entry, torch.cat([line, arc]), [None] * (2 * req.steps))
@@ -93,7 +93,7 @@ async def interpolate(lab: Lab, name: str, req: InterpolateRequest) -> Interpola
 
 
 async def concepts(lab: Lab, name: str) -> ConceptsResponse:
-    entry = lab.zoo.generator(name)
+    entry = lab.generators.get(name)
     pool = await _pool(lab, entry)
     return ConceptsResponse(
         generator=name, pool=f"latents ({studio.POOL_SEED}, 0..{studio.POOL_SIZE - 1}), labelled by "
@@ -104,7 +104,7 @@ async def concepts(lab: Lab, name: str) -> ConceptsResponse:
 
 
 async def concept_edit(lab: Lab, name: str, req: ConceptRequest) -> ConceptResponse:
-    entry = lab.zoo.generator(name)
+    entry = lab.generators.get(name)
     concept = _concept(lab, entry, req.concept)
     pool = await _pool(lab, entry)
     base = _stack(entry, [req.latent])[0]
@@ -115,7 +115,7 @@ async def concept_edit(lab: Lab, name: str, req: ConceptRequest) -> ConceptRespo
 
 
 async def exemplars(lab: Lab, name: str, req: ExemplarRequest) -> ExemplarResponse:
-    entry = lab.zoo.generator(name)
+    entry = lab.generators.get(name)
     want = [_concept(lab, entry, c) for c in req.want]
     avoid = [_concept(lab, entry, c) for c in req.avoid]
     pool = await _pool(lab, entry)

@@ -1,4 +1,5 @@
 """The model zoo: every classifier in models/manifest.json, loaded once, frozen, on one device.
+(The GANs in the same manifest are app/gan/zoo.py's Generators.)
 
 A model that cannot be loaded (no weights, a changed file) stays listed with the reason, and the
 app starts without it.
@@ -16,10 +17,9 @@ from safetensors.torch import load_file
 
 from app.config import Settings
 from app.errors import ModelUnavailable, NotFound
-from app.gan.zoo import GanEntry, load_generator
 from app.zoo.architectures import Classifier, build_classifier
 from app.zoo.device import resolve_device
-from app.zoo.manifest import ModelSpec, read_generators, read_manifest, sha256_file
+from app.zoo.manifest import ModelSpec, read_manifest, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -38,19 +38,16 @@ class ZooEntry:
 
 
 class Zoo:
-    def __init__(self, entries: list[ZooEntry], device: torch.device, generators: list[GanEntry] = ()) -> None:
+    def __init__(self, entries: list[ZooEntry], device: torch.device) -> None:
         self.entries = {e.spec.name: e for e in entries}
-        self.generators = {g.spec.name: g for g in generators}
         self.device = device
 
     @classmethod
     def load(cls, settings: Settings, only: Collection[str] | None = None) -> Zoo:
-        """Every classifier and GAN in the manifest, or just those named in ``only``."""
+        """Every classifier in the manifest, or just those named in ``only``."""
         device = resolve_device(settings.device)
         specs = [s for s in read_manifest(settings.models_dir) if only is None or s.name in only]
-        gans = [g for g in read_generators(settings.models_dir) if only is None or g.name in only]
-        return cls([_load_entry(spec, settings, device) for spec in specs], device,
-                   [load_generator(g, settings.models_dir, device) for g in gans])
+        return cls([_load_entry(spec, settings, device) for spec in specs], device)
 
     def entry(self, name: str) -> ZooEntry:
         if name not in self.entries:
@@ -63,15 +60,6 @@ class Zoo:
         if entry.model is None:
             raise ModelUnavailable(f"The model {name} is not available on this server: {entry.reason}")
         return entry, entry.model
-
-    def generator(self, name: str) -> GanEntry:
-        """A loaded GAN, or a 404 / 503 saying why not."""
-        if name not in self.generators:
-            raise NotFound(f"There is no generator {name[:80]!r}. Known generators: {', '.join(self.generators)}.")
-        entry = self.generators[name]
-        if not entry.available:
-            raise ModelUnavailable(f"The generator {name} is not available on this server: {entry.reason}")
-        return entry
 
 
 def _load_entry(spec: ModelSpec, settings: Settings, device: torch.device) -> ZooEntry:
