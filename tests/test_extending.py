@@ -1,0 +1,84 @@
+"""README "Extending", followed literally: a new attack is one file and one registry line. A
+throwaway attack written to a file and registered shows up in the API (with its parameters' schema),
+runs over HTTP, gets a form and an explanation (its docstring) on the attack lab, and the property
+tests pick it up by the norm it declares."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import textwrap
+
+import pytest
+import torch
+
+from app.attacks import ATTACKS
+from app.media import imaging
+from tests import test_properties
+
+ATTACK_FILE = '''
+    """Random sign: one step of size ε in a random direction (a baseline that rarely fools anything).
+
+    Written by tests/test_extending.py to check that an attack is one file and one registry line.
+    """
+
+    import torch
+    from pydantic import Field
+
+    from app.attacks.base import Attack, Params
+
+
+    class RandomSignParams(Params):
+        eps: float = Field(0.1, ge=0.0, le=1.0, description="L∞ size of the random step.")
+
+
+    class RandomSign(Attack):
+        name = "random-sign"
+        title = "Random sign"
+        norm = "linf"
+        Params = RandomSignParams
+
+        def perturb(self, model, x, goal, params, generator, recorder):
+            noise = torch.rand(x.shape, generator=generator).to(x.device) * 2 - 1
+            return (x + params.eps * noise.sign()).clamp(0.0, 1.0), 1
+'''
+
+
+@pytest.fixture
+def registered(tmp_path, monkeypatch):
+    path = tmp_path / "random_sign.py"  # the one file
+    path.write_text(textwrap.dedent(ATTACK_FILE))
+    spec = importlib.util.spec_from_file_location("random_sign", path)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "random_sign", module)
+    spec.loader.exec_module(module)
+    monkeypatch.setitem(ATTACKS, "random-sign", module.RandomSign())  # the one registry line
+    yield "random-sign"
+
+
+def test_the_new_attack_is_in_the_api_and_runs(client, registered) -> None:
+    listed = {a["name"]: a for a in client.get("/api/v1/attacks").json()}
+    assert registered in listed and "eps" in listed[registered]["params_schema"]["properties"]
+    assert listed[registered]["description"].startswith("Random sign: one step")
+    r = client.post(f"/api/v1/attacks/{registered}", json={"model": "mnist-cnn", "image": "sample:mnist-00003",
+                                                          "params": {"eps": 0.2}})
+    assert r.status_code == 200, r.text
+    assert r.json()["norms"]["linf"] <= 0.2 + 1e-6
+    bad = client.post(f"/api/v1/attacks/{registered}", json={"model": "mnist-cnn", "image": "sample:mnist-00003",
+                                                            "params": {"eps": 2}})
+    assert bad.status_code == 422
+
+
+def test_the_new_attack_has_a_form_and_an_explanation_on_the_lab(client, registered) -> None:
+    page = client.get("/attack", params={"model": "mnist-cnn", "attack": registered, "image": "sample:mnist-00003"})
+    assert page.status_code == 200
+    assert f'<option value="{registered}" selected' in page.text.replace("selected=\"selected\"", "selected")
+    assert 'name="eps"' in page.text and "How Random sign works" in page.text
+
+
+def test_the_property_tests_pick_it_up_by_its_norm(registered, lab) -> None:
+    assert registered in test_properties.budgeted("linf")
+    cnn = lab.zoo.model("mnist-cnn")[1]
+    picks = [s for s in lab.gallery.samples if s.kind == "digit"]
+    digits = torch.stack([imaging.image_to_tensor(lab.gallery.image(s.id).convert("L")) for s in picks])
+    test_properties.test_attacks_stay_in_the_ball_and_the_pixel_range(registered, cnn, digits)
