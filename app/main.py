@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(gan.router)
     app.include_router(defenses.router)
     app.include_router(lecture.router)
-    api.own_error_lists(app)
+    api.own_error_lists(app, attacks.typed_params)
     return app
 
 

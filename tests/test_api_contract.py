@@ -54,3 +54,12 @@ def documented(client, method: str, path: str) -> set[int]:
 ])
 def test_each_operation_lists_the_errors_it_can_return(client, method, path, expected) -> None:
     assert documented(client, method, path) == expected
+
+
+def test_each_attack_documents_its_own_parameters(client) -> None:
+    schema = client.get("/openapi.json").json()
+    body = schema["paths"]["/api/v1/attacks/pgd"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    params = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]["properties"]["params"]
+    assert set(params["properties"]) == {"eps", "alpha", "steps", "random_start", "restarts"}
+    assert params["additionalProperties"] is False and params["properties"]["steps"]["maximum"] == 1000
+    assert "/api/v1/attacks/{name}" not in schema["paths"]

@@ -70,7 +70,8 @@ def test_shape_range_ball_and_determinism(name, mlp, digits) -> None:
         a = run(name, mlp, x, y, target, seed=3)
         assert a.adversarial.shape == x.shape
         assert a.adversarial.min() >= 0 and a.adversarial.max() <= 1
-        eps = {**{k: f.default for k, f in ATTACKS[name].Params.model_fields.items()}, **quick_settings(name)}.get("eps")
+        defaults = {k: f.default for k, f in ATTACKS[name].Params.model_fields.items()}
+        eps = {**defaults, **quick_settings(name)}.get("eps")
         if eps is not None:
             assert float(a.distances[BALL[ATTACKS[name].norm]].max()) <= eps + 1e-5
         b = run(name, mlp, x, y, target, seed=3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, File, Path, Request, UploadFile
@@ -37,14 +38,17 @@ def errors(*codes: int) -> dict[int, dict]:
                    "content": {"application/json": {"example": {"detail": _ERROR_TEXT[code]}}}} for code in codes}
 
 
-def own_error_lists(app: FastAPI) -> None:
+def own_error_lists(app: FastAPI, *more: Callable[[dict], None]) -> None:
     """Each operation's OpenAPI lists only the errors above that it declares: FastAPI adds a
-    "Validation Error" 422 to every operation with parameters, even where none can fail (a path id)."""
+    "Validation Error" 422 to every operation with parameters, even where none can fail (a path id).
+    ``more``: further edits of the generated schema, made once."""
     build = app.openapi
 
     def openapi() -> dict:
         if app.openapi_schema is None:
             schema = build()
+            for edit in more:
+                edit(schema)
             for operations in schema["paths"].values():
                 for operation in operations.values():
                     responses = operation.get("responses", {})

@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from app import services
+from app.attacks import ATTACKS
 from app.errors import BadRequest
 from app.routes.api import MODEL_WORK, json_body, keep_upload
 from app.schemas.attacks import AttackInfo, AttackRequest, AttackResponse, SweepRequest, SweepResponse
@@ -35,12 +36,42 @@ async def fgsm_sweep(lab: LabDep, body: SweepRequest) -> Response:
     return json_body(await attack_service.fgsm_sweep(lab, body))
 
 
-@api.post("/{name}", responses=MODEL_WORK, response_model=AttackResponse)
+def _attack_route(name: str):
+    async def run_one(request: Request, lab: LabDep, body: AttackRequest) -> Response:
+        return json_body(await attack_service.attack(lab, name, body, disconnected=request.is_disconnected))
+    return run_one
+
+
+# One documented operation per attack, its request naming that attack's parameters (typed_params).
+for _attack in ATTACKS.values():
+    api.add_api_route(
+        f"/{_attack.name}", _attack_route(_attack.name), methods=["POST"], responses=MODEL_WORK,
+        response_model=AttackResponse, summary=_attack.title, operation_id=f"attack_{_attack.name.replace('-', '_')}",
+        description=f"{_attack.title} on one image ({_attack.norm}; {_attack.paper}). Same request and seed, same "
+                    "result. Steps are bounded by its parameters; the work stops with a 504 after "
+                    "ADVLAB_REQUEST_TIMEOUT_S seconds, and at its next step when the client disconnects.")
+
+
+@api.post("/{name}", responses=MODEL_WORK, response_model=AttackResponse, include_in_schema=False)
 async def run_attack(request: Request, lab: LabDep, name: str, body: AttackRequest) -> Response:
-    """Attack one image. Same request and seed, same result. Steps are bounded by each attack's
-    Params; the work stops with a 504 after ADVLAB_REQUEST_TIMEOUT_S seconds, and at its next step
-    when the client disconnects."""
+    """Any attack by name: a 404 that lists the attacks for an unknown one."""
     return json_body(await attack_service.attack(lab, name, body, disconnected=request.is_disconnected))
+
+
+def typed_params(schema: dict) -> None:
+    """In the OpenAPI schema, each attack's operation takes ``params`` as that attack's Params (a
+    request schema per attack) rather than a free-form object."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for attack in ATTACKS.values():
+        operation = schema["paths"].get(f"/api/v1/attacks/{attack.name}", {}).get("post")
+        if operation is None:
+            continue
+        title = f"{attack.Params.__name__.removesuffix('Params')}AttackRequest"
+        body = AttackRequest.model_json_schema()
+        params = attack.Params.model_json_schema()
+        body["properties"]["params"] = {**params, "description": f"{attack.title}'s parameters."}
+        components[title] = {**body, "title": title}
+        operation["requestBody"]["content"]["application/json"]["schema"] = {"$ref": f"#/components/schemas/{title}"}
 
 
 pages = APIRouter(include_in_schema=False)
