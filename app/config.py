@@ -1,6 +1,6 @@
 """One settings object for the whole app: environment variables with the prefix ``ADVLAB_``.
 
-Every field is documented in the README's settings table; tests build their own ``Settings``
+Every field is documented in the settings table of docs/operations.md; tests build their own ``Settings``
 and pass it to ``create_app``.
 """
 

@@ -12,7 +12,7 @@ ADVLAB_MAX_BATCH      -> target_ongoing_requests of the autoscaler (a full batch
 ADVLAB_RAY_*          -> replicas (min, max), GPUs and CPUs per replica
 
 Live GAN-lab sessions and running experiment jobs are held by the replica that started them:
-with more than one replica, route their URLs to the same replica (see the README).
+with more than one replica, route their URLs to the same replica (see docs/operations.md).
 """
 
 from __future__ import annotations

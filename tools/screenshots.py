@@ -1,4 +1,4 @@
-"""The README's screenshots, taken in Debian's Chromium against a running server.
+"""The docs' screenshots, taken in Debian's Chromium against a running server.
 
     .venv/bin/python tools/screenshots.py http://127.0.0.1:8000
 

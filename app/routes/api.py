@@ -138,7 +138,7 @@ async def keep_upload(request: Request, lab: Lab, file: UploadFile | None) -> Im
 
 
 def client_key(request: Request) -> str:
-    """Whose upload it is: the client's address (behind a proxy, the one it forwards; see README)."""
+    """Whose upload it is: the client's address (behind a proxy, the one it forwards; see docs/operations.md)."""
     return request.client.host if request.client else "unknown"
 
 
