@@ -39,6 +39,9 @@ async def fgsm_sweep(lab: LabDep, body: SweepRequest) -> Response:
 def _attack_route(name: str):
     async def run_one(request: Request, lab: LabDep, body: AttackRequest) -> Response:
         return json_body(await attack_service.attack(lab, name, body, disconnected=request.is_disconnected))
+    # Real annotations, not the strings of ``from __future__ import annotations``: Ray Serve pickles this
+    # closure by value, and there the strings would not resolve (the body would be read as a query parameter).
+    run_one.__annotations__ = {"request": Request, "lab": LabDep, "body": AttackRequest, "return": Response}
     return run_one
 
 
