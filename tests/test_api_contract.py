@@ -63,3 +63,11 @@ def test_each_attack_documents_its_own_parameters(client) -> None:
     assert set(params["properties"]) == {"eps", "alpha", "steps", "random_start", "restarts"}
     assert params["additionalProperties"] is False and params["properties"]["steps"]["maximum"] == 1000
     assert "/api/v1/attacks/{name}" not in schema["paths"]
+
+
+def test_rounding_keeps_whole_numbers_timestamps_and_turns_non_finite_into_null() -> None:
+    from app.web.http import json_text
+
+    text = json_text({"a": 4.999999046325684, "b": [0.1 + 0.2, 7], "t": 1764849600.123456, "n": float("nan"),
+                      "i": float("inf"), "ok": True})
+    assert text == b'{"a":4.999999,"b":[0.3,7],"t":1764849600.123456,"n":null,"i":null,"ok":true}'

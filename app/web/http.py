@@ -8,6 +8,7 @@ API paths (/api/...) get ``{"detail": "..."}`` JSON; pages get the message rende
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 from urllib.parse import urlencode
 
@@ -39,8 +40,11 @@ SIGNIFICANT = 7  # digits kept of a float: what float32 model outputs carry (4.9
 
 
 def rounded(value: Any) -> Any:
-    """``value`` with every float (in dicts and lists too) cut to SIGNIFICANT digits."""
+    """``value`` with every float (in dicts and lists too) cut to SIGNIFICANT digits; NaN and
+    infinities become null, as pydantic writes them."""
     if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
         return float(f"{value:.{SIGNIFICANT}g}") if abs(value) < 1e6 else value  # not timestamps
     if isinstance(value, dict):
         return {k: rounded(v) for k, v in value.items()}
