@@ -45,9 +45,10 @@ class Zoo:
 
     @classmethod
     def load(cls, settings: Settings, only: Collection[str] | None = None) -> Zoo:
-        """Every classifier and GAN in the manifest, or just those named in ``only``."""
+        """Every served classifier and every GAN in the manifest, or just those named in ``only``
+        (an unserved one, such as a judge of generated digits, is loaded only when named)."""
         device = resolve_device(settings.device)
-        specs = [s for s in read_manifest(settings.models_dir) if only is None or s.name in only]
+        specs = [s for s in read_manifest(settings.models_dir) if (s.served if only is None else s.name in only)]
         gans = [g for g in read_generators(settings.models_dir) if only is None or g.name in only]
         return cls([_load_entry(spec, settings, device) for spec in specs], device,
                    [load_generator(g, settings.models_dir, device) for g in gans])
