@@ -65,10 +65,14 @@ def _evaluate_generator(settings: Settings, spec, limit: int) -> Iterator[str]:
     metrics = measure(spec, settings, settings.models_dir, samples=n, device=str(resolve_device(settings.device)),
                       log=lines.append)
     yield from lines
-    if "confident_share" in metrics:
-        shares = metrics["class_shares"]
-        yield (f"{spec.name}: {metrics['confident_share']:.1%} of {n} samples with p >= 0.9 (target >= 90%); "
-               f"class shares {min(shares):.1%} to {max(shares):.1%} (target 6% to 14% each)")
+    for judge, report in metrics.get("judges", {}).items():
+        shares = report["class_shares"]
+        yield (f"{spec.name}: {judge}: {report['confident_share']:.1%} of {n} samples with p >= 0.9 "
+               f"(target >= 95% by mnist-cnn, 90% by mnist-judge); class shares {min(shares):.1%} to "
+               f"{max(shares):.1%} (target 6% to 14% each)")
+    if "requested_share_all_judges" in metrics:
+        yield (f"{spec.name}: {metrics['requested_share_all_judges']:.1%} of {n} samples taken for the requested "
+               f"digit by every judge (target >= 97%)")
     yield f"{spec.name}: manifest records {spec.metrics.get('frechet_distance')} Fréchet distance ({spec.metrics.get('command')})"
 
 
