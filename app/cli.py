@@ -32,7 +32,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="model name, e.g. mnist-cnn")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--dry-run", action="store_true", help="a few batches, written to a temporary folder")
-    p.add_argument("--out", type=Path, help="write weights here instead of models/ (manifest untouched)")
+    p.add_argument("--out", type=Path, help="write weights (and their own manifest.json) here instead of models/")
+    p.add_argument("--epochs", type=int, help="train this many epochs in all instead of the recipe's")
+    p.add_argument("--resume", nargs="?", const="last", metavar="PATH",
+                   help="GANs: go on from a checkpoint (default: this model's last one, var/train/NAME/checkpoint.pt)")
+    p.add_argument("--set", action="append", dest="overrides", metavar="KEY=VALUE",
+                   help="GANs: change one recipe or network setting for this run (recorded in the manifest)")
     p.set_defaults(run=_train)
 
     p = sub.add_parser("eval", help="re-measure a zoo model's test accuracy")
@@ -82,14 +87,34 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _train(args: argparse.Namespace, settings: Settings) -> int:
-    from app.training import TRAINERS
+    from app.training import RESUMABLE, TRAINERS, WITH_EPOCHS, WITH_OVERRIDES, checkpoint_path
+    from app.training.gans import RECIPES, with_overrides
 
     if args.name not in TRAINERS:
         print(f"unknown model {args.name!r}; trainable: {', '.join(TRAINERS)}", file=sys.stderr)
         return 2
+    for dest, flag, allowed in (("epochs", "epochs", WITH_EPOCHS), ("resume", "resume", RESUMABLE),
+                                ("overrides", "set", WITH_OVERRIDES)):
+        if getattr(args, dest) is not None and args.name not in allowed:
+            print(f"--{flag} works for {', '.join(sorted(allowed))}, not {args.name}", file=sys.stderr)
+            return 2
     out = args.out or (Path(tempfile.mkdtemp(prefix="advlab-dry-")) if args.dry_run else settings.models_dir)
+    options: dict = {"epochs": args.epochs} if args.epochs is not None else {}
+    if args.overrides:
+        try:
+            with_overrides(RECIPES[args.name], args.overrides)
+        except ValueError as exc:
+            print(f"advlab train: {exc}", file=sys.stderr)
+            return 2
+        options["overrides"] = args.overrides
+    if args.resume is not None:
+        resume = checkpoint_path(args.name, out, args.dry_run, settings) if args.resume == "last" else Path(args.resume)
+        if not resume.exists():
+            print(f"no checkpoint at {resume}", file=sys.stderr)
+            return 2
+        options["resume"] = resume
     TRAINERS[args.name](settings, out_dir=out, seed=args.seed, dry_run=args.dry_run,
-                        record=out == settings.models_dir)
+                        record=True, **options)
     print(f"weights written to {out}")
     return 0
 

@@ -47,7 +47,7 @@ def test_data_from_a_folder_is_idempotent(data_dir) -> None:
     assert r.returncode == 0 and "datasets ready" in r.stdout
 
 
-@pytest.mark.parametrize("name", ["dcgan-mnist", "dcgan-faces", "mnist-detector"])
+@pytest.mark.parametrize("name", ["dcgan-mnist", "dcgan-mnist-cond", "dcgan-faces", "mnist-detector"])
 def test_gan_and_detector_training_dry_runs(name: str, data_dir, tmp_path) -> None:
     r = advlab("train", name, "--dry-run", "--out", str(tmp_path), data_dir=data_dir)
     assert r.returncode == 0, r.stderr

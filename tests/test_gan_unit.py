@@ -9,9 +9,9 @@ import torch
 
 from app.gan import latent as lat
 from app.gan import toys
-from app.gan.game import Players, cost_curve, g_cost, train_step
+from app.gan.game import Players, cost_curve, d_hinge, g_cost, train_step
 from app.gan.networks import Discriminator, GanConfig, Generator
-from app.gan.quality import frechet_distance
+from app.gan.quality import agreement, frechet_distance, judge_report
 
 
 def test_a_latent_depends_only_on_its_seed_and_index() -> None:
@@ -123,3 +123,19 @@ def test_frechet_distance_of_shifted_gaussians_is_the_squared_shift() -> None:
     assert frechet_distance(a, a + shift) == pytest.approx(float(shift.square().sum()), rel=1e-6)
     b = torch.randn(20000, 4, generator=g, dtype=torch.float64) * 2  # std 2: Tr(1 + 4 - 2·2) per dim = 1
     assert frechet_distance(a, b) == pytest.approx(4.0, rel=0.05)
+
+
+def test_hinge_loss_ignores_what_is_past_the_margin() -> None:
+    real, fake = torch.tensor([2.0, 0.0]), torch.tensor([-3.0, 0.0])
+    assert float(d_hinge(real, fake)) == pytest.approx(0.5 + 0.5)  # only the two zeros count
+
+
+def test_judge_report_counts_the_requested_class_and_what_judges_agree_on() -> None:
+    a = torch.tensor([[0.95, 0.05], [0.2, 0.8], [0.05, 0.95]])
+    b = torch.tensor([[0.99, 0.01], [0.05, 0.95], [0.6, 0.4]])
+    requested = torch.tensor([0, 1, 1])
+    report = judge_report(a, requested)
+    assert report["confident_share"] == 0.6667 and report["class_shares"] == [0.3333, 0.6667]  # rounded to 4 places
+    assert report["requested_share"] == 1.0 and report["requested_share_per_class"] == [1.0, 1.0]
+    both = agreement([a, b], requested)
+    assert both == {"confident_share_all_judges": 0.3333, "requested_share_all_judges": 0.6667}

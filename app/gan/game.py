@@ -5,6 +5,14 @@ Generator cost, saturating      J(G) = mean log(1 − D(G(z)))   (minus J(D)'s f
                 non-saturating  J(G) = −mean log D(G(z))        (the usual fix)
 With D(·) = σ(logit): log D = −softplus(−logit) and log(1 − D) = −softplus(logit), which stay
 exact where D is near 0 or 1. Used by ``advlab train dcgan-*`` and by the live training lab.
+
+The hinge loss (Lim & Ye 2017; Miyato et al. 2018, with spectral norm) is the other choice:
+J(D) = mean max(0, 1 − D(x)) + mean max(0, 1 + D(G(z))) on raw scores, J(G) = −mean D(G(z)).
+D stops pushing a sample once it is past the margin, so it spends its capacity on the ones near
+the boundary. A conditional pair draws labels with its batches: real_batch and noise then return
+(images, labels) and (z, labels). When D also names the class (GanConfig.classifier), both costs
+gain a cross-entropy term, weighted by ``class_weight``: D's for naming real images' classes, G's
+for having its samples named as the class it was asked for.
 """
 
 from __future__ import annotations
@@ -18,6 +26,8 @@ import torch.nn.functional as F
 from torch import nn
 
 Cost = Literal["saturating", "non-saturating"]
+Loss = Literal["logistic", "hinge"]
+Batch = torch.Tensor | tuple[torch.Tensor, torch.Tensor]  # images or z, with labels (N,) when conditional
 
 
 def d_cost(real_logits: torch.Tensor, fake_logits: torch.Tensor, real_label: float = 1.0) -> torch.Tensor:
@@ -25,6 +35,11 @@ def d_cost(real_logits: torch.Tensor, fake_logits: torch.Tensor, real_label: flo
     images becomes real_label, which keeps D from growing over-confident on a small dataset."""
     real = real_label * F.softplus(-real_logits) + (1 - real_label) * F.softplus(real_logits)
     return real.mean() + F.softplus(fake_logits).mean()
+
+
+def d_hinge(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """J(D) of the hinge loss, on raw scores."""
+    return F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
 
 
 def g_cost(fake_logits: torch.Tensor, cost: Cost) -> torch.Tensor:
@@ -63,32 +78,62 @@ class StepStats:
     g_grad_norm: float  # norm of the generator's parameter gradient
 
 
-def train_step(p: Players, real_batch: Callable[[], torch.Tensor], noise: Callable[[], torch.Tensor],
+def train_step(p: Players, real_batch: Callable[[], Batch], noise: Callable[[], Batch],
                cost: Cost = "non-saturating", k: int = 1, augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
-               real_label: float = 1.0) -> StepStats:
+               real_label: float = 1.0, loss: Loss = "logistic", stats: bool = True,
+               class_weight: float = 1.0) -> StepStats | None:
     """k discriminator updates, then one generator update. real_batch/noise give fresh batches.
 
     ``augment``, when given, is applied to every image D sees, real and generated alike, and is
-    differentiable, so G learns through it (DiffAugment, Zhao et al. 2020: small datasets)."""
+    differentiable, so G learns through it (DiffAugment, Zhao et al. 2020: small datasets).
+    ``loss="hinge"`` ignores ``cost`` and ``real_label``. ``stats=False`` returns None and reads
+    nothing back from the device, so a GPU never waits for the Python side between steps."""
     view = augment or (lambda x: x)
+    classifies = getattr(p.discriminator, "classify", None) is not None
     for _ in range(k):
-        real = real_batch()
+        real, real_y = _split(real_batch())
+        z, fake_y = _split(noise())
         with torch.no_grad():
-            fake = p.generator(noise())
-        real_logits, fake_logits = p.discriminator(view(real)), p.discriminator(view(fake))
-        loss_d = d_cost(real_logits, fake_logits, real_label)
+            fake = _call(p.generator, z, fake_y)
+        if classifies:
+            real_logits, real_classes = p.discriminator(view(real), real_y, classes=True)
+        else:
+            real_logits = _call(p.discriminator, view(real), real_y)
+        fake_logits = _call(p.discriminator, view(fake), fake_y)
+        loss_d = d_hinge(real_logits, fake_logits) if loss == "hinge" else d_cost(real_logits, fake_logits, real_label)
+        if classifies:
+            loss_d = loss_d + class_weight * F.cross_entropy(real_classes, real_y)
         p.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         p.opt_d.step()
-    fake_logits = p.discriminator(view(p.generator(noise())))
-    loss_g = g_cost(fake_logits, cost)
+    z, fake_y = _split(noise())
+    if classifies:
+        fake_logits, fake_classes = p.discriminator(view(_call(p.generator, z, fake_y)), fake_y, classes=True)
+    else:
+        fake_logits = _call(p.discriminator, view(_call(p.generator, z, fake_y)), fake_y)
+    loss_g = -fake_logits.mean() if loss == "hinge" else g_cost(fake_logits, cost)
+    if classifies:
+        loss_g = loss_g + class_weight * F.cross_entropy(fake_classes, fake_y)
     p.opt_g.zero_grad(set_to_none=True)
     loss_g.backward()
-    grad_norm = torch.linalg.vector_norm(
-        torch.stack([q.grad.norm() for q in p.generator.parameters() if q.grad is not None]))
+    grad_norm = _grad_norm(p.generator) if stats else None
     p.opt_g.step()
+    if not stats:
+        return None
     return StepStats(float(loss_d.detach()), float(loss_g.detach()), float(torch.sigmoid(real_logits.detach()).mean()),
                      float(torch.sigmoid(fake_logits.detach()).mean()), float(grad_norm))
+
+
+def _split(batch: Batch) -> tuple[torch.Tensor, torch.Tensor | None]:
+    return (batch, None) if isinstance(batch, torch.Tensor) else batch
+
+
+def _call(net: nn.Module, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+    return net(x) if labels is None else net(x, labels)
+
+
+def _grad_norm(net: nn.Module) -> torch.Tensor:
+    return torch.linalg.vector_norm(torch.stack([q.grad.norm() for q in net.parameters() if q.grad is not None]))
 
 
 def translate(x: torch.Tensor, max_shift: int, generator: torch.Generator) -> torch.Tensor:
@@ -96,8 +141,8 @@ def translate(x: torch.Tensor, max_shift: int, generator: torch.Generator) -> to
 
     Whole-pixel shifts make bilinear sampling exact; the operation is differentiable in x."""
     n, _, h, w = x.shape
-    shift = torch.randint(-max_shift, max_shift + 1, (n, 2), generator=generator).float()
-    theta = torch.zeros(n, 2, 3)
+    shift = torch.randint(-max_shift, max_shift + 1, (n, 2), generator=generator, device=generator.device).float()
+    theta = torch.zeros(n, 2, 3, device=generator.device)
     theta[:, 0, 0] = theta[:, 1, 1] = 1
     theta[:, 0, 2], theta[:, 1, 2] = shift[:, 0] * 2 / w, shift[:, 1] * 2 / h
     grid = F.affine_grid(theta.to(x.device), list(x.shape), align_corners=False)

@@ -15,7 +15,7 @@ from torch import nn
 from app.config import Settings
 from app.errors import ModelUnavailable, NotFound
 from app.gan import faces
-from app.gan.networks import Discriminator, GanConfig, Generator
+from app.gan.networks import GanConfig, build_discriminator, build_generator
 from app.zoo.manifest import GeneratorSpec, WeightsRef, read_generators, sha256_file
 
 log = logging.getLogger(__name__)
@@ -24,8 +24,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class GanEntry:
     spec: GeneratorSpec
-    generator: Generator | None = None
-    discriminator: Discriminator | None = None
+    generator: nn.Module | None = None  # app.gan.networks: Generator, or ConditionalGenerator (cfg.num_classes)
+    discriminator: nn.Module | None = None
     attributes: nn.Module | None = None  # faces: logits per attribute; digits use the judge
     reason: str | None = None
     pool: Any = None  # app.gan.studio.Pool, built on first use
@@ -62,8 +62,8 @@ def load_generator(spec: GeneratorSpec, models_dir: Path, device: torch.device) 
     entry = GanEntry(spec)
     cfg = GanConfig(**spec.config)
     try:
-        g = _load(Generator(cfg), spec.generator, models_dir)
-        d = _load(Discriminator(cfg), spec.discriminator, models_dir)
+        g = _load(build_generator(cfg), spec.generator, models_dir)
+        d = _load(build_discriminator(cfg), spec.discriminator, models_dir)
         a = None
         if spec.attributes:
             net = faces.attribute_net(attributes=len(spec.attributes.names), **spec.attributes.config)

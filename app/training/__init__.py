@@ -18,25 +18,35 @@ Trainer = Callable[..., None]
 
 
 def train_classifier(name: str, settings: Settings, *, out_dir: Path, seed: int, dry_run: bool,
-                     record: bool) -> None:
+                     record: bool, epochs: int | None = None) -> None:
     """Train one of the small classifiers; ``record`` adds its entry to models/manifest.json."""
     if settings.torch_threads:
         torch.set_num_threads(settings.torch_threads)
     device = resolve_device(settings.device)
     spec = classifiers.train(classifiers.RECIPES[name], settings.data_dir, out_dir, seed=seed,
-                             dry_run=dry_run, device=str(device))
+                             dry_run=dry_run, device=str(device), epochs=epochs)
     if record:
         write_entry(out_dir, spec)
 
 
-def train_gan(name: str, settings: Settings, *, out_dir: Path, seed: int, dry_run: bool, record: bool) -> None:
-    """Train a DCGAN (and, for faces, its attribute classifier); measure it; record it."""
+def train_gan(name: str, settings: Settings, *, out_dir: Path, seed: int, dry_run: bool, record: bool,
+              epochs: int | None = None, resume: Path | None = None, overrides: list[str] | None = None) -> None:
+    """Train a DCGAN (and, for faces, its attribute classifier); measure it; record it.
+    ``resume``: a checkpoint to go on from (see app/training/gans.py); ``overrides``: KEY=VALUE
+    changes to the recipe (``gans.with_overrides``)."""
     if settings.torch_threads:
         torch.set_num_threads(settings.torch_threads)
     device = resolve_device(settings.device)
-    spec = gans.train(gans.RECIPES[name], settings, out_dir, seed=seed, dry_run=dry_run, device=str(device))
+    recipe = gans.with_overrides(gans.RECIPES[name], overrides or [])
+    spec = gans.train(recipe, settings, out_dir, seed=seed, dry_run=dry_run, device=str(device),
+                      epochs=epochs, resume=resume)
     if record:
         write_entry(out_dir, spec)
+
+
+def checkpoint_path(name: str, out_dir: Path, dry_run: bool, settings: Settings) -> Path:
+    """Where a GAN run writes its checkpoints, so where a bare ``--resume`` looks."""
+    return gans.checkpoint_path(name, out_dir, dry_run or out_dir != settings.models_dir)
 
 
 def train_detector(settings: Settings, *, out_dir: Path, seed: int, dry_run: bool, record: bool) -> None:
@@ -53,3 +63,6 @@ TRAINERS: dict[str, Trainer] = {
     **{name: partial(train_gan, name) for name in gans.RECIPES},
     "mnist-detector": train_detector,
 }
+WITH_EPOCHS = {*classifiers.RECIPES, *gans.RECIPES}  # trainers that take an ``epochs`` override
+RESUMABLE = set(gans.RECIPES)  # trainers that checkpoint every epoch and take ``resume``
+WITH_OVERRIDES = set(gans.RECIPES)  # trainers that take ``overrides`` (KEY=VALUE recipe changes)

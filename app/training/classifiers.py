@@ -6,6 +6,7 @@ tensors: MNIST-sized data fits in memory, so no DataLoader workers are needed on
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ class Recipe:
     weight_decay: float = 0.0
     adversarial: AdversarialTraining | None = None  # train on PGD examples (mnist-cnn-robust)
     classes: tuple[str, ...] | None = None  # None: the dataset's class names
+    served: bool = True  # False: recorded in the manifest but kept out of the app (a judge)
+    seed_offset: int = 0  # added to --seed: another init and batch order than a sibling at the same seed
 
 
 RECIPES = {
@@ -57,6 +60,11 @@ RECIPES = {
         Recipe("mnist-cnn-robust", "MNIST CNN, adversarially trained (PGD, L∞ ε = 0.3)", "mnist", "small-cnn",
                {"channels": [32, 64], "hidden": 512, "dropout": 0.1}, MNIST_NORM, "digit", epochs=12, lr=1e-3,
                adversarial=AdversarialTraining(eps=0.3, steps=7, alpha=0.1, ramp_epochs=2.0)),
+        # A second opinion on generated digits (app/training/gans.py): another architecture and
+        # seed than mnist-cnn, so that a sample both call a "3" is not one network's blind spot.
+        Recipe("mnist-judge", "MNIST small ResNet (judges generated digits; not served)", "mnist", "small-resnet",
+               {"widths": [32, 64, 128]}, MNIST_NORM, "digit", epochs=6, lr=3e-3, weight_decay=1e-4, served=False,
+               seed_offset=1),
     ]
 }
 
@@ -70,8 +78,11 @@ def build(recipe: Recipe) -> Classifier:
 
 
 def train(recipe: Recipe, data_dir: Path, out_dir: Path, *, seed: int = 0, dry_run: bool = False,
-          device: str = "cpu", log: Log = print) -> ModelSpec:
-    """Train, evaluate on the test set, save ``out_dir/<name>.safetensors``; return its manifest entry."""
+          device: str = "cpu", log: Log = print, epochs: int | None = None) -> ModelSpec:
+    """Train, evaluate on the test set, save ``out_dir/<name>.safetensors``; return its manifest entry.
+    ``epochs`` overrides the recipe's (also in a dry run, which trains a few batches per epoch)."""
+    recipe = dataclasses.replace(recipe, epochs=epochs or (1 if dry_run else recipe.epochs))
+    command_seed, seed = seed, seed + recipe.seed_offset
     torch.manual_seed(seed)
     x_train, y_train = data.load_split(recipe.dataset, data_dir, train=True)
     x_test, y_test = data.load_split(recipe.dataset, data_dir, train=False)
@@ -86,8 +97,10 @@ def train(recipe: Recipe, data_dir: Path, out_dir: Path, *, seed: int = 0, dry_r
     return _save(model, recipe, out_dir, {
         "test_accuracy": round(accuracy, 4),
         "test_images": len(y_test),
-        "command": f"advlab train {recipe.name} --seed {seed}" + (" --dry-run" if dry_run else ""),
-        "seed": seed,
+        "command": f"advlab train {recipe.name} --seed {command_seed}" + (f" --epochs {epochs}" if epochs else "")
+                   + (" --dry-run" if dry_run else ""),
+        "seed": command_seed,
+        **({"seed_offset": recipe.seed_offset} if recipe.seed_offset else {}),
         "epochs": recipe.epochs if not dry_run else 0,
         "train_seconds": round(seconds, 1),
         "device": device,
@@ -100,7 +113,7 @@ def train(recipe: Recipe, data_dir: Path, out_dir: Path, *, seed: int = 0, dry_r
 def _fit(model: nn.Module, recipe: Recipe, x: torch.Tensor, y: torch.Tensor, seed: int,
          dry_run: bool, device: str, log: Log) -> None:
     steps_per_epoch = DRY_RUN_BATCHES if dry_run else -(-len(x) // recipe.batch_size)
-    epochs = 1 if dry_run else recipe.epochs
+    epochs = recipe.epochs
     opt = torch.optim.Adam(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, recipe.lr, total_steps=epochs * steps_per_epoch)
     gen = torch.Generator().manual_seed(seed)
@@ -158,5 +171,5 @@ def _save(model: Classifier, recipe: Recipe, out_dir: Path, metrics: dict[str, A
         architecture=recipe.architecture, config=recipe.config, input_shape=(1, 28, 28),
         normalization=recipe.normalization, preprocess=recipe.preprocess,
         classes=list(recipe.classes) if recipe.classes else data.class_names(recipe.dataset),
-        weights=WeightsRef(file=path.name, sha256=sha256_file(path)), metrics=metrics,
+        weights=WeightsRef(file=path.name, sha256=sha256_file(path)), metrics=metrics, served=recipe.served,
     )

@@ -27,7 +27,7 @@ def evaluate_zoo_model(settings: Settings, name: str, limit: int = 0, robust: bo
     Generators: their quality figures (see app/training/gans.py)."""
     generators = {g.name: g for g in read_generators(settings.models_dir)}
     if name in generators:
-        yield from _evaluate_generator(settings, generators[name], limit)
+        yield from _evaluate_generator(settings, generators[name], limit, record)
         return
     zoo = Zoo.load(settings, only={name})
     if name not in zoo.entries:
@@ -63,7 +63,9 @@ def evaluate_zoo_model(settings: Settings, name: str, limit: int = 0, robust: bo
         yield f"  {sample.id:10s} -> {entry.classes[top]} ({probs[top]:.2f})"
 
 
-def _evaluate_generator(settings: Settings, spec, limit: int) -> Iterator[str]:
+def _evaluate_generator(settings: Settings, spec, limit: int, record: bool) -> Iterator[str]:
+    """The quality figures by every judge; ``record`` (full measurement only) writes them into the
+    manifest beside how the weights were made."""
     from app.training.gans import QUALITY_SAMPLES, measure
 
     lines: list[str] = []
@@ -71,12 +73,20 @@ def _evaluate_generator(settings: Settings, spec, limit: int) -> Iterator[str]:
     metrics = measure(spec, settings, settings.models_dir, samples=n, device=str(resolve_device(settings.device)),
                       log=lines.append)
     yield from lines
-    if "confident_share" in metrics:
-        shares = metrics["class_shares"]
-        yield (f"{spec.name}: {metrics['confident_share']:.1%} of {n} samples with p >= 0.9 (target >= 90%); "
-               f"class shares {min(shares):.1%} to {max(shares):.1%} (target 6% to 14% each)")
+    for judge, report in metrics.get("judges", {}).items():
+        shares = report["class_shares"]
+        yield (f"{spec.name}: {judge}: {report['confident_share']:.1%} of {n} samples with p >= 0.9 "
+               f"(target >= 95% by mnist-cnn, 90% by mnist-judge); class shares {min(shares):.1%} to "
+               f"{max(shares):.1%} (target 6% to 14% each)")
+    if "requested_share_all_judges" in metrics:
+        yield (f"{spec.name}: {metrics['requested_share_all_judges']:.1%} of {n} samples taken for the requested "
+               f"digit by every judge (target >= 97%)")
     recorded, command = spec.metrics.get("frechet_distance"), spec.metrics.get("command")
     yield f"{spec.name}: manifest records {recorded} Fréchet distance ({command})"
+    if record and not limit:
+        spec.metrics.update(metrics)
+        write_entry(settings.models_dir, spec)
+        yield f"{spec.name}: recorded in {settings.models_dir / 'manifest.json'}"
 
 
 def _robustness(

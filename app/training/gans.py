@@ -1,13 +1,23 @@
-"""``advlab train dcgan-mnist`` / ``dcgan-faces``: DCGANs for the GAN studio, with their quality.
+"""``advlab train dcgan-mnist`` / ``dcgan-mnist-cond`` / ``dcgan-faces``: DCGANs for the GAN studio,
+with their quality.
 
-dcgan-mnist is judged by the zoo's mnist-cnn. dcgan-faces first trains its own attribute
-classifier (glasses, smiling, male, ...) on the same CelebA faces, then the GAN; the classifier
-labels generated faces and finds exemplars for latent arithmetic.
+dcgan-mnist is judged by the zoo's mnist-cnn and, as a second opinion that the pages never show,
+by mnist-judge (another architecture and seed). dcgan-mnist-cond draws the digit it is asked for;
+its figure is the share of samples both judges take for the requested digit. dcgan-faces first
+trains its own attribute classifier (glasses, smiling, male, ...) on the same CelebA faces, then
+the GAN; the classifier labels generated faces and finds exemplars for latent arithmetic.
+
+Checkpoints and resuming: after every epoch the players, the EMA generator, both optimisers, the
+random streams and the epoch count go to ``var/train/<name>/checkpoint.pt`` (a dry run writes
+``<out>/<name>-checkpoint.pt`` instead, so that it never shadows a real run's).
+``advlab train NAME --resume`` goes on from that file, ``--resume PATH`` from another one;
+``--epochs N`` trains N epochs in all instead of the recipe's (a resumed run stops at N too).
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,12 +28,14 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 from torch import nn
 
-from app.config import ROOT, Settings
+from app.config import Settings
 from app.gan import faces, quality
-from app.gan.game import Players, train_step, translate
-from app.gan.networks import Discriminator, GanConfig, Generator, init_weights
+from app.gan.game import Batch, Loss, Players, train_step, translate
+from app.gan.networks import GanConfig, build_discriminator, build_generator, init_weights
 from app.gan.zoo import load_generator
 from app.media import data, imaging
+from app.training import checkpoints
+from app.training.checkpoints import RunState
 from app.zoo import Zoo
 from app.zoo.manifest import AttributeSpec, GeneratorSpec, WeightsRef, sha256_file
 
@@ -31,7 +43,8 @@ Log = Callable[[str], None]
 DRY_RUN_STEPS = 3
 QUALITY_SAMPLES = 10_000
 QUALITY_SEED = 12345  # latents (12345, 0..9999): never the ones the pages show by default
-PROGRESS_DIR = ROOT / "var" / "train"
+PROGRESS_DIR = checkpoints.CHECKPOINT_DIR
+LOG_EVERY = 100  # steps; only these read figures back from the device
 
 
 @dataclass(frozen=True)
@@ -43,40 +56,111 @@ class GanRecipe:
     epochs: int
     batch_size: int
     lr: float = 2e-4
+    lr_d: float | None = None  # D's learning rate when it differs from G's (two time-scale updates)
+    class_weight: float = 1.0  # weight of the class terms when D also names the class (cfg.classifier)
+    loss: Loss = "logistic"  # "hinge" goes with cfg.d_norm="spectral" (SN-GAN)
     flip: bool = False  # random horizontal flips (faces; digits are not symmetric)
     translate: int = 0  # DiffAugment: shift what D sees by up to this many pixels (small datasets)
-    real_label: float = 1.0  # below 1: one-sided label smoothing
+    real_label: float = 1.0  # below 1: one-sided label smoothing (logistic loss only)
     ema: float | None = None  # keep an exponential moving average of G's weights and ship that
-    judge: str | None = None
+    judge: str | None = None  # labels the samples on the pages and in the figures
+    measured_by: tuple[str, ...] = ()  # further judges for the figures only
+    overrides: tuple[tuple[str, str], ...] = ()  # the --set pairs this recipe was made with
 
 
+def with_overrides(recipe: GanRecipe, pairs: list[str]) -> GanRecipe:
+    """The recipe with ``KEY=VALUE`` pairs applied (``advlab train NAME --set KEY=VALUE``): KEY is a
+    field of the recipe or of its network config; VALUE is read as that field's type."""
+    changes: dict[str, object] = {}
+    cfg_changes: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep:
+            raise ValueError(f"--set takes KEY=VALUE, not {pair!r}")
+        if key in ("name", "title", "dataset", "cfg", "overrides"):
+            raise ValueError(f"--set cannot change {key}")
+        if hasattr(recipe.cfg, key):
+            cfg_changes[key] = _parse(text, getattr(recipe.cfg, key), key)
+        elif hasattr(recipe, key):
+            changes[key] = _parse(text, getattr(recipe, key), key)
+        else:
+            raise ValueError(f"--set {key}: no such setting in {recipe.name}'s recipe or network config")
+    cfg = dataclasses.replace(recipe.cfg, **cfg_changes)  # type: ignore[arg-type]
+    done = tuple(p.partition("=")[::2] for p in pairs)
+    return dataclasses.replace(recipe, cfg=cfg, overrides=recipe.overrides + done, **changes)  # type: ignore[arg-type]
+
+
+def _parse(text: str, current: object, key: str) -> object:
+    try:
+        if isinstance(current, bool):
+            if text.lower() not in ("true", "false", "1", "0"):
+                raise ValueError(text)
+            return text.lower() in ("true", "1")
+        if isinstance(current, int):
+            return int(text)
+        if isinstance(current, float) or (current is None and key in ("lr_d", "ema")):
+            return None if text.lower() == "none" else float(text)
+    except ValueError:
+        raise ValueError(f"--set {key}={text}: not a {type(current).__name__}") from None
+    return text
+
+
+MNIST_GAN = GanConfig(nz=100, channels=1, base=7, stages=2, g_width=128, d_width=128, d_norm="spectral")
 RECIPES = {r.name: r for r in [
+    # The DCGAN recipe, chosen among variants (epochs 15-50, D width, lr, batch, label smoothing,
+    # EMA decay, shifts) by the judge's figures: 83% of samples confident (mnist-cnn). Tried since,
+    # on an H200, with a spectrally normalised D and the hinge loss (--set d_norm=spectral --set
+    # loss=hinge --set real_label=1.0): 40 epochs 81.8% (mnist-judge 68.4%), 60 epochs 83.2% (70.5%);
+    # 40 epochs with D's lr 4e-4 and G's 1e-4 79.3% (62.9%), with EMA decay 0.9999 79.6% (65.2%);
+    # without EMA (25 epochs) 78.5%; the logistic loss with SN 80.5%. None beat this one.
     GanRecipe("dcgan-mnist", "DCGAN on MNIST digits (28x28)", "mnist",
-              # Chosen among variants (epochs 15-50, D width, lr, batch, label smoothing, EMA decay,
-              # shifts) by the judge's figures; 50 epochs take about 4 minutes on one GPU.
-              GanConfig(nz=100, channels=1, base=7, stages=2, g_width=128, d_width=128),
-              epochs=50, batch_size=128, real_label=0.9, ema=0.999, judge="mnist-cnn"),
+              dataclasses.replace(MNIST_GAN, d_norm="batch"),
+              epochs=50, batch_size=128, real_label=0.9, ema=0.999, judge="mnist-cnn", measured_by=("mnist-judge",)),
+    # D also names the digit (AC-GAN's head) and G is trained to have it named as asked. H200 runs,
+    # share of 10,000 samples taken for the requested digit by both judges: 95.6% (25 epochs;
+    # mnist-cnn 96.7%, mnist-judge 96.7%), 93.6% (30 epochs), 95.1% (25 epochs, EMA 0.999);
+    # class_weight 2: 88.5%, 4: 89.9% with digit 2 never drawn. Without the head (projection only,
+    # 20 epochs) 83%; with EMA the label embedding moved too fast to be averaged (58%).
+    GanRecipe("dcgan-mnist-cond", "Class-conditional DCGAN on MNIST digits (28x28)", "mnist",
+              dataclasses.replace(MNIST_GAN, num_classes=10, embed_dim=32, classifier=True),
+              epochs=25, batch_size=128, loss="hinge", judge="mnist-cnn", measured_by=("mnist-judge",)),
     GanRecipe("dcgan-faces", "DCGAN on CelebA faces (64x64)", "celeba",
               GanConfig(nz=100, channels=3, base=4, stages=4, g_width=48, d_width=48),
               epochs=20, batch_size=64, flip=True, translate=8, real_label=0.9),
 ]}
 
 
-def train(recipe: GanRecipe, settings: Settings, out_dir: Path, *, seed: int, dry_run: bool,
-          device: str, log: Log = print) -> GeneratorSpec:
+def train(recipe: GanRecipe, settings: Settings, out_dir: Path, *, seed: int, dry_run: bool, device: str,
+          log: Log = print, epochs: int | None = None, resume: Path | None = None,
+          checkpoint: Path | None = None) -> GeneratorSpec:
+    """Train (``epochs`` overrides the recipe's; ``resume`` continues a checkpoint), save the
+    weights in ``out_dir``, measure them; return the manifest entry."""
     torch.manual_seed(seed)
-    images, attrs = _load(recipe, settings.data_dir)
+    torch.backends.cudnn.benchmark = device.startswith("cuda")  # fixed shapes: pick the fastest kernels once
+    images, targets = _load(recipe, settings.data_dir)
     attributes = None
     if recipe.dataset == "celeba":
-        attributes = train_attributes(recipe.name, images, attrs, out_dir, seed, dry_run, device, log)
+        attributes = train_attributes(recipe.name, images, targets, out_dir, seed, dry_run, device, log)
         images = images[: -faces.HELD_OUT]  # the GAN never sees the held-out faces either
-    players = _players(recipe.cfg, recipe.lr, device)
+    total = epochs or (1 if dry_run else recipe.epochs)
+    players = _players(recipe, device)
+    run = _run_state(recipe, players, seed, device)
+    if resume:
+        checkpoints.load(resume, recipe.name, players, run)
+        log(f"{recipe.name}: resumed from {resume} after epoch {run.epoch}")
+    resumed_from = run.epoch
+    checkpoint = checkpoint or checkpoint_path(recipe.name, out_dir, dry_run or out_dir != settings.models_dir)
     started = time.perf_counter()
-    _fit(players, recipe, images, seed, dry_run, device, log)
+    _fit(players, run, recipe, images, targets, total, dry_run, device, checkpoint, log)
     seconds = time.perf_counter() - started
-    recalibrate_batchnorm(players.generator, seed, device)
-    metrics = {"command": f"advlab train {recipe.name} --seed {seed}" + (" --dry-run" if dry_run else ""),
-               "seed": seed, "epochs": 0 if dry_run else recipe.epochs, "train_seconds": round(seconds, 1),
+    if run.average is not None:  # ship the average: smoother than any single step's weights (Yazıcı et al. 2019)
+        players.generator.load_state_dict(run.average.state_dict())
+    recalibrate_batchnorm(players.generator, seed, device, batches=DRY_RUN_STEPS if dry_run else 100)
+    command = f"advlab train {recipe.name} --seed {seed}" + (f" --epochs {epochs}" if epochs else "")
+    command += "".join(f" --set {key}={value}" for key, value in recipe.overrides)
+    metrics = {"command": command + (" --dry-run" if dry_run else ""), "seed": seed,
+               "epochs": 0 if dry_run else total, "train_seconds": round(seconds, 1),
+               **({"resumed_from_epoch": resumed_from} if resume else {}),
                "device": device, "torch": torch.__version__, "data_sha256": _checksums(recipe, settings.data_dir)}
     spec = _save(players, recipe, out_dir, attributes, metrics)
     spec.metrics.update(measure(spec, settings, out_dir, samples=500 if dry_run else QUALITY_SAMPLES,
@@ -84,12 +168,18 @@ def train(recipe: GanRecipe, settings: Settings, out_dir: Path, *, seed: int, dr
     return spec
 
 
-def _load(recipe: GanRecipe, data_dir: Path) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """uint8 images (N, C, H, W) and, for faces, attributes (N, A)."""
+def checkpoint_path(name: str, out_dir: Path, beside_weights: bool) -> Path:
+    """var/train/<name>/checkpoint.pt, or beside the weights in ``out_dir`` (a dry run, or a run
+    written somewhere other than models/, so that runs side by side keep their own)."""
+    return out_dir / f"{name}-checkpoint.pt" if beside_weights else checkpoints.default_path(name)
+
+
+def _load(recipe: GanRecipe, data_dir: Path) -> tuple[torch.Tensor, torch.Tensor]:
+    """uint8 images (N, C, H, W) and digit labels (N,) or, for faces, attributes (N, A)."""
     if recipe.dataset == "celeba":
         return faces.load_faces(data_dir)
-    x, _ = data.load_split(recipe.dataset, data_dir, train=True)
-    return x.mul(255).round().byte(), None
+    x, y = data.load_split(recipe.dataset, data_dir, train=True)
+    return x.mul(255).round().byte(), y
 
 
 def _checksums(recipe: GanRecipe, data_dir: Path) -> dict[str, str]:
@@ -99,49 +189,77 @@ def _checksums(recipe: GanRecipe, data_dir: Path) -> dict[str, str]:
     return data.checksums(recipe.dataset, data_dir)
 
 
-def _players(cfg: GanConfig, lr: float, device: str) -> Players:
-    g, d = Generator(cfg).to(device), Discriminator(cfg).to(device)
+def _players(recipe: GanRecipe, device: str) -> Players:
+    g, d = build_generator(recipe.cfg).to(device), build_discriminator(recipe.cfg).to(device)
     g.apply(init_weights)
     d.apply(init_weights)
-    adam = dict(lr=lr, betas=(0.5, 0.999))  # DCGAN's settings
-    return Players(g, d, torch.optim.Adam(g.parameters(), **adam), torch.optim.Adam(d.parameters(), **adam))
+    betas = (0.5, 0.999)  # DCGAN's settings (also SN-GAN's setting C)
+    return Players(g, d, torch.optim.Adam(g.parameters(), lr=recipe.lr, betas=betas),
+                   torch.optim.Adam(d.parameters(), lr=recipe.lr_d or recipe.lr, betas=betas))
 
 
-def _fit(p: Players, recipe: GanRecipe, images: torch.Tensor, seed: int, dry_run: bool, device: str,
-         log: Log) -> None:
-    gen = torch.Generator().manual_seed(seed)
+def _run_state(recipe: GanRecipe, players: Players, seed: int, device: str) -> RunState:
+    average = copy.deepcopy(players.generator).requires_grad_(False) if recipe.ema else None
+    return RunState(average, order=torch.Generator().manual_seed(seed),
+                    noise=torch.Generator(device=device).manual_seed(seed + 2))
+
+
+def _fit(p: Players, run: RunState, recipe: GanRecipe, images: torch.Tensor, targets: torch.Tensor,
+         epochs: int, dry_run: bool, device: str, checkpoint: Path, log: Log) -> None:
+    """Train from run.epoch to ``epochs``, checkpointing after each epoch. The whole dataset sits
+    on the device and every random draw is made there: no step waits for the host."""
+    images, labels = images.to(device), targets.to(device)
     steps_per_epoch = DRY_RUN_STEPS if dry_run else len(images) // recipe.batch_size
-    epochs = 1 if dry_run else recipe.epochs
+    conditional = recipe.cfg.num_classes > 0
     batches: list[torch.Tensor] = []
 
-    def real_batch() -> torch.Tensor:
-        x = images[batches.pop()].to(device).float().div_(255)
+    def real_batch() -> Batch:
+        idx = batches.pop()
+        x = images[idx].float().div_(255)
         if recipe.flip:  # flip a random half of the batch left-right
-            flip = torch.rand(len(x), generator=gen) < 0.5
-            x[flip.to(device)] = x[flip.to(device)].flip(3)
-        return x
+            flip = torch.rand(len(x), generator=run.noise, device=device) < 0.5
+            x = torch.where(flip[:, None, None, None], x.flip(3), x)
+        return (x, labels[idx]) if conditional else x
 
-    def noise() -> torch.Tensor:
-        return torch.randn(recipe.batch_size, recipe.cfg.nz, generator=gen).to(device)
+    def noise() -> Batch:
+        z = torch.randn(recipe.batch_size, recipe.cfg.nz, generator=run.noise, device=device)
+        if not conditional:
+            return z
+        return z, torch.randint(0, recipe.cfg.num_classes, (recipe.batch_size,), generator=run.noise, device=device)
 
-    augment = (lambda x: translate(x, recipe.translate, gen)) if recipe.translate else None
-    watch = torch.randn(64, recipe.cfg.nz, generator=torch.Generator().manual_seed(seed + 3)).to(device)
-    average = copy.deepcopy(p.generator).requires_grad_(False) if recipe.ema else None
+    augment = (lambda x: translate(x, recipe.translate, run.noise)) if recipe.translate else None
+    watch = _watch(recipe, run.order.initial_seed() + 3, device)
     p.generator.train()
     p.discriminator.train()
-    for epoch in range(epochs):
-        order = torch.randperm(len(images), generator=gen)
-        batches = list(order[: steps_per_epoch * recipe.batch_size].split(recipe.batch_size))[::-1]
+    while run.epoch < epochs:
+        started = time.perf_counter()
+        order = torch.randperm(len(images), generator=run.order)[: steps_per_epoch * recipe.batch_size]
+        batches = list(order.to(device).split(recipe.batch_size))[::-1]
         for step in range(steps_per_epoch):
-            s = train_step(p, real_batch, noise, augment=augment, real_label=recipe.real_label)
-            if average is not None:
-                _ema_update(average, p.generator, recipe.ema)
-            if step % 50 == 0 or step == steps_per_epoch - 1:
-                log(f"epoch {epoch + 1}/{epochs} step {step + 1}/{steps_per_epoch} D loss {s.d_loss:.3f} "
+            last = step == steps_per_epoch - 1
+            s = train_step(p, real_batch, noise, augment=augment, real_label=recipe.real_label, loss=recipe.loss,
+                           class_weight=recipe.class_weight,
+                           stats=step % LOG_EVERY == 0 or last)
+            if run.average is not None:
+                _ema_update(run.average, p.generator, recipe.ema)
+            if s is not None:
+                log(f"epoch {run.epoch + 1}/{epochs} step {step + 1}/{steps_per_epoch} D loss {s.d_loss:.3f} "
                     f"G loss {s.g_loss:.3f} D(x) {s.d_real:.2f} D(G(z)) {s.d_fake:.2f}")
-        _progress_grid(p.generator if average is None else average, watch, recipe.name, epoch + 1)
-    if average is not None:  # ship the average: smoother than any single step's weights (Yazıcı et al. 2019)
-        p.generator.load_state_dict(average.state_dict())
+        run.epoch += 1
+        _progress_grid(p.generator if run.average is None else run.average, watch, recipe.name, run.epoch)
+        checkpoints.save(checkpoint, recipe.name, p, run)
+        log(f"epoch {run.epoch}/{epochs} took {time.perf_counter() - started:.1f} s; checkpoint {checkpoint}")
+
+
+def _watch(recipe: GanRecipe, seed: int, device: str) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The progress grid's fixed latents: 64, or for a conditional G 8 latents x every class
+    (one row per latent, so each row shows one handwriting drawing every digit)."""
+    gen = torch.Generator().manual_seed(seed)
+    k = recipe.cfg.num_classes
+    if not k:
+        return torch.randn(64, recipe.cfg.nz, generator=gen).to(device), None
+    z = torch.randn(8, recipe.cfg.nz, generator=gen).repeat_interleave(k, 0)
+    return z.to(device), torch.arange(k).repeat(8).to(device)
 
 
 @torch.no_grad()
@@ -150,12 +268,15 @@ def _ema_update(average: nn.Module, current: nn.Module, decay: float) -> None:
         a.lerp_(c, 1 - decay)
 
 
-def _progress_grid(generator: Generator, z: torch.Tensor, name: str, epoch: int) -> None:
-    """var/train/<name>-epochNN.png: 64 fixed latents, to watch training from outside."""
+def _progress_grid(generator: nn.Module, watch: tuple[torch.Tensor, torch.Tensor | None], name: str,
+                   epoch: int) -> None:
+    """var/train/<name>-epochNN.png: fixed latents, to watch training from outside."""
+    z, labels = watch
     with torch.no_grad():
-        images = generator(z).cpu()
+        images = (generator(z) if labels is None else generator(z, labels)).cpu()
     PROGRESS_DIR.mkdir(parents=True, exist_ok=True)
-    grid_image(images).save(PROGRESS_DIR / f"{name}-epoch{epoch:02d}.png")
+    columns = 8 if labels is None else generator.cfg.num_classes
+    grid_image(images, columns).save(PROGRESS_DIR / f"{name}-epoch{epoch:02d}.png")
 
 
 def grid_image(images: torch.Tensor, columns: int = 8):
@@ -170,7 +291,7 @@ def grid_image(images: torch.Tensor, columns: int = 8):
 
 
 @torch.no_grad()
-def recalibrate_batchnorm(generator: Generator, seed: int, device: str, batches: int = 100, size: int = 256) -> None:
+def recalibrate_batchnorm(generator: nn.Module, seed: int, device: str, batches: int = 100, size: int = 256) -> None:
     """Replace the generator's batch-norm running statistics by exact averages over many batches,
     so that eval mode (one sample at a time, deterministic) draws what training mode drew."""
     gen = torch.Generator().manual_seed(seed + 1)
@@ -255,24 +376,50 @@ def _save(p: Players, recipe: GanRecipe, out_dir: Path, attributes: AttributeSpe
         save_file(state, str(path), metadata={"name": recipe.name, "role": role})
         refs[role] = WeightsRef(file=path.name, sha256=sha256_file(path))
     return GeneratorSpec(name=recipe.name, title=recipe.title, dataset=recipe.dataset,
-                         config=recipe.cfg.to_dict(), judge=recipe.judge, attributes=attributes,
+                         config=recipe.cfg.to_dict(), judge=recipe.judge,
+                         measured_by=list(recipe.measured_by) or None, attributes=attributes,
                          metrics=metrics, licence=faces.LICENCE if recipe.dataset == "celeba" else None, **refs)
 
 
 def measure(spec: GeneratorSpec, settings: Settings, models_dir: Path, *, samples: int = QUALITY_SAMPLES,
             device: str = "cpu", log: Log = print) -> dict:
-    """The generator's quality figures, as recorded in the manifest and printed by ``advlab eval``."""
+    """The generator's quality figures, as recorded in the manifest and printed by ``advlab eval``.
+
+    A conditional generator is asked for every class equally often (sample i: class i mod K)."""
     entry = load_generator(spec, models_dir, torch.device(device))
-    images = quality.generate(entry.generator, samples, QUALITY_SEED, device)
+    k = entry.generator.cfg.num_classes
+    requested = quality.balanced_labels(samples, k) if k else None
+    images = quality.generate(entry.generator, samples, QUALITY_SEED, device, labels=requested)
     if spec.judge:
-        return _judge_metrics(spec, settings, images, device, log)
+        return _judge_metrics(spec, settings, images, requested, device, log)
     return _face_metrics(entry, settings, images, device, log)
 
 
-def _judge_metrics(spec: GeneratorSpec, settings: Settings, samples: torch.Tensor, device: str, log: Log) -> dict:
-    judge = Zoo.load(settings, only={spec.judge}).model(spec.judge)[1].to(device)
-    report = quality.judge_report(samples, judge, device)
-    penultimate = lambda x: judge.net[:-1](judge.normalize(x))
+def _judge_metrics(spec: GeneratorSpec, settings: Settings, samples: torch.Tensor, requested: torch.Tensor | None,
+                   device: str, log: Log) -> dict:
+    """Each judge's report (the first, spec.judge, also at the top level, as before), what all of
+    them agree on, and the Fréchet distance in the first judge's features."""
+    names = [spec.judge, *(spec.measured_by or [])]
+    zoo = Zoo.load(settings, only=set(names))
+    judges = {n: zoo.entries[n].model.to(device) for n in names if n in zoo.entries and zoo.entries[n].available}
+    if spec.judge not in judges:
+        raise RuntimeError(f"{spec.name}: its judge {spec.judge} is not available in {settings.models_dir}")
+    for missing in set(names) - set(judges):
+        log(f"{spec.name}: judge {missing} is not available in {settings.models_dir}; measured without it")
+    probs = {n: quality.judge_probs(samples, judge, device) for n, judge in judges.items()}
+    reports = {n: quality.judge_report(p, requested) for n, p in probs.items()}
+    for n, r in reports.items():
+        log(f"{spec.name}: {n}: {r['confident_share']:.1%} of {len(samples)} samples with p >= 0.9; class shares "
+            f"{r['class_shares']}" + (f"; requested digit {r['requested_share']:.1%}" if requested is not None else ""))
+    agreed = quality.agreement(list(probs.values()), requested)
+    log(f"{spec.name}: all of {', '.join(judges)} agree: {agreed}")
+    return {"judge": spec.judge, **reports[spec.judge], "judges": reports, **agreed,
+            **_frechet(spec, settings, judges[spec.judge], samples, device, log)}
+
+
+def _frechet(spec: GeneratorSpec, settings: Settings, judge: nn.Module, samples: torch.Tensor, device: str,
+             log: Log) -> dict:
+    penultimate = lambda x: judge.net[:-1](judge.normalize(x))  # the hidden 128-d layer
     real = min(10_000, max(len(samples), 1000))  # the whole test set for a full measurement
     test, _ = data.load_split(spec.dataset, settings.data_dir, train=False)
     train, _ = data.load_split(spec.dataset, settings.data_dir, train=True)
@@ -280,10 +427,8 @@ def _judge_metrics(spec: GeneratorSpec, settings: Settings, samples: torch.Tenso
     f_test = quality.features(penultimate, test, device)
     fid = quality.frechet_distance(quality.features(penultimate, samples, device), f_test)
     baseline = quality.frechet_distance(quality.features(penultimate, train[: len(test)], device), f_test)
-    log(f"{spec.name}: {report['confident_share']:.1%} of {len(samples)} samples judged with p >= 0.9; "
-        f"class shares {report['class_shares']}; Fréchet distance {fid:.2f} (train vs test {baseline:.2f})")
-    return {"judge": spec.judge, **report, "frechet_distance": round(fid, 3),
-            "frechet_baseline_train_vs_test": round(baseline, 3),
+    log(f"{spec.name}: Fréchet distance {fid:.2f} (train vs test {baseline:.2f})")
+    return {"frechet_distance": round(fid, 3), "frechet_baseline_train_vs_test": round(baseline, 3),
             "frechet_features": f"{spec.judge} penultimate layer (128-d), {len(test)} test images"}
 
 

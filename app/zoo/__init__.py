@@ -44,9 +44,10 @@ class Zoo:
 
     @classmethod
     def load(cls, settings: Settings, only: Collection[str] | None = None) -> Zoo:
-        """Every classifier in the manifest, or just those named in ``only``."""
+        """Every served classifier in the manifest, or just those named in ``only`` (an unserved one,
+        such as the judge of generated digits, is loaded only when named)."""
         device = resolve_device(settings.device)
-        specs = [s for s in read_manifest(settings.models_dir) if only is None or s.name in only]
+        specs = [s for s in read_manifest(settings.models_dir) if (s.served if only is None else s.name in only)]
         return cls([_load_entry(spec, settings, device) for spec in specs], device)
 
     def entry(self, name: str) -> ZooEntry:

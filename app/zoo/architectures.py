@@ -80,6 +80,37 @@ def small_cnn(channels: Sequence[int] = (32, 64), hidden: int = 128, dropout: fl
     return nn.Sequential(*layers)
 
 
+class ResidualBlock(nn.Module):
+    """conv-BN-ReLU-conv-BN plus the input (through a strided 1x1 conv where the shape changes), ReLU."""
+
+    def __init__(self, width_in: int, width: int, stride: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(width_in, width, 3, stride, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),
+            nn.Conv2d(width, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width),
+        )
+        self.skip = nn.Identity() if stride == 1 and width_in == width else nn.Sequential(
+            nn.Conv2d(width_in, width, 1, stride, bias=False), nn.BatchNorm2d(width))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.body(x) + self.skip(x))
+
+
+def small_resnet(widths: Sequence[int] = (32, 64, 128), in_channels: int = 1,
+                 num_classes: int = 10) -> nn.Module:
+    """A stem conv, one residual block per width (halving the side after the first), global
+    average pooling, a linear layer: (N,1,28,28) -> (N,10). Batch norm throughout, unlike
+    small-cnn, so the two fail on different inputs: a second opinion on generated digits."""
+    layers: list[nn.Module] = [nn.Conv2d(in_channels, widths[0], 3, 1, 1, bias=False),
+                               nn.BatchNorm2d(widths[0]), nn.ReLU()]
+    width = widths[0]
+    for i, out in enumerate(widths):
+        layers.append(ResidualBlock(width, out, 1 if i == 0 else 2))
+        width = out
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(width, num_classes)]
+    return nn.Sequential(*layers)
+
+
 def squeezenet1_1(num_classes: int = 1000) -> nn.Module:
     from torchvision.models import squeezenet1_1 as build
 
@@ -89,6 +120,7 @@ def squeezenet1_1(num_classes: int = 1000) -> nn.Module:
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
     "mlp": mlp,
     "small-cnn": small_cnn,
+    "small-resnet": small_resnet,
     "squeezenet1_1": squeezenet1_1,
 }
 
