@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import ROOT
 from tests.test_cli import advlab
 
-MNIST, FACES = "dcgan-mnist", "dcgan-faces"
+MNIST, FACES, COND = "dcgan-mnist", "dcgan-faces", "dcgan-mnist-cond"
 
 
 def post(client, name, what, **body):
@@ -22,9 +22,11 @@ def ref(seed, index):
     return {"seed": seed, "index": index}
 
 
-def test_both_generators_are_listed_with_their_quality(client) -> None:
+def test_the_generators_are_listed_with_their_quality(client) -> None:
     listed = {g["name"]: g for g in client.get("/api/v1/generators").json()}
-    assert set(listed) == {MNIST, FACES} and all(g["available"] for g in listed.values())
+    assert set(listed) == {MNIST, FACES, COND} and all(g["available"] for g in listed.values())
+    assert [n for n, g in listed.items() if g["conditional"]] == [COND]
+    assert listed[COND]["metrics"]["requested_share_all_judges"] > 0.9
     assert listed[MNIST]["image_shape"] == [1, 28, 28] and listed[MNIST]["labelled_by"] == "mnist-cnn"
     assert listed[FACES]["image_shape"] == [3, 64, 64] and "Eyeglasses" in listed[FACES]["labels"]
     assert "non-commercial" in listed[FACES]["licence"]
@@ -103,6 +105,39 @@ def test_bad_input_is_a_4xx_with_a_message(client, what, body, status, words) ->
     assert r.status_code == status and words in r.json()["detail"], r.text
 
 
+def test_one_latent_drawn_as_every_digit_keeps_its_style(client) -> None:
+    r = post(client, COND, "digits", latents=[ref(3, 0), ref(3, 1)])
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["classes"] == list(range(10)) and [len(row["samples"]) for row in body["rows"]] == [10, 10]
+    labels = [[s["label"] for s in row["samples"]] for row in body["rows"]]
+    hits = sum(label == str(c) for row in labels for c, label in enumerate(row))
+    assert body["requested_share"] == hits / 20 and hits >= 17, labels  # 96.7% over 10,000 samples
+    again = post(client, COND, "digits", latents=[ref(3, 1)], classes=[7]).json()
+    assert again["rows"][0]["samples"][0]["image"]["id"] == body["rows"][1]["samples"][7]["image"]["id"]
+
+
+def test_a_latent_walks_from_one_digit_to_another(client) -> None:
+    r = post(client, COND, "class-path", latent=ref(3, 0), start=1, end=7, steps=6)
+    assert r.status_code == 200, r.text
+    frames = r.json()["frames"]
+    digits = post(client, COND, "digits", latents=[ref(3, 0)], classes=[1, 7]).json()["rows"][0]["samples"]
+    assert len(frames) == 6 and [frames[0]["label"], frames[-1]["label"]] == ["1", "7"]
+    assert [frames[0]["image"]["id"], frames[-1]["image"]["id"]] == [s["image"]["id"] for s in digits]
+
+
+@pytest.mark.parametrize("name, what, body, status, words", [
+    (MNIST, "digits", {"latents": [{"seed": 0, "index": 0}]}, 422, "not class-conditional"),
+    (FACES, "class-path", {"latent": {"seed": 0, "index": 0}, "start": 1, "end": 2}, 422, "not class-conditional"),
+    (COND, "digits", {"latents": [{"seed": 0, "index": 0}], "classes": [10]}, 422, "0 to 9"),
+    (COND, "class-path", {"latent": {"seed": 0, "index": 0}, "start": 1, "end": 12}, 422, "end"),
+    (COND, "digits", {"latents": []}, 422, "latents"),
+])
+def test_asking_for_a_digit_wrongly_is_a_4xx_with_a_message(client, name, what, body, status, words) -> None:
+    r = post(client, name, what, **body)
+    assert r.status_code == status and words in r.json()["detail"], r.text
+
+
 def test_unknown_generator_is_404(client) -> None:
     r = post(client, "stylegan", "samples")
     assert r.status_code == 404 and MNIST in r.json()["detail"]
@@ -126,6 +161,17 @@ def test_the_studio_page_keeps_its_state_in_the_url(client) -> None:
     assert bad.status_code == 422 and "seed.index" in bad.text
 
 
+def test_the_studio_draws_digits_on_demand_for_a_conditional_generator(client) -> None:
+    page = client.get(f"/gan?model={COND}&seed=3&focus=5.5&from_digit=2&to_digit=8")
+    assert page.status_code == 200, page.text
+    table = page.text.split('class="digit-table"')[1].split("</table>")[0]
+    assert table.count('class="gan-img') == 40 and '<th scope="row">5.5</th>' in table  # the focus leads
+    assert '<option selected>2</option>' in page.text and "from 2's to 8's" in page.text
+    assert 'name="from_digit"' in page.text and "Digits on demand" not in client.get(f"/gan?model={MNIST}").text
+    bad = client.get(f"/gan?model={COND}&to_digit=12")
+    assert bad.status_code == 422 and "0 to 9" in bad.text
+
+
 def test_the_seed_example_fills_the_three_groups(client) -> None:
     r = client.get(f"/gan/fill?model={FACES}&seed_example=true", follow_redirects=False)
     assert r.status_code == 303
@@ -145,3 +191,12 @@ def test_generator_quality_matches_the_manifest_when_measured_again(data_dir) ->
     # (6-14% each) is met, the confident-share target (>= 90%) is not: the manifest says how far.
     assert abs(share - 100 * recorded["confident_share"]) <= 3
     assert low >= 5 and high <= 15
+
+
+def test_the_conditional_generator_draws_what_the_manifest_says(data_dir) -> None:
+    recorded = next(g for g in json.loads((ROOT / "models" / "manifest.json").read_text())["generators"]
+                    if g["name"] == COND)["metrics"]
+    r = advlab("eval", COND, "--limit", "2000", data_dir=data_dir)
+    assert r.returncode == 0, r.stderr
+    share = float(re.search(r"([\d.]+)% of 2000 samples taken for the requested digit", r.stdout).group(1))
+    assert abs(share - 100 * recorded["requested_share_all_judges"]) <= 2

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from app.gan import conditional
 from app.gan.latent import latents
 from app.gan.zoo import GanEntry
 
@@ -28,10 +29,33 @@ class Decoded:
 
 
 @torch.inference_mode()  # no autograd bookkeeping: a 64-face grid decodes about 15% faster
-def decode(entry: GanEntry, judge: nn.Module | None, z: torch.Tensor, device: torch.device) -> Decoded:
-    """z: (N, nz) -> images, D's verdict and labels."""
-    images = entry.generator(z.to(device))
-    real = torch.sigmoid(entry.discriminator(images))
+def decode(entry: GanEntry, judge: nn.Module | None, z: torch.Tensor, device: torch.device,
+           labels: torch.Tensor | None = None) -> Decoded:
+    """z: (N, nz) -> images, D's verdict and labels. ``labels`` (N,): the digits a conditional
+    generator is asked for (D then judges each image as that digit); without them it reads the
+    digit from z."""
+    z = z.to(device)
+    if labels is None:
+        images = entry.generator(z)
+        real = torch.sigmoid(entry.discriminator(images))
+    else:
+        labels = labels.to(device)
+        images = entry.generator(z, labels)
+        real = torch.sigmoid(entry.discriminator(images, labels))
+    return _judged(entry, judge, images, real)
+
+
+@torch.inference_mode()
+def decode_class_path(entry: GanEntry, judge: nn.Module | None, z: torch.Tensor, start: int, end: int,
+                      steps: int, device: torch.device) -> Decoded:
+    """One latent z (nz,) drawn along the straight line from digit ``start``'s label embedding to
+    ``end``'s (conditional generators): the first and last frames are those two digits."""
+    path = conditional.embedding_path(entry.generator, start, end, steps)
+    images = entry.generator.decode(z.to(device).expand(steps, -1), path)
+    return _judged(entry, judge, images, torch.sigmoid(entry.discriminator(images)))
+
+
+def _judged(entry: GanEntry, judge: nn.Module | None, images: torch.Tensor, real: torch.Tensor) -> Decoded:
     if entry.attributes is not None:
         probs = torch.sigmoid(entry.attributes(images))
     else:

@@ -16,9 +16,13 @@ from app.schemas.gan import (
     MAX_GROUP,
     ArithmeticRequest,
     ArithmeticResponse,
+    ClassPathRequest,
+    ClassPathResponse,
     ConceptRequest,
     ConceptResponse,
     ConceptsResponse,
+    DigitsRequest,
+    DigitsResponse,
     ExemplarRequest,
     ExemplarResponse,
     GeneratorInfo,
@@ -64,6 +68,20 @@ async def interpolate(lab: LabDep, name: str, body: InterpolateRequest) -> Inter
     return await gan.interpolate(lab, name, body)
 
 
+@api.post("/{name}/digits", responses=MODEL_WORK)
+async def digits(lab: LabDep, name: str, body: DigitsRequest) -> DigitsResponse:
+    """A class-conditional generator: each latent drawn as each digit asked for (one row per latent),
+    with the share the judge takes for the digit asked for. 400 for an unconditional generator."""
+    return await gan.digits(lab, name, body)
+
+
+@api.post("/{name}/class-path", responses=MODEL_WORK)
+async def class_path(lab: LabDep, name: str, body: ClassPathRequest) -> ClassPathResponse:
+    """A class-conditional generator: one latent from one digit to another, through the label
+    embeddings. 400 for an unconditional generator."""
+    return await gan.class_path(lab, name, body)
+
+
 @api.get("/{name}/concepts", responses=errors(400, 404, 503))
 async def concepts(lab: LabDep, name: str) -> ConceptsResponse:
     """The concept directions (digits, or face attributes) and how many pool samples define each."""
@@ -89,11 +107,12 @@ Refs = Annotated[list[str], Query(max_length=MAX_GROUP)]
 
 def studio_state(lab: LabDep, model: str = "", seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
                  a: Refs = [], b: Refs = [], c: Refs = [], start: str = "", end: str = "", steps: int = 10,  # noqa: B006
-                 focus: str = "", concept: str = "", strength: float = 1.5, noise: float = 0.25) -> page.StudioState:
+                 focus: str = "", concept: str = "", strength: float = 1.5, noise: float = 0.25,
+                 from_digit: int = 1, to_digit: int = 7) -> page.StudioState:
     """The studio's state from the query string (the page's URL is its whole state)."""
     model = model or next((g.name for g in gan.list_generators(lab) if g.available), "")
     return page.StudioState(model, seed, tuple(a), tuple(b), tuple(c), start, end, steps, focus, concept,
-                            strength, noise)
+                            strength, noise, from_digit, to_digit)
 
 
 StateDep = Annotated[page.StudioState, Depends(studio_state)]

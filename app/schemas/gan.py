@@ -13,6 +13,7 @@ from app.schemas import ImageInfo, RequestBody
 MAX_SAMPLES = 64
 MAX_GROUP = 8
 MAX_STEPS = 32
+MAX_CLASSES = 10  # the classes a conditional generator draws (digits)
 MAX_STRENGTHS = 16
 MAX_ABS_LATENT = 10.0
 SEED = Field(0, ge=0, le=2**31 - 1)
@@ -50,6 +51,7 @@ class GeneratorInfo(BaseModel):
     nz: int
     labels: list[str] = Field(description="Digit classes, or face attributes.")
     multilabel: bool = Field(description="True when several labels can hold at once (face attributes).")
+    conditional: bool = Field(False, description="True when it draws the class it is asked for (/digits, /class-path).")
     labelled_by: str
     metrics: dict[str, Any]
     available: bool
@@ -116,6 +118,36 @@ class InterpolateResponse(BaseModel):
     lerp_norms: list[float] = Field(description="|z| along the straight line: it sags in the middle.")
     slerp_norms: list[float]
     typical_norm: float = Field(description="sqrt(nz): where Gaussian latents concentrate.")
+
+
+class DigitsRequest(RequestBody):
+    latents: list[LatentRef] = Field(min_length=1, max_length=MAX_GROUP, description="Each one becomes a row.")
+    classes: list[int] | None = Field(None, min_length=1, max_length=MAX_CLASSES,
+                                      description="The digits to draw (0-9); every class when left out.")
+
+
+class DigitRow(BaseModel):
+    latent: LatentRef
+    samples: list[Sample] = Field(description="The latent drawn as each requested class, in order.")
+
+
+class DigitsResponse(BaseModel):
+    generator: str
+    classes: list[int]
+    rows: list[DigitRow]
+    requested_share: float = Field(description="The share of the images the judge takes for the digit asked for.")
+
+
+class ClassPathRequest(RequestBody):
+    latent: LatentRef
+    start: int = Field(ge=0, le=MAX_CLASSES - 1, description="The digit at the start.")
+    end: int = Field(ge=0, le=MAX_CLASSES - 1, description="The digit at the end.")
+    steps: int = Field(10, ge=2, le=MAX_STEPS)
+
+
+class ClassPathResponse(BaseModel):
+    generator: str
+    frames: list[Sample] = Field(description="One latent along the line between two digits' label embeddings.")
 
 
 class ConceptInfo(BaseModel):

@@ -16,10 +16,15 @@ from app.media import imaging
 from app.schemas.gan import (
     ArithmeticRequest,
     ArithmeticResponse,
+    ClassPathRequest,
+    ClassPathResponse,
     ConceptInfo,
     ConceptRequest,
     ConceptResponse,
     ConceptsResponse,
+    DigitRow,
+    DigitsRequest,
+    DigitsResponse,
     ExemplarRequest,
     ExemplarResponse,
     GeneratorInfo,
@@ -42,7 +47,7 @@ def _info(lab: Lab, e: GanEntry) -> GeneratorInfo:
     return GeneratorInfo(
         name=e.spec.name, title=e.spec.title, dataset=e.spec.dataset,
         image_shape=(cfg["channels"], cfg["base"] * 2 ** cfg["stages"], cfg["base"] * 2 ** cfg["stages"]),
-        nz=cfg["nz"], labels=labels(lab, e), multilabel=e.spec.attributes is not None,
+        nz=cfg["nz"], labels=labels(lab, e), multilabel=e.spec.attributes is not None, conditional=conditional(e),
         labelled_by=e.spec.judge or "its own attribute classifier", metrics=e.spec.metrics,
         available=e.available, reason=e.reason, licence=e.spec.licence,
     )
@@ -90,6 +95,47 @@ async def interpolate(lab: Lab, name: str, req: InterpolateRequest) -> Interpola
     return InterpolateResponse(generator=name, lerp=decoded[: req.steps], slerp=decoded[req.steps:],
                                lerp_norms=_norms(line), slerp_norms=_norms(arc),
                                typical_norm=math.sqrt(entry.generator.cfg.nz))
+
+
+async def digits(lab: Lab, name: str, req: DigitsRequest) -> DigitsResponse:
+    """Each latent drawn as each requested digit (a conditional generator): the style stays, the digit changes."""
+    entry = lab.generators.get(name)
+    k = _classes(entry)
+    classes = req.classes or list(range(k))
+    if any(c >= k for c in classes):
+        raise BadRequest(f"{name} draws the classes 0 to {k - 1}.")
+    z = _stack(entry, req.latents).repeat_interleave(len(classes), 0)
+    asked = torch.tensor(classes).repeat(len(req.latents))
+    decoded = await lab.executor.run(studio.decode, entry, _judge(lab, entry), z, lab.zoo.device, asked)
+    samples = await run_in_threadpool(_describe, lab, entry, decoded, [None] * len(z))
+    rows = [DigitRow(latent=ref, samples=samples[i * len(classes):(i + 1) * len(classes)])
+            for i, ref in enumerate(req.latents)]
+    hits = (decoded.probs.argmax(1) == asked).float().mean()
+    return DigitsResponse(generator=name, classes=classes, rows=rows, requested_share=round(float(hits), 4))
+
+
+async def class_path(lab: Lab, name: str, req: ClassPathRequest) -> ClassPathResponse:
+    """One latent from one digit to another, through the label embeddings (a conditional generator)."""
+    entry = lab.generators.get(name)
+    k = _classes(entry)
+    if max(req.start, req.end) >= k:
+        raise BadRequest(f"{name} draws the classes 0 to {k - 1}.")
+    z = _stack(entry, [req.latent])[0]
+    decoded = await lab.executor.run(studio.decode_class_path, entry, _judge(lab, entry), z, req.start, req.end,
+                                     req.steps, lab.zoo.device)
+    frames = await run_in_threadpool(_describe, lab, entry, decoded, [None] * req.steps)
+    return ClassPathResponse(generator=name, frames=frames)
+
+
+def conditional(entry: GanEntry) -> bool:
+    return bool(entry.spec.config.get("num_classes"))
+
+
+def _classes(entry: GanEntry) -> int:
+    if not conditional(entry):
+        raise BadRequest(f"{entry.spec.name} is not class-conditional: it cannot be asked for a digit. "
+                         "A conditional one is marked so in GET /api/v1/generators.")
+    return int(entry.spec.config["num_classes"])
 
 
 async def concepts(lab: Lab, name: str) -> ConceptsResponse:

@@ -16,7 +16,9 @@ from app.schemas.gan import (
     MAX_GROUP,
     MAX_STEPS,
     ArithmeticRequest,
+    ClassPathRequest,
     ConceptRequest,
+    DigitsRequest,
     ExemplarRequest,
     InterpolateRequest,
     LatentRef,
@@ -26,6 +28,8 @@ from app.services import Lab
 from app.services import gan as services
 
 GRID = 24
+DIGIT_ROWS = 4  # a conditional generator's "every digit" table: the focused latent, then the grid's first ones
+PATH_STEPS = 10
 GROUPS = ("a", "b", "c")
 
 
@@ -43,6 +47,8 @@ class StudioState:
     concept: str = ""
     strength: float = 1.5
     noise: float = 0.25
+    from_digit: int = 1  # a conditional generator's path between two digits
+    to_digit: int = 7
 
     def url(self, **changes) -> str:
         return "/gan?" + urlencode(replace(self, **changes).query())
@@ -62,6 +68,8 @@ class StudioState:
             query.append(("strength", s.strength))
         if any(getattr(s, g) for g in GROUPS):
             query.append(("noise", s.noise))
+        if (s.from_digit, s.to_digit) != (1, 7):
+            query += [("from_digit", s.from_digit), ("to_digit", s.to_digit)]
         return query
 
     def add(self, group: str, ref: str) -> str:
@@ -91,6 +99,8 @@ def check(state: StudioState) -> None:
         raise BadRequest(f"Interpolation takes 2 to {MAX_STEPS} steps.")
     if not (-5 <= state.strength <= 5 and 0 <= state.noise <= 2):
         raise BadRequest("The strength must be between -5 and 5, and the noise between 0 and 2.")
+    if not (0 <= state.from_digit <= 9 and 0 <= state.to_digit <= 9):
+        raise BadRequest("The digits of a path are 0 to 9.")
 
 
 async def context(lab: Lab, state: StudioState) -> dict:
@@ -98,7 +108,8 @@ async def context(lab: Lab, state: StudioState) -> dict:
     generators = services.list_generators(lab)
     info = next((g for g in generators if g.name == state.model), None)
     ctx = {"generators": generators, "info": info, "state": state, "groups": {}, "grid": [],
-           "arithmetic": None, "interpolation": None, "concept_strip": None, "concepts": []}
+           "arithmetic": None, "interpolation": None, "concept_strip": None, "concepts": [], "digits": None,
+           "class_path": None}
     if info is None or not info.available:
         return ctx
     grid = await services.samples(lab, state.model, SamplesRequest(seed=state.seed, count=GRID))
@@ -111,6 +122,12 @@ async def context(lab: Lab, state: StudioState) -> dict:
     if state.start and state.end:
         ctx["interpolation"] = await services.interpolate(lab, state.model, InterpolateRequest(
             start=parse_ref(state.start), end=parse_ref(state.end), steps=state.steps))
+    if info.conditional:
+        latents = [parse_ref(state.focus)] if state.focus else []
+        latents += [LatentRef(seed=state.seed, index=i) for i in range(DIGIT_ROWS - len(latents))]
+        ctx["digits"] = await services.digits(lab, state.model, DigitsRequest(latents=latents))
+        ctx["class_path"] = await services.class_path(lab, state.model, ClassPathRequest(
+            latent=latents[0], start=state.from_digit, end=state.to_digit, steps=PATH_STEPS))
     if state.focus:
         concept = state.concept or info.labels[0]
         ctx["concept_strip"] = await services.concept_edit(lab, state.model, ConceptRequest(
