@@ -26,11 +26,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from server import Server
 
-from app import services
 from app.config import Settings
 from app.media import imaging
 from app.media.gallery import Gallery
 from app.zoo import Zoo
+from app.zoo.inference import predict
 
 CASES = [("mnist-mlp", "mnist-00000"), ("mnist-cnn", "mnist-00000"), ("fashion-cnn", "mnist-00000"),
          ("imagenet-squeezenet", "chelsea")]
@@ -78,11 +78,11 @@ def _time_requests(client: httpx.Client, model: str, image: str, n: int) -> list
 def _time_forward(zoo: Zoo, name: str, im, n: int) -> list[float]:
     entry, model = zoo.model(name)
     x = imaging.image_to_tensor(imaging.prepare(im, entry.spec.preprocess, entry.spec.input_shape))[None]
-    services.predict(model, x, zoo.device)  # warm-up
+    predict(model, x, zoo.device)  # warm-up
     times = []
     for _ in range(n):
         t = time.perf_counter()
-        services.predict(model, x, zoo.device)
+        predict(model, x, zoo.device)
         if zoo.device.type == "cuda":
             torch.cuda.synchronize()
         times.append(time.perf_counter() - t)

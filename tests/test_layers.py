@@ -2,8 +2,8 @@
 
 routes -> web -> services -> core libraries (attacks, zoo, gan, defenses, explain, labs, training),
 runtime and media -> config, errors. The core libraries are pure torch + numpy: no web framework,
-no web layer, no routes, no services and no API schemas. KNOWN lists what still breaks a rule, to fix
-in the next step of the restructure; a new module that breaks a rule fails here.
+no web layer, no routes, no services and no API schemas. A module that breaks a rule fails here;
+KNOWN is where a deliberate, temporary exception would be written down (there is none).
 """
 
 from __future__ import annotations
@@ -18,12 +18,7 @@ from app.config import ROOT
 APP = ROOT / "app"
 WEB_FRAMEWORKS = ("fastapi", "starlette", "uvicorn")
 CORE = ("attacks", "zoo", "gan", "defenses", "explain", "labs", "training")
-KNOWN = {  # module -> what it may still import against the rules, until the next step of the restructure
-    "app.gan.lab": {"app.services"},  # the GAN training lab's sessions take the Lab container
-    "app.training.evaluate": {"app.services"},  # predict(), to move into the zoo
-    "app.services.gan_lab": {"app.web.charts"},  # chart data to move into the web layer
-    "app.services.experiments": {"app.web.charts"},
-}
+KNOWN: dict[str, set[str]] = {}  # module -> what it may still import against the rules (none left)
 
 
 def imports(path: Path) -> set[str]:

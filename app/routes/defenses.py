@@ -18,6 +18,7 @@ from app.services import defenses
 from app.services import experiments as labs
 from app.services.defenses import TransformRequest, TransformResponse, VerdictRequest, VerdictResponse
 from app.services.experiments import ExperimentInfo, JobInfo
+from app.web import figures
 from app.web.deps import IsHtmx, LabDep
 from app.web.http import RoundedJSONResponse
 from app.web.templating import render
@@ -187,9 +188,9 @@ def _charts(job) -> dict:
     if job is None or job.result is None:
         return {}
     if job.kind == "robustness":
-        return {"curves": labs.robustness_chart(job.result)}
+        return {"curves": figures.robustness_chart(job.result)}
     if job.kind == "shortcut":
-        return {"sweep": labs.shortcut_chart(job.result)}
+        return {"sweep": figures.shortcut_chart(job.result)}
     return {}
 
 

@@ -35,6 +35,7 @@ from app.schemas.gan import (
 )
 from app.services import gan
 from app.services import gan_lab as lab_service
+from app.web import figures
 from app.web import gan_page as page
 from app.web.deps import IsHtmx, LabDep
 from app.web.templating import render
@@ -240,8 +241,8 @@ def lab_context(lab, state: LabState | None, config: LabConfig) -> dict:
     return {
         "state": state,
         "config": config,
-        "charts": lab_service.charts(state) if state else None,
-        "cost_chart": lab_service.cost_chart(),
+        "charts": figures.gan_lab_charts(state) if state else None,
+        "cost_chart": figures.cost_charts(),
         "slots": lab.settings.gan_lab_sessions,
         "in_use": len(lab.gan_lab.sessions),
         "ended": None,

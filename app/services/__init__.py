@@ -26,7 +26,7 @@ from app.runtime.executor import Executor
 from app.runtime.jobs import JobManager
 from app.schemas import ClassifyResponse, ImageInfo, ModelInfo, Prediction, SampleInfo
 from app.zoo import Zoo, ZooEntry
-from app.zoo.architectures import Classifier
+from app.zoo.inference import predict_each
 
 SAMPLE_PREFIX = "sample:"
 T = TypeVar("T")
@@ -262,14 +262,3 @@ async def classify(lab: Lab, model_name: str, image_ref: str, top_k: int | None 
         true_label=truth,
         true_label_name=None if truth is None else entry.classes[truth],
     )
-
-
-def predict_each(model: Classifier, device: torch.device, xs: list[torch.Tensor]) -> list[torch.Tensor]:
-    """One forward for a batch of requests' inputs (each (1, C, H, W)); each gets its (1, K) probabilities."""
-    return list(predict(model, torch.cat(xs), device).split(1))
-
-
-def predict(model: Classifier, x: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """Softmax probabilities (N, K) on the CPU for pixels x (N, C, H, W) in [0,1]."""
-    with torch.inference_mode():
-        return torch.softmax(model(x.to(device)), dim=1).cpu()

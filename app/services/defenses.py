@@ -17,6 +17,7 @@ from app.errors import BadRequest
 from app.schemas import IMAGE_REF, ImageInfo, Prediction, RequestBody
 from app.services import Lab
 from app.services.attacks import top_k
+from app.zoo.inference import predict
 
 GUARDED, ROBUST, DETECTOR = "mnist-cnn", "mnist-cnn-robust", "mnist-detector"
 Craft = Literal["none", "fgsm", "pgd", "adaptive"]
@@ -86,7 +87,7 @@ async def transform(lab: Lab, req: TransformRequest) -> TransformResponse:
     entry, model = lab.zoo.model(req.model)
     x = await services.model_input_async(lab, req.image, entry)
     changed, value = await run_in_threadpool(_apply, req.transform, x, req.value)
-    probs = await lab.executor.run(services.predict, model, torch.cat([x, changed]), lab.zoo.device)
+    probs = await lab.executor.run(predict, model, torch.cat([x, changed]), lab.zoo.device)
     k = min(lab.settings.top_k, len(entry.classes))
     return TransformResponse(
         model=req.model,
@@ -105,7 +106,7 @@ async def verdicts(lab: Lab, req: VerdictRequest) -> VerdictResponse:
     label = (
         truth
         if truth is not None
-        else int((await lab.executor.run(services.predict, guarded, x, lab.zoo.device)).argmax())
+        else int((await lab.executor.run(predict, guarded, x, lab.zoo.device)).argmax())
     )
     if req.craft != "none":
         x = await lab.executor.run(_craft, lab, x, label, req)

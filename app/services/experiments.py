@@ -12,7 +12,6 @@ from app.errors import NotFound
 from app.labs import EXPERIMENTS, Experiment
 from app.runtime.jobs import Job
 from app.services import Lab
-from app.web.charts import Chart, line_chart
 
 
 class ExperimentInfo(BaseModel):
@@ -96,17 +95,3 @@ def from_form(e: Experiment, form: dict[str, str]) -> dict:
         text = form[key].strip()
         raw[key] = [item.strip() for item in text.split(",") if item.strip()] if prop.get("type") == "array" else text
     return raw
-
-
-def robustness_chart(result: dict) -> Chart:
-    series = {f"m{i}": [(eps, acc) for eps, acc in curve] for i, curve in enumerate(result["curves"].values())}
-    eps = [p[0] for curve in result["curves"].values() for p in curve]
-    return line_chart(series, width=520, height=280, x_range=(0, max(eps + [0.05])), y_range=(0, 1))
-
-
-def shortcut_chart(result: dict) -> Chart:
-    """Test log-loss against i, the seed's sweep plot; the plain model as a flat reference line."""
-    sweep = [(m["i"], m["test"]["log_loss"]) for m in result["models"].values() if m["i"] is not None]
-    plain = result["models"]["plain"]["test"]["log_loss"]
-    xs = [i for i, _ in sweep] or [0, 1]
-    return line_chart({"sweep": sorted(sweep), "plain": [(min(xs), plain), (max(xs), plain)]}, width=520, height=260)

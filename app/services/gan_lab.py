@@ -12,7 +12,6 @@ from app.gan import lab as gan_lab
 from app.gan.game import cost_curve
 from app.schemas.gan import LabControl, LabPoint, LabState
 from app.services import Lab, store_tensor
-from app.web.charts import Chart, line_chart
 
 # Colour-blind-safe diverging map for D(x): blue (fake) through white to orange (real).
 _FAKE, _MID, _REAL = np.array([33, 102, 172]), np.array([247, 247, 247]), np.array([230, 97, 1])
@@ -86,29 +85,3 @@ def cost_figure(points: int = 99) -> dict[str, list[tuple[float, float]]]:
         out[f"{key}_cost"] = [(float(a), float(b)) for a, b in zip(d, value)]
         out[f"{key}_grad"] = [(float(a), float(b)) for a, b in zip(d, grad)]
     return out
-
-
-# --- charts for the page ------------------------------------------------------------------------
-
-def charts(s: LabState) -> dict[str, Chart]:
-    """Losses, D's verdicts and the generator's gradient norm against the step."""
-    h = s.history
-
-    def series(key: str) -> list[tuple[float, float]]:
-        return [(p.step, getattr(p, key)) for p in h]
-
-    x_range = (0, max(s.steps, 10))
-    return {
-        "loss": line_chart({"d_loss": series("d_loss"), "g_loss": series("g_loss")}, x_range=x_range),
-        "verdict": line_chart({"d_real": series("d_real"), "d_fake": series("d_fake")}, x_range=x_range,
-                              y_range=(0, 1)),
-        "grad": line_chart({"g_grad": series("g_grad_norm")}, x_range=x_range),
-    }
-
-
-def cost_chart() -> dict[str, Chart]:
-    fig = cost_figure()
-    return {
-        "cost": line_chart({"sat": fig["sat_cost"], "nonsat": fig["nonsat_cost"]}, x_range=(0, 1), y_range=(-5, 5)),
-        "grad": line_chart({"sat": fig["sat_grad"], "nonsat": fig["nonsat_grad"]}, x_range=(0, 1), y_range=(0, 1)),
-    }

@@ -10,10 +10,10 @@ from app.defenses.autoattack import TARGETS, autoattack
 from app.defenses.evaluation import ROBUST_SUITE, accuracy_under_attack
 from app.media import data, imaging
 from app.media.gallery import Gallery
-from app.services import predict
 from app.training.classifiers import evaluate
 from app.zoo import Zoo
 from app.zoo.device import resolve_device
+from app.zoo.inference import predict
 from app.zoo.manifest import read_generators, read_manifest, write_entry
 
 AUTOATTACK_EPS = 0.3  # MNIST's standard L∞ budget, as in ROBUST_SUITE
