@@ -1,11 +1,12 @@
 """README "Extending", followed literally: a new attack is one file and one registry line. A
 throwaway attack written to a file and registered shows up in the API (with its parameters' schema),
 runs over HTTP, gets a form and an explanation (its docstring) on the attack lab, and the property
-tests pick it up by the norm it declares."""
+tests pick it up by the norm it declares, and so do the docs' attack table and the benchmarks' runs."""
 
 from __future__ import annotations
 
 import importlib.util
+import runpy
 import sys
 import textwrap
 
@@ -15,6 +16,7 @@ import torch
 from app.attacks import ATTACKS
 from app.media import imaging
 from tests import test_properties
+from tests.conftest import ROOT
 
 ATTACK_FILE = '''
     """Random sign: one step of size ε in a random direction (a baseline that rarely fools anything).
@@ -82,3 +84,15 @@ def test_the_property_tests_pick_it_up_by_its_norm(registered, lab) -> None:
     picks = [s for s in lab.gallery.samples if s.kind == "digit"]
     digits = torch.stack([imaging.image_to_tensor(lab.gallery.image(s.id).convert("L")) for s in picks])
     test_properties.test_attacks_stay_in_the_ball_and_the_pixel_range(registered, cnn, digits)
+
+
+def test_the_docs_table_and_the_benchmark_pick_it_up(registered) -> None:
+    tables = runpy.run_path(str(ROOT / "tools" / "docs_tables.py"))
+    assert "| `random-sign` | Random sign | L∞ | both | `eps` 0.1 |" in tables["attack_table"]()
+    assert tables["main"](check=True) == 1  # the guide's table is now out of date, and the check says so
+    runs = runpy.run_path(str(ROOT / "benchmarks" / "attack_success.py"))["RUNS"]
+    assert (registered, False) in runs  # make attack-eval runs it, untargeted
+
+
+def test_the_docs_tables_are_up_to_date() -> None:
+    assert runpy.run_path(str(ROOT / "tools" / "docs_tables.py"))["main"](check=True) == 0

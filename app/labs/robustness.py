@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.attacks import ATTACKS
 from app.defenses.evaluation import adversarial_examples, correct
 from app.errors import BadRequest
 from app.media import data
@@ -15,16 +16,21 @@ from app.runtime.jobs import Body
 from app.zoo import Zoo
 
 BATCH = 100  # images per chunk of work
+# The registry's L∞ attacks that can run untargeted from the image within a budget ε: any new one
+# is offered by the robustness and transfer experiments without a change here.
+LINF_ATTACKS = tuple(a.name for a in ATTACKS.values()
+                     if a.norm == "linf" and a.supports_untargeted and not a.starts_from_noise
+                     and "eps" in a.Params.model_fields)
 
 
 class RobustnessParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     models: list[str] = Field(["mnist-cnn", "mnist-cnn-robust"], min_length=1, max_length=4)
-    attack: Literal["fgsm", "pgd"] = "pgd"
+    attack: Literal[LINF_ATTACKS] = "pgd"  # type: ignore[valid-type]
     eps: list[float] = Field([0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3], min_length=1, max_length=11)
     n: int = Field(500, ge=1, le=1000, description="Test images per model.")
-    steps: int = Field(20, ge=1, le=100, description="PGD steps (step size 2.5·ε/steps, random start).")
+    steps: int = Field(20, ge=1, le=100, description="Steps of an iterative attack (PGD: 2.5·ε/steps each).")
     seed: int = Field(0, ge=0, le=2**31 - 1)
 
     @field_validator("eps")
@@ -36,8 +42,13 @@ class RobustnessParams(BaseModel):
 
 
 def attack_params(attack: str, eps: float, steps: int) -> dict:
-    if attack == "fgsm":
+    """The attack's parameters for a budget ε and a number of steps, read from its Params: one step
+    of ε without steps; else a step of ε/steps, or 2.5·ε/steps from a random start (Madry et al.)."""
+    fields = ATTACKS[attack].Params.model_fields
+    if "steps" not in fields:
         return {"eps": eps}
+    if "random_start" not in fields:
+        return {"eps": eps, "alpha": eps / steps, "steps": steps}
     return {"eps": eps, "alpha": max(2.5 * eps / steps, 1e-4), "steps": steps, "random_start": True}
 
 

@@ -16,12 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.defenses.evaluation import adversarial_examples, correct
 from app.errors import BadRequest
-from app.labs.robustness import BATCH, attack_params
+from app.labs.robustness import BATCH, LINF_ATTACKS, attack_params
 from app.media import data
 from app.runtime.jobs import Body
 from app.zoo import Zoo
 
-TransferAttack = Literal["fgsm", "pgd", "mifgsm"]
+TransferAttack = Literal[LINF_ATTACKS]  # type: ignore[valid-type]
 
 
 class TransferParams(BaseModel):
@@ -29,7 +29,7 @@ class TransferParams(BaseModel):
 
     surrogates: list[str] = Field(["mnist-mlp"], min_length=1, max_length=3)
     targets: list[str] = Field(["mnist-cnn", "mnist-cnn-robust"], min_length=1, max_length=4)
-    attacks: list[TransferAttack] = Field(["fgsm", "pgd", "mifgsm"], min_length=1, max_length=3)
+    attacks: list[TransferAttack] = Field(["fgsm", "pgd", "mifgsm"], min_length=1, max_length=len(LINF_ATTACKS))
     eps: list[float] = Field([0.1, 0.2, 0.3], min_length=1, max_length=6)
     n: int = Field(500, ge=1, le=1000, description="Test digits.")
     steps: int = Field(20, ge=1, le=100, description="Steps of the iterative attacks.")
@@ -41,12 +41,6 @@ class TransferParams(BaseModel):
         if not all(0 < v <= 0.5 for v in values):
             raise ValueError("every ε must be above 0 and at most 0.5")
         return sorted(set(values))
-
-
-def _params(attack: str, eps: float, steps: int) -> dict:
-    if attack == "mifgsm":
-        return {"eps": eps, "alpha": eps / steps, "steps": steps}
-    return attack_params(attack, eps, steps)
 
 
 def run(params: TransferParams, zoo: Zoo, data_dir, stop: threading.Event | None = None) -> Body:
@@ -62,9 +56,10 @@ def run(params: TransferParams, zoo: Zoo, data_dir, stop: threading.Event | None
             for eps in params.eps:
                 crafted = []
                 for start in range(0, params.n, BATCH):
+                    budget = attack_params(attack, eps, params.steps)
                     crafted.append(adversarial_examples(model, x[start:start + BATCH], y[start:start + BATCH], attack,
-                                                        _params(attack, eps, params.steps), seed=params.seed + start,
-                                                        batch=BATCH, device=zoo.device, cancel=stop))
+                                                        budget, seed=params.seed + start, batch=BATCH,
+                                                        device=zoo.device, cancel=stop))
                     done += len(crafted[-1])
                     yield done, total, f"crafting {attack} ε = {eps:g} on {entry.spec.name}"
                 rows.append(_row(entry.spec.name, attack, eps, crafted, targets, clean, y, zoo))
