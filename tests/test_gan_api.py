@@ -172,6 +172,26 @@ def test_the_studio_draws_digits_on_demand_for_a_conditional_generator(client) -
     assert bad.status_code == 422 and "0 to 9" in bad.text
 
 
+@pytest.mark.parametrize("name", [MNIST, FACES])
+def test_the_default_edit_shows_something_the_sample_does_not_show_yet(client, name) -> None:
+    (sample,) = post(client, name, "samples", latents=[ref(0, 4)]).json()["samples"]
+    page = client.get(f"/gan?model={name}&focus=0.4").text
+    chosen = re.search(r'<option value="([^"]+)" selected>', page.split('id="concept"')[1]).group(1)
+    if name == FACES:
+        assert sample["probs"][chosen] < 0.5  # e.g. not +Male on a face already Male
+    else:
+        assert chosen != sample["label"] and sample["probs"][chosen] == sorted(sample["probs"].values())[-2]
+
+
+def test_faces_are_large_and_each_tile_has_one_menu_of_buttons(client) -> None:
+    page = client.get(f"/gan?model={FACES}&a=0.1&b=0.2&c=0.3").text
+    grid = page.split('class="gan-grid"')[1].split("</section>")[0]
+    assert grid.count('width="128"') == 24 and grid.count("<details class=\"use\">") == 24
+    assert grid.count('class="button"') == 24 * 6  # A, B, C, from here, to here, edit
+    assert 'alt="result' in page and 'width="256"' in page  # the arithmetic's result, twice a tile
+    assert 'id="busy"' in page and 'role="status"' in page
+
+
 def test_the_seed_example_fills_the_three_groups(client) -> None:
     r = client.get(f"/gan/fill?model={FACES}&seed_example=true", follow_redirects=False)
     assert r.status_code == 303

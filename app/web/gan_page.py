@@ -129,12 +129,27 @@ async def context(lab: Lab, state: StudioState) -> dict:
         ctx["class_path"] = await services.class_path(lab, state.model, ClassPathRequest(
             latent=latents[0], start=state.from_digit, end=state.to_digit, steps=PATH_STEPS))
     if state.focus:
-        concept = state.concept or info.labels[0]
+        concept = state.concept or await default_concept(lab, state, info.multilabel)
         ctx["concept_strip"] = await services.concept_edit(lab, state.model, ConceptRequest(
             latent=parse_ref(state.focus), concept=concept,
             strengths=[round(state.strength * t / 4, 4) for t in range(5)]))
         ctx["concepts"] = (await services.concepts(lab, state.model)).concepts
     return ctx
+
+
+# Face attributes an edit shows plainly, in the order the studio offers them by default.
+VISIBLE_ATTRIBUTES = ("Smiling", "Eyeglasses", "Male", "Blond_Hair", "Wearing_Hat", "Mustache", "Bangs", "Young")
+
+
+async def default_concept(lab: Lab, state: StudioState, multilabel: bool) -> str:
+    """What an edit of the focused sample should show by default: something it does not show yet.
+    A face: the first of VISIBLE_ATTRIBUTES its classifier does not see; a digit: the class it
+    looks most like after its own (its runner-up)."""
+    (sample,) = (await services.samples(lab, state.model, SamplesRequest(latents=[parse_ref(state.focus)]))).samples
+    if multilabel:
+        return next((a for a in VISIBLE_ATTRIBUTES if sample.probs.get(a, 1.0) < 0.5), VISIBLE_ATTRIBUTES[0])
+    ranked = sorted(sample.probs, key=sample.probs.__getitem__, reverse=True)
+    return ranked[1]
 
 
 async def _group(lab: Lab, state: StudioState, group: str) -> list:
