@@ -6,15 +6,24 @@ tests pick it up by the norm it declares, and so do the docs' attack table and t
 from __future__ import annotations
 
 import importlib.util
+import io
+import json
 import runpy
+import shutil
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 import torch
+from fastapi.testclient import TestClient
+from PIL import Image
 
 from app.attacks import ATTACKS
+from app.config import Settings
+from app.main import create_app
 from app.media import imaging
+from app.zoo.manifest import ModelSpec
 from tests import test_properties
 from tests.conftest import ROOT
 
@@ -96,3 +105,24 @@ def test_the_docs_table_and_the_benchmark_pick_it_up(registered) -> None:
 
 def test_the_docs_tables_are_up_to_date() -> None:
     assert runpy.run_path(str(ROOT / "tools" / "docs_tables.py"))["main"](check=True) == 0
+
+
+def test_a_new_model_is_one_manifest_entry_and_a_new_input_kind_one_function(settings, tmp_path, monkeypatch) -> None:
+    """README "Extending": a classifier is its weights plus one manifest entry; a new way of turning
+    a picture into its input is one function in PREPARERS. The app lists, loads and runs it."""
+    monkeypatch.setitem(imaging.PREPARERS, "digit-flipped",
+                        lambda im, shape: imaging.PREPARERS["digit"](im, shape).transpose(Image.FLIP_LEFT_RIGHT))
+    body = json.loads((settings.models_dir / "manifest.json").read_text())
+    entry = {**next(e for e in body["models"] if e["name"] == "mnist-cnn"), "name": "mnist-cnn-mirror",
+             "title": "mnist-cnn on mirrored digits", "preprocess": "digit-flipped"}
+    shutil.copy(settings.models_dir / entry["weights"]["file"], tmp_path / entry["weights"]["file"])
+    (tmp_path / "manifest.json").write_text(json.dumps({"models": [entry]}))
+    with TestClient(create_app(Settings(**{**settings.model_dump(), "models_dir": tmp_path}))) as client:
+        assert [m["name"] for m in client.get("/api/v1/models").json() if m["available"]] == ["mnist-cnn-mirror"]
+        mirrored = client.post("/api/v1/classify", json={"model": "mnist-cnn-mirror", "image": "sample:mnist-00000"})
+        assert mirrored.status_code == 200, mirrored.text
+        seen = client.get(mirrored.json()["model_input"]["url"]).content
+    plain = imaging.prepare(Image.open(ROOT / "gallery" / "mnist" / "00000.png"), "digit", (1, 28, 28))
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(seen))), np.asarray(plain)[:, ::-1])
+    with pytest.raises(ValueError, match="unknown preprocessing 'sepia'"):
+        ModelSpec.model_validate({**entry, "preprocess": "sepia"})

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -145,19 +146,20 @@ def image_to_tensor(im: Image.Image) -> torch.Tensor:
 
 def prepare(im: Image.Image, preprocess: str, input_shape: tuple[int, int, int]) -> Image.Image:
     """The picture the model will see: grayscale 28x28 for MNIST-style models, RGB crop for ImageNet.
-
-    A picture already of the input size (an earlier result, say) is used as it is."""
-    _, height, width = input_shape
+    ``preprocess`` names an entry of PREPARERS (a model's manifest entry says which)."""
     check_proportions(im.size)  # also for pictures stored before this limit existed
-    if preprocess == "imagenet" and im.size == (width, height):
+    if preprocess not in PREPARERS:
+        raise ValueError(f"unknown preprocessing {preprocess!r}; known: {', '.join(PREPARERS)}")
+    return PREPARERS[preprocess](im, input_shape)
+
+
+def _imagenet(im: Image.Image, input_shape: tuple[int, int, int]) -> Image.Image:
+    """Resize and centre-crop like torchvision's ImageNet weights; a picture already of the input
+    size (an earlier result, say) is used as it is."""
+    _, height, width = input_shape
+    if im.size == (width, height):
         return im.convert("RGB")
-    if preprocess == "digit":
-        return digit_like_mnist(im)
-    if preprocess == "fashion":
-        return item_like_fashion_mnist(im)
-    if preprocess == "imagenet":
-        return resize_center_crop(im, resize=int(round(height * 256 / 224)), crop=(width, height))
-    raise ValueError(f"unknown preprocessing {preprocess!r}")
+    return resize_center_crop(im, resize=int(round(height * 256 / 224)), crop=(width, height))
 
 
 def _ink_on_dark(im: Image.Image, thin_strokes: bool) -> np.ndarray:
@@ -268,3 +270,13 @@ def resize_center_crop(im: Image.Image, resize: int, crop: tuple[int, int]) -> I
     w, h = im.size
     left, top = (w - crop[0]) // 2, (h - crop[1]) // 2
     return im.crop((left, top, left + crop[0], top + crop[1]))
+
+
+Preparer = Callable[[Image.Image, tuple[int, int, int]], Image.Image]
+# How a picture becomes each kind of model's input; a model's manifest entry names one ("preprocess").
+# A new kind of input is one function and one line here.
+PREPARERS: dict[str, Preparer] = {
+    "digit": lambda im, _: digit_like_mnist(im),
+    "fashion": lambda im, _: item_like_fashion_mnist(im),
+    "imagenet": _imagenet,
+}

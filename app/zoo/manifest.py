@@ -9,14 +9,23 @@ import fcntl
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+
+from app.media.imaging import PREPARERS
 
 MANIFEST_NAME = "manifest.json"
 
-Preprocess = Literal["digit", "fashion", "imagenet"]
-"""How an arbitrary picture is turned into this model's input (see app/media/imaging.py)."""
+
+def _known_preprocessing(name: str) -> str:
+    if name not in PREPARERS:
+        raise ValueError(f"unknown preprocessing {name!r}; known: {', '.join(PREPARERS)}")
+    return name
+
+
+Preprocess = Annotated[str, AfterValidator(_known_preprocessing)]
+"""How an arbitrary picture is turned into this model's input: a key of app/media/imaging.py's PREPARERS."""
 
 
 class Normalization(BaseModel):
