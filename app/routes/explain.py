@@ -52,12 +52,9 @@ async def gradients_page(request: Request, lab: LabDep, htmx: IsHtmx, model: str
     target = "" if switched else target
     body = explain.validated(GradientRequest, model=model, image=image, target_class=_class(target), k=k, seed=seed)
     context = {
-        "models": models, "model": model, "image": image, "target": target, "k": k, "seed": seed,
+        **services.picker_context(lab, model, image, models), "target": target, "k": k, "seed": seed,
         "max_k": MAX_K, "classes": lab.zoo.entry(model).classes if model else [],
         "result": await explain.gradient_view(lab, body),
-        "image_url": services.image_url(image) if not image.startswith("sample:") else None,
-        "samples": services.list_samples(lab),
-        "max_upload_mb": lab.settings.max_upload_bytes // (1024 * 1024),
     }
     return render(request, "gradients.html", context, block="lab" if htmx else None)
 

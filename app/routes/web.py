@@ -30,15 +30,7 @@ async def classify_page(request: Request, lab: LabDep, htmx: IsHtmx, model: str 
     model = model or next((m.name for m in models if m.available), "")
     image = services.image_for(lab, lab.zoo.entry(model), image, bool(shown_model) and shown_model != model)
     result = await services.classify(lab, model, image)
-    context = {
-        "models": models,
-        "model": model,
-        "image": image,
-        "result": result,
-        "image_url": services.image_url(image) if not image.startswith("sample:") else None,
-        "samples": services.list_samples(lab),
-        "max_upload_mb": lab.settings.max_upload_bytes // (1024 * 1024),
-    }
+    context = {**services.picker_context(lab, model, image, models), "result": result}
     return render(request, "classify.html", context, block="lab" if htmx else None)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -39,6 +40,11 @@ class Prediction(BaseModel):
     index: int
     label: str
     prob: float
+
+
+def top_predictions(probs: Iterable[float], indices: Iterable[int], classes: list[str]) -> list[Prediction]:
+    """Predictions from top-k probabilities and their class indices, best first (as torch.topk gives them)."""
+    return [Prediction(index=c, label=classes[c], prob=round(p, 6)) for p, c in zip(probs, indices)]
 
 
 class ModelInfo(BaseModel):

@@ -24,7 +24,7 @@ from app.media.gallery import Gallery
 from app.media.store import ImageStore
 from app.runtime.executor import Executor
 from app.runtime.jobs import JobManager
-from app.schemas import ClassifyResponse, ImageInfo, ModelInfo, Prediction, SampleInfo
+from app.schemas import ClassifyResponse, ImageInfo, ModelInfo, SampleInfo, top_predictions
 from app.zoo import Zoo, ZooEntry
 from app.zoo.inference import predict_each
 
@@ -237,6 +237,19 @@ def load_image(lab: Lab, ref: str) -> Image.Image:
     return Image.open(io.BytesIO(lab.store.get(ref))).convert("RGB")
 
 
+def picker_context(lab: Lab, model: str, image: str, models: list[ModelInfo] | None = None) -> dict:
+    """What every page with a model and a picture shows: the model choice, the gallery, the chosen
+    picture (its URL when it is an upload) and the upload limit."""
+    return {
+        "models": models if models is not None else list_models(lab),
+        "model": model,
+        "image": image,
+        "image_url": None if image.startswith(SAMPLE_PREFIX) else image_url(image),
+        "samples": list_samples(lab),
+        "max_upload_mb": lab.settings.max_upload_bytes // (1024 * 1024),
+    }
+
+
 def true_label(lab: Lab, ref: str, dataset: str) -> int | None:
     """The known class of a gallery sample from the model's own dataset, else None."""
     if not ref.startswith(SAMPLE_PREFIX):
@@ -256,8 +269,7 @@ async def classify(lab: Lab, model_name: str, image_ref: str, top_k: int | None 
     truth = true_label(lab, image_ref, entry.spec.dataset)
     return ClassifyResponse(
         model=model_name, image=image_ref,
-        predictions=[Prediction(index=i, label=entry.classes[i], prob=round(p, 6))
-                     for p, i in zip(top.values.tolist(), top.indices.tolist())],
+        predictions=top_predictions(top.values.tolist(), top.indices.tolist(), entry.classes),
         model_input=await run_in_threadpool(store_image, lab, seen),
         true_label=truth,
         true_label_name=None if truth is None else entry.classes[truth],

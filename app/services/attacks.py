@@ -24,7 +24,7 @@ from app.attacks.saving import saved_pixels
 from app.errors import BadRequest, InvalidField, NotFound
 from app.media import imaging
 from app.runtime.executor import Disconnected
-from app.schemas import ImageInfo, Prediction, parse
+from app.schemas import ImageInfo, Prediction, parse, top_predictions
 from app.schemas.attacks import (
     MAX_TOP_K,
     AttackInfo,
@@ -235,7 +235,7 @@ class _Digest:
 
     def predictions(self, which: str, i: int, classes: list[str], k: int) -> list[Prediction]:
         values, indices = self.ranked[which]
-        return [Prediction(index=c, label=classes[c], prob=round(p, 6)) for p, c in zip(values[i][:k], indices[i][:k])]
+        return top_predictions(values[i][:k], indices[i][:k], classes)
 
 
 def _response(
@@ -290,10 +290,7 @@ def _response(
 
 def top_k(probs: torch.Tensor, classes: list[str], k: int) -> list[Prediction]:
     top = torch.topk(probs, k)
-    return [
-        Prediction(index=i, label=classes[i], prob=round(p, 6))
-        for p, i in zip(top.values.tolist(), top.indices.tolist())
-    ]
+    return top_predictions(top.values.tolist(), top.indices.tolist(), classes)
 
 
 def _snapshot_pixels(snapshot_lists: list[list[tuple[int, torch.Tensor]]]) -> list[list[tuple[int, np.ndarray]]]:
@@ -323,20 +320,14 @@ def page_context(
     entry = lab.zoo.entry(req.model)
     values = result.params if result else req.params
     grid = sweep_grid(entry)
-    image_is_sample = req.image.startswith(services.SAMPLE_PREFIX)
     return {
-        "models": services.list_models(lab),
+        **services.picker_context(lab, req.model, req.image),
         "attacks": list_attacks(),
         "attack": describe(chosen),
-        "model": req.model,
-        "image": req.image,
-        "image_url": None if image_is_sample else services.image_url(req.image),
         "target": "" if req.target is None else str(req.target),
         "seed": req.seed,
         "classes": entry.classes,
         "fields": param_fields(chosen, values),
-        "samples": services.list_samples(lab),
-        "max_upload_mb": lab.settings.max_upload_bytes // (1024 * 1024),
         "result": result,
         "chart": trajectory_chart(result) if result and len(result.trajectory) > 2 else None,
         "permalink": permalink(result) if result else None,
@@ -484,14 +475,11 @@ def _sweep_response(
     """Image i of a batched sweep as a response: two PNGs and, per ε, the numbers to draw."""
     png = lambda pixels: services.store_image(lab, imaging.array_to_image(imaging.to_uint8(pixels)[0]))
     classes = entry.classes
-    ranked = lambda logits: torch.softmax(logits.float(), -1).topk(k)
-    after, saved = ranked(s.logits_after[i]), ranked(s.logits_saved[i])
-    before = ranked(s.logits_before[i])
+    best = lambda logits: torch.softmax(logits.float(), -1).topk(k)
+    after, saved = best(s.logits_after[i]), best(s.logits_saved[i])
+    before = best(s.logits_before[i])
     d = {name: v[i].tolist() for name, v in s.distances.items()}
-    tops = lambda top, j: [
-        Prediction(index=c, label=classes[c], prob=round(p, 6))
-        for p, c in zip(top.values[j].tolist(), top.indices[j].tolist())
-    ]
+    tops = lambda top, j: top_predictions(top.values[j].tolist(), top.indices[j].tolist(), classes)
     saved_top = saved.indices[:, 0].tolist()
     steps = [
         SweepStep(
@@ -522,10 +510,7 @@ def _sweep_response(
         label_name=classes[label],
         original=png(x),
         sign=png(s.sign[i : i + 1] * 0.5 + 0.5),
-        before=[
-            Prediction(index=c, label=classes[c], prob=round(p, 6))
-            for p, c in zip(before.values.tolist(), before.indices.tolist())
-        ],
+        before=top_predictions(before.values.tolist(), before.indices.tolist(), classes),
         steps=steps,
         seconds=round(seconds, 4),
     )
