@@ -14,7 +14,7 @@ from app import services
 from app.errors import BadRequest, ImageTooLarge
 from app.schemas import ClassifyRequest, ClassifyResponse, ImageInfo, ModelInfo, SampleInfo
 from app.services import Lab
-from app.web.deps import LabDep
+from app.web.deps import ExecutorDep, LabDep, ResultsDep, ZooDep
 from app.web.http import json_text
 
 router = APIRouter()
@@ -91,9 +91,9 @@ async def redoc() -> Response:
 
 
 @router.get("/healthz", tags=["meta"])
-async def healthz(lab: LabDep) -> dict:
-    return {"status": "ok", "device": str(lab.zoo.device), "queue": lab.executor.pending,
-            "executor": lab.executor.stats, "results": lab.results.stats}
+async def healthz(zoo: ZooDep, executor: ExecutorDep, results: ResultsDep) -> dict:
+    return {"status": "ok", "device": str(zoo.device), "queue": executor.pending,
+            "executor": executor.stats, "results": results.stats}
 
 
 @v1.get("/models", tags=["models"])
@@ -134,7 +134,7 @@ async def classify(lab: LabDep, body: ClassifyRequest) -> Response:
 
 async def keep_upload(request: Request, lab: Lab, file: UploadFile | None) -> ImageInfo:
     """Read, check and store an upload, under its client's share of the image store."""
-    return await services.store_upload(lab, await read_upload(lab, file), client_key(request))
+    return await services.store_upload(lab, await read_upload(lab.settings.max_upload_bytes, file), client_key(request))
 
 
 def client_key(request: Request) -> str:
@@ -142,13 +142,13 @@ def client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def read_upload(lab: Lab, file: UploadFile | None) -> bytes:
-    """An uploaded file's bytes, up to the size limit; a clear 422 when no file was chosen."""
+async def read_upload(limit: int, file: UploadFile | None) -> bytes:
+    """An uploaded file's bytes, up to ``limit`` bytes; a clear 422 when no file was chosen."""
     if file is None or not file.filename:
         raise BadRequest("Choose an image file to upload first (PNG, JPEG, WebP, GIF or BMP).")
-    data = await file.read(lab.settings.max_upload_bytes + 1)
-    if len(data) > lab.settings.max_upload_bytes:
-        raise ImageTooLarge(f"The upload is larger than the {lab.settings.max_upload_bytes:,}-byte limit.")
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise ImageTooLarge(f"The upload is larger than the {limit:,}-byte limit.")
     return data
 
 

@@ -14,7 +14,7 @@ from app.errors import BadRequest
 from app.routes.api import MODEL_WORK, json_body, keep_upload
 from app.schemas.attacks import AttackInfo, AttackRequest, AttackResponse, SweepRequest, SweepResponse
 from app.services import attacks as attack_service
-from app.web.deps import LabDep
+from app.web.deps import LabDep, StoreDep, ZooDep
 from app.web.http import status_of
 from app.web.templating import is_htmx, render
 
@@ -80,21 +80,22 @@ def typed_params(schema: dict) -> None:
 pages = APIRouter(include_in_schema=False)
 
 @pages.get("/attack")
-async def attack_page(request: Request, lab: LabDep, model: str = "mnist-cnn", image: str = "",
-                      attack: str = "fgsm", target: str = "", seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
-                      run: bool = False, shown_model: str = "") -> Response:
+async def attack_page(request: Request, lab: LabDep, zoo: ZooDep, store: StoreDep, model: str = "mnist-cnn",
+                      image: str = "", attack: str = "fgsm", target: str = "",
+                      seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0, run: bool = False,
+                      shown_model: str = "") -> Response:
     """The attack lab. ``run`` runs the attack (FGSM, one gradient, always runs); without it the
     form (for a new model or attack) is shown. ``shown_model`` is the model the form was drawn for:
     after a switch, the new model's picture and parameters apply. htmx requests aimed at #result
     get only the result block, others the ``lab`` block. A bad input keeps the form (422)."""
     chosen = attack_service.get_attack(attack)
-    entry = lab.zoo.entry(model)
+    entry = zoo.entry(model)
     switched = bool(shown_model) and shown_model != model
     raw = {**attack_service.model_defaults(chosen, entry), **({} if switched else _params_from_query(request, chosen))}
     image = services.image_for(lab, entry, image, switched)
     body = AttackRequest(model=model, image=image, target=None if switched else target or None, params=raw, seed=seed)
     if image and not image.startswith(services.SAMPLE_PREFIX):
-        lab.store.check(image)  # a permalink to an evicted upload: a 404 that says to upload it again
+        store.check(image)  # a permalink to an evicted upload: a 404 that says to upload it again
     result, error = None, None
     if run or chosen.name == "fgsm":
         try:

@@ -19,7 +19,7 @@ from app.services import experiments as labs
 from app.services.defenses import TransformRequest, TransformResponse, VerdictRequest, VerdictResponse
 from app.services.experiments import ExperimentInfo, JobInfo
 from app.web import figures
-from app.web.deps import IsHtmx, LabDep
+from app.web.deps import IsHtmx, JobsDep, LabDep
 from app.web.http import RoundedJSONResponse
 from app.web.templating import render
 
@@ -58,20 +58,21 @@ async def start_experiment(lab: LabDep, kind: str, body: dict | None = None) -> 
 
 
 @api.get("/jobs/{job_id}", tags=["experiments"], responses=READ)
-async def job_state(lab: LabDep, job_id: str) -> JobInfo:
+async def job_state(lab: LabDep, queue: JobsDep, job_id: str) -> JobInfo:
     """Status, progress, queue position and estimated wait, and the result once done."""
-    return labs.describe(lab, lab.jobs.get(job_id))
+    return labs.describe(lab, queue.get(job_id))
 
 
 @api.delete("/jobs/{job_id}", tags=["experiments"], responses=errors(400, 403, 404))
 async def cancel_job(
     lab: LabDep,
+    queue: JobsDep,
     job_id: str,
     x_cancel_token: Annotated[str | None, Header(description="The cancel_token its start returned.")] = None,
 ) -> JobInfo:
     """Withdraw from a waiting or running job with the cancel token its start returned (403 without
     it). When no other client holds a token the job stops, within one attack step."""
-    return labs.describe(lab, lab.jobs.cancel(job_id, x_cancel_token))
+    return labs.describe(lab, queue.cancel(job_id, x_cancel_token))
 
 
 # --- pages ----------------------------------------------------------------------------------------
@@ -118,19 +119,19 @@ async def transforms_page(
 
 
 @pages.get("/experiments")
-async def experiments_page(request: Request, lab: LabDep) -> Response:
-    shipped = {kind: lab.jobs.jobs.get(_default_id(kind)) for kind in EXPERIMENTS}
+async def experiments_page(request: Request, queue: JobsDep) -> Response:
+    shipped = {kind: queue.jobs.get(_default_id(kind)) for kind in EXPERIMENTS}
     return render(
         request, "experiments.html", {"experiments": labs.list_experiments(), "shipped": shipped, "kind": None}
     )
 
 
 @pages.get("/experiments/{kind}")
-async def experiment_page(request: Request, lab: LabDep, kind: str) -> Response:
+async def experiment_page(request: Request, queue: JobsDep, kind: str) -> Response:
     e = labs.experiment(kind)
     values = labs.from_form(e, dict(request.query_params))
     params = labs.parse(e, values)
-    job = lab.jobs.jobs.get(jobs.job_id(kind, params.model_dump()))
+    job = queue.jobs.get(jobs.job_id(kind, params.model_dump()))
     if job is None or job.status != "done":
         job = None
     context = {
@@ -157,10 +158,10 @@ async def experiment_start(request: Request, lab: LabDep, kind: str) -> Response
 
 
 @pages.get("/jobs/{job_id}")
-async def job_page(request: Request, lab: LabDep, htmx: IsHtmx, job_id: str) -> Response:
+async def job_page(request: Request, lab: LabDep, queue: JobsDep, htmx: IsHtmx, job_id: str) -> Response:
     """The job's progress (polled by htmx; 286 stops the polling once it has finished) and result."""
     try:
-        job = lab.jobs.get(job_id)
+        job = queue.get(job_id)
     except NotFound as exc:
         if htmx:
             return render(request, "job.html", {"gone": exc.message}, block="progress", status_code=286)
@@ -177,8 +178,8 @@ async def job_page(request: Request, lab: LabDep, htmx: IsHtmx, job_id: str) -> 
 
 
 @pages.post("/jobs/{job_id}/cancel")
-async def job_cancel(request: Request, lab: LabDep, job_id: str) -> Response:
-    job = lab.jobs.cancel(job_id, request.cookies.get(CANCEL_COOKIE))
+async def job_cancel(request: Request, queue: JobsDep, job_id: str) -> Response:
+    job = queue.cancel(job_id, request.cookies.get(CANCEL_COOKIE))
     response = RedirectResponse(f"/experiments/{job.kind}", status_code=303)
     response.delete_cookie(CANCEL_COOKIE, path=f"/jobs/{job.id}")
     return response
