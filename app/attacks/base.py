@@ -11,7 +11,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeAlias, TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -34,6 +34,10 @@ class Params(BaseModel):
         return no_booleans_for_numbers(cls, data)
 
 
+AttackParams = Params  # the base class, under a name that Attack's ``Params`` attribute does not shadow
+P = TypeVar("P", bound=AttackParams)  # one attack's Params class
+
+
 @dataclass
 class Goal:
     """What the attack aims for, per image: leave ``labels`` (untargeted) or reach ``target``."""
@@ -52,11 +56,11 @@ class Goal:
     def achieved(self, logits: torch.Tensor) -> torch.Tensor:
         """(N,) bool: the prediction is the target, or (untargeted) no longer the label."""
         pred = logits.argmax(dim=1)
-        return pred == self.target if self.targeted else pred != self.labels
+        return pred == self.target if self.target is not None else pred != self.labels
 
     def loss(self, logits: torch.Tensor) -> torch.Tensor:
         """(N,) cross-entropy the attack ascends: away from the label, or toward the target."""
-        if self.targeted:
+        if self.target is not None:
             return -cross_entropy(logits, self.target)
         return cross_entropy(logits, self.labels)
 
@@ -121,8 +125,14 @@ class Recorder:
             self.snapshots.append((step, x.detach().cpu().clone()))
 
 
-class Attack(ABC):
-    """One technique. Subclasses set the class attributes and implement ``perturb``."""
+# What an attack's perturb receives to trace with: no recorder, image 0's, or (a batch of requests,
+# for an attack with per_image_params) one per image.
+Trace: TypeAlias = Recorder | list[Recorder] | None
+
+
+class Attack(ABC, Generic[P]):
+    """One technique. Subclasses set the class attributes and implement ``perturb``; ``Attack[XParams]``
+    says which Params their ``perturb`` receives."""
 
     name: ClassVar[str]
     title: ClassVar[str]
@@ -157,8 +167,8 @@ class Attack(ABC):
         return x
 
     @abstractmethod
-    def perturb(self, model: nn.Module, x: torch.Tensor, goal: Goal, params: Params,
-                generator: torch.Generator, recorder: Recorder | None) -> tuple[torch.Tensor, int]:
+    def perturb(self, model: nn.Module, x: torch.Tensor, goal: Goal, params: P,
+                generator: torch.Generator, recorder: Trace) -> tuple[torch.Tensor, int]:
         """x: (N, C, H, W) in [0,1] -> (adversarial (N, C, H, W) in [0,1], steps taken)."""
 
 
@@ -171,7 +181,7 @@ def input_gradient(model: nn.Module, x: torch.Tensor, objective) -> tuple[torch.
     return grad, logits.detach(), value.detach()
 
 
-def record_first(recorder: Recorder | list[Recorder] | None, step: int, x0: torch.Tensor, x: torch.Tensor,
+def record_first(recorder: Trace, step: int, x0: torch.Tensor, x: torch.Tensor,
                  logits: torch.Tensor, loss: torch.Tensor | None = None) -> None:
     """Record image 0 of a batch, if there is a recorder; with a list (a batch of requests), image i
     goes to recorder i."""

@@ -9,7 +9,7 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from app.attacks.base import Attack, Goal, Params, Recorder
+from app.attacks.base import Attack, Goal, Params, Trace
 from app.attacks.iterative import Schedule, iterate
 
 
@@ -19,7 +19,7 @@ class BIMParams(Params):
     steps: int = Field(20, ge=1, le=500, description="Number of steps.")
 
 
-class BIM(Attack):
+class BIM(Attack[BIMParams]):
     name = "bim"
     title = "I-FGSM (BIM)"
     norm = "linf"
@@ -27,6 +27,6 @@ class BIM(Attack):
     paper = "Kurakin et al. 2017, arXiv:1607.02533"
 
     def perturb(self, model: nn.Module, x: torch.Tensor, goal: Goal, params: BIMParams,
-                generator: torch.Generator, recorder: Recorder | None) -> tuple[torch.Tensor, int]:
+                generator: torch.Generator, recorder: Trace) -> tuple[torch.Tensor, int]:
         schedule = Schedule(params.eps, params.alpha, params.steps)
         return iterate(model, x, goal, schedule, generator, recorder), params.steps

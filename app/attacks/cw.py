@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import nn
 
-from app.attacks.base import Attack, Goal, Params, Recorder, record_first
+from app.attacks.base import Attack, Goal, Params, Trace, record_first
 
 
 class CWParams(Params):
@@ -30,14 +30,14 @@ class CWParams(Params):
 
 def margin(logits: torch.Tensor, goal: Goal, kappa: float) -> torch.Tensor:
     """(N,) C&W's f: how far the goal is from being met by κ; 0 once it is."""
-    cls = goal.target if goal.targeted else goal.labels
+    cls = goal.target if goal.target is not None else goal.labels
     own = logits.gather(1, cls[:, None])[:, 0]
     others = logits.masked_fill(F.one_hot(cls, logits.shape[1]).bool(), float("-inf")).amax(1)
     gap = others - own if goal.targeted else own - others
     return (gap + kappa).clamp_min(0.0)
 
 
-class CW(Attack):
+class CW(Attack[CWParams]):
     name = "cw"
     title = "Carlini & Wagner L2"
     norm = "l2"
@@ -45,7 +45,7 @@ class CW(Attack):
     paper = "Carlini & Wagner 2017, arXiv:1608.04644"
 
     def perturb(self, model: nn.Module, x: torch.Tensor, goal: Goal, params: CWParams,
-                generator: torch.Generator, recorder: Recorder | None) -> tuple[torch.Tensor, int]:
+                generator: torch.Generator, recorder: Trace) -> tuple[torch.Tensor, int]:
         n = x.shape[0]
         c = torch.full((n,), params.c, device=x.device)
         lower, upper = torch.zeros_like(c), torch.full_like(c, float("inf"))

@@ -11,7 +11,7 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from app.attacks.base import Attack, Goal, Params, Recorder, record_first
+from app.attacks.base import Attack, Goal, Params, Trace, record_first
 from app.attacks.norms import flat_norm, per_image
 
 
@@ -23,7 +23,7 @@ class DeepFoolParams(Params):
         "Finish with an 8-bit step: grow the change until the saved PNG still fools the model."))
 
 
-class DeepFool(Attack):
+class DeepFool(Attack[DeepFoolParams]):
     name = "deepfool"
     title = "DeepFool"
     norm = "l2"
@@ -31,10 +31,10 @@ class DeepFool(Attack):
     paper = "Moosavi-Dezfooli et al. 2016, arXiv:1511.04599"
 
     def perturb(self, model: nn.Module, x: torch.Tensor, goal: Goal, params: DeepFoolParams,
-                generator: torch.Generator, recorder: Recorder | None) -> tuple[torch.Tensor, int]:
+                generator: torch.Generator, recorder: Trace) -> tuple[torch.Tensor, int]:
         with torch.no_grad():
             ranked = model(x).argsort(dim=1, descending=True)
-        classes = goal.target[:, None] if goal.targeted else ranked[:, :params.candidates]
+        classes = goal.target[:, None] if goal.target is not None else ranked[:, :params.candidates]
         total = torch.zeros_like(x)
         x_adv = x.clone()
         for i in range(params.steps):

@@ -7,12 +7,13 @@ Untargeted: x + ε·sign(∇x L(x, y)); targeted: x − ε·sign(∇x L(x, t)). 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from pydantic import Field
 from torch import nn
 
-from app.attacks.base import Attack, Goal, Params, Recorder, input_gradient, record_first
+from app.attacks.base import Attack, Goal, Params, Trace, input_gradient, record_first
 from app.attacks.norms import distances
 from app.attacks.saving import saved_pixels
 
@@ -21,7 +22,7 @@ class FGSMParams(Params):
     eps: float = Field(0.1, ge=0.0, le=1.0, description="L∞ size of the step, in pixel units (0–1).")
 
 
-class FGSM(Attack):
+class FGSM(Attack[FGSMParams]):
     name = "fgsm"
     title = "FGSM"
     norm = "linf"
@@ -30,7 +31,7 @@ class FGSM(Attack):
     per_image_params = ("eps",)  # one gradient, no randomness: concurrent slider requests share a batch
 
     def perturb(self, model: nn.Module, x: torch.Tensor, goal: Goal, params: FGSMParams,
-                generator: torch.Generator, recorder: Recorder | None) -> tuple[torch.Tensor, int]:
+                generator: torch.Generator, recorder: Trace) -> tuple[torch.Tensor, int]:
         grad, logits, loss = input_gradient(model, x, goal.loss)  # goal.loss is ascended
         goal.start_logits = logits
         record_first(recorder, 0, x, x, logits, loss)
@@ -53,8 +54,9 @@ class Sweep:
 
     def cpu(self) -> Sweep:
         move = lambda v: v.cpu() if isinstance(v, torch.Tensor) else v
-        return Sweep(**{k: ({n: move(t) for n, t in v.items()} if isinstance(v, dict) else move(v))
-                        for k, v in vars(self).items()})
+        fields: dict[str, Any] = {k: ({n: move(t) for n, t in v.items()} if isinstance(v, dict) else move(v))
+                                  for k, v in vars(self).items()}
+        return Sweep(**fields)
 
 
 def sweep(model: nn.Module, x: torch.Tensor, goal: Goal, eps: list[float], chunk: int = 256) -> Sweep:

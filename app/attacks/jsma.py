@@ -16,7 +16,7 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from app.attacks.base import Attack, Goal, Params, Recorder, record_first
+from app.attacks.base import Attack, Goal, Params, Trace, record_first
 
 
 class JSMAParams(Params):
@@ -24,7 +24,7 @@ class JSMAParams(Params):
     gamma: float = Field(0.15, gt=0.0, le=1.0, description="Most fraction of pixels changed.")
 
 
-class JSMA(Attack):
+class JSMA(Attack[JSMAParams]):
     name = "jsma"
     title = "JSMA"
     norm = "l0"
@@ -38,15 +38,17 @@ class JSMA(Attack):
                 "MNIST's 784). Try an MNIST model, or an L2 or L∞ attack for ImageNet.")
 
     def perturb(self, model: nn.Module, x: torch.Tensor, goal: Goal, params: JSMAParams,
-                generator: torch.Generator, recorder: Recorder | None) -> tuple[torch.Tensor, int]:
-        if not goal.targeted:
+                generator: torch.Generator, recorder: Trace) -> tuple[torch.Tensor, int]:
+        target = goal.target
+        if target is None:
             with torch.no_grad():
-                goal = Goal(goal.labels, model(x).topk(2, dim=1).indices[:, 1])
+                target = model(x).topk(2, dim=1).indices[:, 1]
+            goal = Goal(goal.labels, target)
         flat = x.flatten(1).clone()
         raisable = flat < 1.0
         max_iters = int(params.gamma * flat.shape[1] / 2)
         for i in range(max_iters):
-            logits, alpha = self._target_gradient(model, flat.view_as(x), goal.target)
+            logits, alpha = self._target_gradient(model, flat.view_as(x), target)
             record_first(recorder, i, x, flat.view_as(x), logits)
             alpha = alpha.masked_fill(~raisable, float("-inf"))
             pair_value, pair = alpha.topk(2, dim=1)

@@ -10,7 +10,7 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from app.attacks.base import Attack, Goal, Params, Recorder
+from app.attacks.base import Attack, Goal, Params, Trace
 from app.attacks.iterative import Schedule, iterate
 
 
@@ -21,7 +21,7 @@ class MIFGSMParams(Params):
     decay: float = Field(1.0, ge=0.0, le=2.0, description="Momentum decay μ.")
 
 
-class MIFGSM(Attack):
+class MIFGSM(Attack[MIFGSMParams]):
     name = "mifgsm"
     title = "MI-FGSM"
     norm = "linf"
@@ -29,6 +29,6 @@ class MIFGSM(Attack):
     paper = "Dong et al. 2018, arXiv:1710.06081"
 
     def perturb(self, model: nn.Module, x: torch.Tensor, goal: Goal, params: MIFGSMParams,
-                generator: torch.Generator, recorder: Recorder | None) -> tuple[torch.Tensor, int]:
+                generator: torch.Generator, recorder: Trace) -> tuple[torch.Tensor, int]:
         schedule = Schedule(params.eps, params.alpha, params.steps, momentum=params.decay)
         return iterate(model, x, goal, schedule, generator, recorder), params.steps

@@ -10,7 +10,7 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from app.attacks.base import Attack, Goal, Params, Recorder
+from app.attacks.base import Attack, Goal, Params, Trace
 from app.attacks.iterative import Schedule, iterate_with_restarts
 
 
@@ -27,7 +27,7 @@ class PGDL2Params(PGDParams):
     alpha: float = Field(0.1, gt=0.0, le=10.0, description="L2 length of each step.")
 
 
-class PGD(Attack):
+class PGD(Attack[PGDParams]):
     name = "pgd"
     title = "PGD (L∞)"
     norm = "linf"
@@ -35,7 +35,7 @@ class PGD(Attack):
     paper = "Madry et al. 2018, arXiv:1706.06083"
 
     def perturb(self, model: nn.Module, x: torch.Tensor, goal: Goal, params: PGDParams,
-                generator: torch.Generator, recorder: Recorder | None) -> tuple[torch.Tensor, int]:
+                generator: torch.Generator, recorder: Trace) -> tuple[torch.Tensor, int]:
         schedule = Schedule(params.eps, params.alpha, params.steps, self.norm, params.random_start)
         x_adv = iterate_with_restarts(model, x, goal, schedule, params.restarts, generator, recorder)
         return x_adv, params.steps * params.restarts

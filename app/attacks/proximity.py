@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import nn
 
-from app.attacks.base import Attack, Goal, Params, Recorder, record_first
+from app.attacks.base import Attack, Goal, Params, Trace, record_first
 
 TEMPERATURE = Field(10.0, ge=1.0, le=1000.0, description=(
     "Softmax temperature T in the loss (softmax(logits / T)). A confident model's softmax is "
@@ -40,7 +40,7 @@ def seed_loss(goal: Goal, lam: float, x0: torch.Tensor, temperature: float):
     """The objective to ascend (the seed's loss, negated), as a function of (x, logits) -> (N,)."""
     def objective(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
         probs = torch.softmax(logits / temperature, dim=1)
-        if goal.targeted:
+        if goal.target is not None:
             miss = 0.5 * (probs - F.one_hot(goal.target, probs.shape[1])).pow(2).sum(1)
         else:
             miss = -0.5 * (probs - F.one_hot(goal.labels, probs.shape[1])).pow(2).sum(1)
@@ -49,7 +49,7 @@ def seed_loss(goal: Goal, lam: float, x0: torch.Tensor, temperature: float):
 
 
 def descend(model: nn.Module, x0: torch.Tensor, start: torch.Tensor, goal: Goal, lam: float,
-            params: NoiseParams | ProximityParams, recorder: Recorder | None) -> torch.Tensor:
+            params: NoiseParams | ProximityParams, recorder: Trace) -> torch.Tensor:
     """Descend the seed's loss from ``start`` with Adam, clipping to [0,1]. (N, C, H, W).
 
     Adam rather than plain steps: the softmax saturates on a confident model, so the raw gradient
@@ -69,7 +69,7 @@ def descend(model: nn.Module, x0: torch.Tensor, start: torch.Tensor, goal: Goal,
     return x.detach()
 
 
-class Proximity(Attack):
+class Proximity(Attack[ProximityParams]):
     name = "proximity"
     title = "Optimisation attack (L2 proximity)"
     norm = "l2"
@@ -77,11 +77,11 @@ class Proximity(Attack):
     paper = "Szegedy et al. 2014, arXiv:1312.6199; seed 002's formulation"
 
     def perturb(self, model: nn.Module, x: torch.Tensor, goal: Goal, params: ProximityParams,
-                generator: torch.Generator, recorder: Recorder | None) -> tuple[torch.Tensor, int]:
+                generator: torch.Generator, recorder: Trace) -> tuple[torch.Tensor, int]:
         return descend(model, x, x, goal, params.lam, params, recorder), params.steps
 
 
-class FoolingNoise(Attack):
+class FoolingNoise(Attack[NoiseParams]):
     name = "fooling-noise"
     title = "Fooling image from noise"
     norm = "l2"
@@ -94,5 +94,5 @@ class FoolingNoise(Attack):
         return torch.rand(x.shape, generator=generator).to(x.device)
 
     def perturb(self, model: nn.Module, x: torch.Tensor, goal: Goal, params: NoiseParams,
-                generator: torch.Generator, recorder: Recorder | None) -> tuple[torch.Tensor, int]:
+                generator: torch.Generator, recorder: Trace) -> tuple[torch.Tensor, int]:
         return descend(model, x, x, goal, 0.0, params, recorder), params.steps

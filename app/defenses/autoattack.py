@@ -33,6 +33,7 @@ def ce_loss(logits: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None) 
 
 def dlr_targeted_loss(logits: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None) -> torch.Tensor:
     """−(z_y − z_t) / (z_π1 − (z_π3 + z_π4)/2): scale-free, rises as the target overtakes the label."""
+    assert target is not None, "the targeted DLR loss needs target classes"
     ranked = logits.sort(dim=1, descending=True).values
     gap = logits.gather(1, y[:, None])[:, 0] - logits.gather(1, target[:, None])[:, 0]
     return -gap / (ranked[:, 0] - (ranked[:, 2] + ranked[:, 3]) / 2 + 1e-12)

@@ -36,6 +36,7 @@ class AdaptiveGoal:
     def __init__(self, labels: torch.Tensor, classes: int, weight: float = 1.0) -> None:
         self.labels, self.classes, self.weight = labels, classes, weight
         self.target = None
+        self.start_logits: torch.Tensor | None = None  # the loop's Ascent protocol (attacks/iterative.py)
 
     @property
     def targeted(self) -> bool:

@@ -102,6 +102,7 @@ def train_step(p: Players, real_batch: Callable[[], Batch], noise: Callable[[], 
         fake_logits = _call(p.discriminator, view(fake), fake_y)
         loss_d = d_hinge(real_logits, fake_logits) if loss == "hinge" else d_cost(real_logits, fake_logits, real_label)
         if classifies:
+            assert real_y is not None, "a discriminator that names the class needs labelled batches"
             loss_d = loss_d + class_weight * F.cross_entropy(real_classes, real_y)
         p.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
@@ -113,12 +114,13 @@ def train_step(p: Players, real_batch: Callable[[], Batch], noise: Callable[[], 
         fake_logits = _call(p.discriminator, view(_call(p.generator, z, fake_y)), fake_y)
     loss_g = -fake_logits.mean() if loss == "hinge" else g_cost(fake_logits, cost)
     if classifies:
+        assert fake_y is not None, "a discriminator that names the class needs labelled batches"
         loss_g = loss_g + class_weight * F.cross_entropy(fake_classes, fake_y)
     p.opt_g.zero_grad(set_to_none=True)
     loss_g.backward()
     grad_norm = _grad_norm(p.generator) if stats else None
     p.opt_g.step()
-    if not stats:
+    if grad_norm is None:  # stats=False
         return None
     return StepStats(float(loss_d.detach()), float(loss_g.detach()), float(torch.sigmoid(real_logits.detach()).mean()),
                      float(torch.sigmoid(fake_logits.detach()).mean()), float(grad_norm))

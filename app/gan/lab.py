@@ -13,6 +13,7 @@ import asyncio
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -22,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.errors import Busy, NotFound
 from app.gan import toys
-from app.gan.game import Cost, Players, StepStats, train_step
+from app.gan.game import Batch, Cost, Players, StepStats, train_step
 from app.gan.networks import init_weights
 from app.runtime.background import BackgroundLoop
 
@@ -53,8 +54,8 @@ class Session:
     id: str
     config: LabConfig
     players: Players
-    sample_real: object  # () -> a real batch
-    noise: object  # () -> a latent batch
+    sample_real: Callable[[], Batch]  # () -> a real batch
+    noise: Callable[[], Batch]  # () -> a latent batch
     shown_z: torch.Tensor  # fixed latents, so the drawn samples move smoothly as G learns
     shown_real: torch.Tensor
     steps: int = 0
@@ -71,7 +72,9 @@ class Session:
         return done
 
     def step_once(self) -> None:
-        self.record(train_step(self.players, self.sample_real, self.noise, self.config.cost, self.config.k))
+        stats = train_step(self.players, self.sample_real, self.noise, self.config.cost, self.config.k)
+        assert stats is not None  # train_step reads them back unless told stats=False
+        self.record(stats)
 
     def record(self, s: StepStats) -> None:
         self.steps += 1

@@ -18,7 +18,7 @@ Two options keep the DCGAN layers and change what they are trained as:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from typing import Literal
+from typing import Literal, TypeAlias, cast
 
 import torch
 from torch import nn
@@ -77,8 +77,11 @@ class Discriminator(nn.Module):
         self.cfg = cfg
         width = cfg.d_width
         spectral = cfg.d_norm == "spectral"
-        conv = (lambda *a: spectral_norm(nn.Conv2d(*a, bias=False))) if spectral else (  # noqa: E731
-            lambda *a: nn.Conv2d(*a, bias=False))
+
+        def conv(c_in: int, c_out: int, kernel: int, stride: int, padding: int) -> nn.Module:
+            layer = nn.Conv2d(c_in, c_out, kernel, stride, padding, bias=False)
+            return spectral_norm(layer) if spectral else layer
+
         layers: list[nn.Module] = [conv(cfg.channels, width, 4, 2, 1), nn.LeakyReLU(0.2, True)]
         for _ in range(cfg.stages - 1):
             norm = [] if spectral else [nn.BatchNorm2d(width * 2)]
@@ -164,16 +167,21 @@ class ProjectionDiscriminator(nn.Module):
         return self.body.features(x)
 
 
+# The networks build_generator and build_discriminator make: what the GAN zoo, the studio and training hold.
+AnyGenerator: TypeAlias = Generator | ConditionalGenerator
+AnyDiscriminator: TypeAlias = Discriminator | ProjectionDiscriminator
+
+
 def default_labels(z: torch.Tensor, num_classes: int) -> torch.Tensor:
     """(N,) classes read from latents (N, nz): argmax of the first num_classes entries."""
     return z[:, :num_classes].argmax(1)
 
 
-def build_generator(cfg: GanConfig) -> nn.Module:
+def build_generator(cfg: GanConfig) -> AnyGenerator:
     return ConditionalGenerator(cfg) if cfg.num_classes else Generator(cfg)
 
 
-def build_discriminator(cfg: GanConfig) -> nn.Module:
+def build_discriminator(cfg: GanConfig) -> AnyDiscriminator:
     return ProjectionDiscriminator(cfg) if cfg.num_classes else Discriminator(cfg)
 
 
@@ -181,7 +189,12 @@ def init_weights(module: nn.Module) -> None:
     """DCGAN's initialisation: N(0, 0.02) convolutions, N(1, 0.02) batch-norm scales."""
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
         # a spectrally normalised layer computes .weight from the parameter it keeps as .original
-        weight = module.parametrizations.weight.original if parametrize.is_parametrized(module) else module.weight
+        # (submodule attributes, which torch's stubs type as Tensor | Module)
+        if parametrize.is_parametrized(module):
+            parametrizations = cast(nn.ModuleDict, module.parametrizations)
+            weight = cast(torch.Tensor, parametrizations["weight"].original)
+        else:
+            weight = module.weight
         nn.init.normal_(weight, 0.0, 0.02)
     elif isinstance(module, nn.BatchNorm2d):
         nn.init.normal_(module.weight, 1.0, 0.02)

@@ -10,12 +10,13 @@ import torch
 from torch import nn
 
 from app.gan.latent import latents
+from app.gan.networks import AnyGenerator
 
 CONFIDENT = 0.9
 
 
 @torch.no_grad()
-def generate(generator: nn.Module, n: int, seed: int, device: torch.device | str, batch: int = 500,
+def generate(generator: AnyGenerator, n: int, seed: int, device: torch.device | str, batch: int = 500,
              labels: torch.Tensor | None = None) -> torch.Tensor:
     """n samples (n, C, H, W) in [0,1] on the CPU, latents (seed, 0..n-1); ``labels`` (n,) are the
     requested classes of a conditional generator."""

@@ -14,6 +14,7 @@ from torch import nn
 
 from app.gan import conditional
 from app.gan.latent import latents
+from app.gan.networks import ConditionalGenerator
 from app.gan.zoo import GanEntry
 
 POOL_SEED = 1  # the concept pool is latents (1, 0..POOL_SIZE-1)
@@ -34,14 +35,15 @@ def decode(entry: GanEntry, judge: nn.Module | None, z: torch.Tensor, device: to
     """z: (N, nz) -> images, D's verdict and labels. ``labels`` (N,): the digits a conditional
     generator is asked for (D then judges each image as that digit); without them it reads the
     digit from z."""
+    generator, discriminator = entry.loaded_generator, entry.loaded_discriminator
     z = z.to(device)
     if labels is None:
-        images = entry.generator(z)
-        real = torch.sigmoid(entry.discriminator(images))
+        images = generator(z)
+        real = torch.sigmoid(discriminator(images))
     else:
         labels = labels.to(device)
-        images = entry.generator(z, labels)
-        real = torch.sigmoid(entry.discriminator(images, labels))
+        images = generator(z, labels)
+        real = torch.sigmoid(discriminator(images, labels))
     return _judged(entry, judge, images, real)
 
 
@@ -50,15 +52,18 @@ def decode_class_path(entry: GanEntry, judge: nn.Module | None, z: torch.Tensor,
                       steps: int, device: torch.device) -> Decoded:
     """One latent z (nz,) drawn along the straight line from digit ``start``'s label embedding to
     ``end``'s (conditional generators): the first and last frames are those two digits."""
-    path = conditional.embedding_path(entry.generator, start, end, steps)
-    images = entry.generator.decode(z.to(device).expand(steps, -1), path)
-    return _judged(entry, judge, images, torch.sigmoid(entry.discriminator(images)))
+    generator = entry.loaded_generator
+    assert isinstance(generator, ConditionalGenerator), "class paths need a class-conditional generator"
+    path = conditional.embedding_path(generator, start, end, steps)
+    images = generator.decode(z.to(device).expand(steps, -1), path)
+    return _judged(entry, judge, images, torch.sigmoid(entry.loaded_discriminator(images)))
 
 
 def _judged(entry: GanEntry, judge: nn.Module | None, images: torch.Tensor, real: torch.Tensor) -> Decoded:
     if entry.attributes is not None:
         probs = torch.sigmoid(entry.attributes(images))
     else:
+        assert judge is not None, "a GAN without an attribute classifier is labelled by its judge"
         probs = torch.softmax(judge(images), dim=1)
     return Decoded(images.cpu(), real.cpu(), probs.cpu())
 
@@ -97,6 +102,6 @@ class Pool:
 
 
 def build_pool(entry: GanEntry, judge: nn.Module | None, device: torch.device, batch: int = 250) -> Pool:
-    z = latents(POOL_SEED, range(POOL_SIZE), entry.generator.cfg.nz)
+    z = latents(POOL_SEED, range(POOL_SIZE), entry.loaded_generator.cfg.nz)
     probs = torch.cat([decode(entry, judge, chunk, device).probs for chunk in z.split(batch)])
     return Pool(z, probs, multilabel=entry.attributes is not None)

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from safetensors.torch import load_file
@@ -15,17 +15,18 @@ from torch import nn
 from app.config import Settings
 from app.errors import ModelUnavailable, NotFound
 from app.gan import faces
-from app.gan.networks import GanConfig, build_discriminator, build_generator
+from app.gan.networks import AnyDiscriminator, AnyGenerator, GanConfig, build_discriminator, build_generator
 from app.zoo.manifest import GeneratorSpec, WeightsRef, read_generators, sha256_file
 
 log = logging.getLogger(__name__)
+Net = TypeVar("Net", bound=nn.Module)
 
 
 @dataclass
 class GanEntry:
     spec: GeneratorSpec
-    generator: nn.Module | None = None  # app.gan.networks: Generator, or ConditionalGenerator (cfg.num_classes)
-    discriminator: nn.Module | None = None
+    generator: AnyGenerator | None = None  # Generator, or ConditionalGenerator (cfg.num_classes)
+    discriminator: AnyDiscriminator | None = None
     attributes: nn.Module | None = None  # faces: logits per attribute; digits use the judge
     reason: str | None = None
     pool: Any = None  # app.gan.studio.Pool, built on first use
@@ -33,6 +34,18 @@ class GanEntry:
     @property
     def available(self) -> bool:
         return self.generator is not None
+
+    @property
+    def loaded_generator(self) -> AnyGenerator:
+        """The generator of an available entry (Generators.get hands out no other)."""
+        assert self.generator is not None, f"generator {self.spec.name} is not loaded: {self.reason}"
+        return self.generator
+
+    @property
+    def loaded_discriminator(self) -> AnyDiscriminator:
+        """The discriminator of an available entry (loaded together with its generator)."""
+        assert self.discriminator is not None, f"generator {self.spec.name} is not loaded: {self.reason}"
+        return self.discriminator
 
 
 class Generators:
@@ -73,13 +86,13 @@ def load_generator(spec: GeneratorSpec, models_dir: Path, device: torch.device) 
         log.warning("generator %s unavailable: %s", spec.name, exc)
         return entry
     # Convolutions in the NHWC layout: on the CPU a 64-sample grid decodes about a quarter faster.
-    nhwc = {"device": device, "memory_format": torch.channels_last}
+    nhwc: dict[str, Any] = {"device": device, "memory_format": torch.channels_last}
     entry.generator, entry.discriminator = g.to(**nhwc), d.to(**nhwc)
     entry.attributes = None if a is None else a.to(**nhwc)
     return entry
 
 
-def _load(net: nn.Module, ref: WeightsRef, models_dir: Path) -> nn.Module:
+def _load(net: Net, ref: WeightsRef, models_dir: Path) -> Net:
     path = models_dir / (ref.file or "")
     if not ref.file or not path.exists():
         raise OSError(f"weights file {ref.file} is missing from {models_dir}")

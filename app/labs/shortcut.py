@@ -129,6 +129,7 @@ def _train(
             logits, recon = model(x[idx])
             loss = F.cross_entropy(logits, y[idx])
             if recon is not None:  # Keras: loss_weights=[1.0, 10**-i] on [reconstruction, classes]
+                assert i is not None  # the model reconstructs exactly when it has a weight 10**-i
                 bce = F.binary_cross_entropy_with_logits(recon, x[idx].flatten(1))
                 loss = bce + 10.0**-i * loss
             opt.zero_grad(set_to_none=True)

@@ -26,7 +26,7 @@ RAW_FILES = (
 @dataclass(frozen=True)
 class DatasetInfo:
     name: str
-    torchvision_class: type
+    torchvision_class: type[datasets.MNIST]  # MNIST or a dataset shaped like it (FashionMNIST)
     folder: str  # torchvision's folder under the root
     source_subdir: str  # folder name in a directory handed to ``prepare_from``
 

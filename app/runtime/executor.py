@@ -189,6 +189,7 @@ class Executor:
         self.stats["runs"] += 1
         self.stats["items"] += len(items)
         self.stats["largest_batch"] = max(self.stats["largest_batch"], len(items))
+        error: BaseException
         try:
             return work.fn(items)
         except torch.cuda.OutOfMemoryError:

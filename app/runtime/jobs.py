@@ -159,8 +159,8 @@ class JobManager(BackgroundLoop):
         if job not in self.queue:
             return None
         ahead = self.queue[: self.queue.index(job)] + [j for j in self.jobs.values() if j.status == "running"]
-        known = [self.durations.get(j.kind) for j in ahead]
-        return None if None in known else float(sum(known))
+        known = [self.durations[j.kind] for j in ahead if j.kind in self.durations]
+        return float(sum(known)) if len(known) == len(ahead) else None
 
     async def work(self) -> bool:
         self._drop_abandoned()
@@ -178,6 +178,7 @@ class JobManager(BackgroundLoop):
 
     async def _run(self, job: Job) -> None:
         job.status, job.started, job.message = "running", time.time(), "starting"
+        assert job.body is not None  # only finished jobs drop their body, and they are never queued
         body = job.body(job.stop)
         try:
             while True:
@@ -206,6 +207,7 @@ class JobManager(BackgroundLoop):
             return "cancelled"
         if time.monotonic() - job.last_seen > self.idle_s:
             return "cancelled: nobody was watching it (its page was closed)"
+        assert job.started is not None  # asked only about the running job
         if time.time() - job.started > self.deadline_s:
             return f"stopped: it ran past the {self.deadline_s:g} s limit"
         return None

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from torch import nn
 
 from app.config import ROOT
 from app.gan.game import Players
+from app.gan.networks import AnyGenerator
 
 CHECKPOINT_DIR = ROOT / "var" / "train"
 
@@ -24,7 +24,7 @@ CHECKPOINT_DIR = ROOT / "var" / "train"
 class RunState:
     """What a run carries from epoch to epoch besides the players."""
 
-    average: nn.Module | None  # the EMA copy of G, when the recipe keeps one
+    average: AnyGenerator | None  # the EMA copy of G, when the recipe keeps one
     order: torch.Generator  # CPU: the order of the training images
     noise: torch.Generator  # on the training device: latents, labels, flips and shifts
     epoch: int = 0  # epochs finished

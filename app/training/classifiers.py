@@ -129,7 +129,7 @@ def _fit(model: nn.Module, recipe: Recipe, x: torch.Tensor, y: torch.Tensor, see
             opt.step()
             sched.step()
             total += loss.item() * len(yb)
-            correct += (logits.argmax(1) == yb).sum().item()
+            correct += int((logits.argmax(1) == yb).sum().item())
             seen += len(yb)
             if step % 100 == 0 or step == steps_per_epoch - 1:
                 log(f"epoch {epoch + 1}/{epochs} step {step + 1}/{steps_per_epoch} "

@@ -31,12 +31,21 @@ from torch import nn
 from app.config import Settings
 from app.gan import faces, quality
 from app.gan.game import Batch, Loss, Players, train_step, translate
-from app.gan.networks import GanConfig, build_discriminator, build_generator, init_weights
+from app.gan.networks import (
+    AnyGenerator,
+    ConditionalGenerator,
+    GanConfig,
+    Generator,
+    build_discriminator,
+    build_generator,
+    init_weights,
+)
 from app.gan.zoo import load_generator
 from app.media import data, imaging
 from app.training import checkpoints
 from app.training.checkpoints import RunState
 from app.zoo import Zoo
+from app.zoo.architectures import Classifier
 from app.zoo.manifest import AttributeSpec, GeneratorSpec, WeightsRef, sha256_file
 
 Log = Callable[[str], None]
@@ -155,7 +164,7 @@ def train(recipe: GanRecipe, settings: Settings, out_dir: Path, *, seed: int, dr
     seconds = time.perf_counter() - started
     if run.average is not None:  # ship the average: smoother than any single step's weights (Yazıcı et al. 2019)
         players.generator.load_state_dict(run.average.state_dict())
-    recalibrate_batchnorm(players.generator, seed, device, batches=DRY_RUN_STEPS if dry_run else 100)
+    recalibrate_batchnorm(_generator(players), seed, device, batches=DRY_RUN_STEPS if dry_run else 100)
     command = f"advlab train {recipe.name} --seed {seed}" + (f" --epochs {epochs}" if epochs else "")
     command += "".join(f" --set {key}={value}" for key, value in recipe.overrides)
     metrics = {"command": command + (" --dry-run" if dry_run else ""), "seed": seed,
@@ -198,8 +207,14 @@ def _players(recipe: GanRecipe, device: str) -> Players:
                    torch.optim.Adam(d.parameters(), lr=recipe.lr_d or recipe.lr, betas=betas))
 
 
+def _generator(p: Players) -> AnyGenerator:
+    """The players' generator, one of app.gan.networks' (training's players come from _players)."""
+    assert isinstance(p.generator, (Generator, ConditionalGenerator))
+    return p.generator
+
+
 def _run_state(recipe: GanRecipe, players: Players, seed: int, device: str) -> RunState:
-    average = copy.deepcopy(players.generator).requires_grad_(False) if recipe.ema else None
+    average = copy.deepcopy(_generator(players)).requires_grad_(False) if recipe.ema else None
     return RunState(average, order=torch.Generator().manual_seed(seed),
                     noise=torch.Generator(device=device).manual_seed(seed + 2))
 
@@ -241,12 +256,13 @@ def _fit(p: Players, run: RunState, recipe: GanRecipe, images: torch.Tensor, tar
                            class_weight=recipe.class_weight,
                            stats=step % LOG_EVERY == 0 or last)
             if run.average is not None:
+                assert recipe.ema is not None  # the average is kept only when the recipe sets its decay
                 _ema_update(run.average, p.generator, recipe.ema)
             if s is not None:
                 log(f"epoch {run.epoch + 1}/{epochs} step {step + 1}/{steps_per_epoch} D loss {s.d_loss:.3f} "
                     f"G loss {s.g_loss:.3f} D(x) {s.d_real:.2f} D(G(z)) {s.d_fake:.2f}")
         run.epoch += 1
-        _progress_grid(p.generator if run.average is None else run.average, watch, recipe.name, run.epoch)
+        _progress_grid(_generator(p) if run.average is None else run.average, watch, recipe.name, run.epoch)
         checkpoints.save(checkpoint, recipe.name, p, run)
         log(f"epoch {run.epoch}/{epochs} took {time.perf_counter() - started:.1f} s; checkpoint {checkpoint}")
 
@@ -268,7 +284,7 @@ def _ema_update(average: nn.Module, current: nn.Module, decay: float) -> None:
         a.lerp_(c, 1 - decay)
 
 
-def _progress_grid(generator: nn.Module, watch: tuple[torch.Tensor, torch.Tensor | None], name: str,
+def _progress_grid(generator: AnyGenerator, watch: tuple[torch.Tensor, torch.Tensor | None], name: str,
                    epoch: int) -> None:
     """var/train/<name>-epochNN.png: fixed latents, to watch training from outside."""
     z, labels = watch
@@ -291,7 +307,7 @@ def grid_image(images: torch.Tensor, columns: int = 8):
 
 
 @torch.no_grad()
-def recalibrate_batchnorm(generator: nn.Module, seed: int, device: str, batches: int = 100, size: int = 256) -> None:
+def recalibrate_batchnorm(generator: AnyGenerator, seed: int, device: str, batches: int = 100, size: int = 256) -> None:
     """Replace the generator's batch-norm running statistics by exact averages over many batches,
     so that eval mode (one sample at a time, deterministic) draws what training mode drew."""
     gen = torch.Generator().manual_seed(seed + 1)
@@ -387,9 +403,9 @@ def measure(spec: GeneratorSpec, settings: Settings, models_dir: Path, *, sample
 
     A conditional generator is asked for every class equally often (sample i: class i mod K)."""
     entry = load_generator(spec, models_dir, torch.device(device))
-    k = entry.generator.cfg.num_classes
+    k = entry.loaded_generator.cfg.num_classes
     requested = quality.balanced_labels(samples, k) if k else None
-    images = quality.generate(entry.generator, samples, QUALITY_SEED, device, labels=requested)
+    images = quality.generate(entry.loaded_generator, samples, QUALITY_SEED, device, labels=requested)
     if spec.judge:
         return _judge_metrics(spec, settings, images, requested, device, log)
     return _face_metrics(entry, settings, images, device, log)
@@ -399,9 +415,14 @@ def _judge_metrics(spec: GeneratorSpec, settings: Settings, samples: torch.Tenso
                    device: str, log: Log) -> dict:
     """Each judge's report (the first, spec.judge, also at the top level, as before), what all of
     them agree on, and the Fréchet distance in the first judge's features."""
+    assert spec.judge is not None  # measure() asks for judges' figures only when the spec names one
     names = [spec.judge, *(spec.measured_by or [])]
     zoo = Zoo.load(settings, only=set(names))
-    judges = {n: zoo.entries[n].model.to(device) for n in names if n in zoo.entries and zoo.entries[n].available}
+    judges: dict[str, Classifier] = {}
+    for n in names:
+        model = zoo.entries[n].model if n in zoo.entries else None
+        if model is not None:  # the entry is available
+            judges[n] = model.to(device)
     if spec.judge not in judges:
         raise RuntimeError(f"{spec.name}: its judge {spec.judge} is not available in {settings.models_dir}")
     for missing in set(names) - set(judges):
@@ -417,9 +438,11 @@ def _judge_metrics(spec: GeneratorSpec, settings: Settings, samples: torch.Tenso
             **_frechet(spec, settings, judges[spec.judge], samples, device, log)}
 
 
-def _frechet(spec: GeneratorSpec, settings: Settings, judge: nn.Module, samples: torch.Tensor, device: str,
+def _frechet(spec: GeneratorSpec, settings: Settings, judge: Classifier, samples: torch.Tensor, device: str,
              log: Log) -> dict:
-    penultimate = lambda x: judge.net[:-1](judge.normalize(x))  # the hidden 128-d layer
+    net = judge.net
+    assert isinstance(net, nn.Sequential), "the Fréchet features are the penultimate layer of a Sequential judge"
+    penultimate = lambda x: net[:-1](judge.normalize(x))  # the hidden 128-d layer
     real = min(10_000, max(len(samples), 1000))  # the whole test set for a full measurement
     test, _ = data.load_split(spec.dataset, settings.data_dir, train=False)
     train, _ = data.load_split(spec.dataset, settings.data_dir, train=True)

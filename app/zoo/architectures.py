@@ -15,6 +15,9 @@ from torch import nn
 class Normalize(nn.Module):
     """(x - mean) / std per channel, as buffers so they travel with the weights."""
 
+    mean: torch.Tensor  # (1, C, 1, 1), registered as buffers in __init__
+    std: torch.Tensor
+
     def __init__(self, mean: Sequence[float], std: Sequence[float]) -> None:
         super().__init__()
         self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1))

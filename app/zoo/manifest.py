@@ -85,7 +85,7 @@ class GeneratorSpec(BaseModel):
     licence: str | None = None
 
 
-SECTIONS = {"models": ModelSpec, "generators": GeneratorSpec}
+SECTIONS: dict[str, type[ModelSpec] | type[GeneratorSpec]] = {"models": ModelSpec, "generators": GeneratorSpec}
 
 
 def read_manifest(models_dir: Path) -> list[ModelSpec]:
