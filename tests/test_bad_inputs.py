@@ -260,6 +260,7 @@ def attack(name="fgsm", **fields):
                  id="experiment: unknown field"),
     pytest.param("/api/v1/experiments/robustness", [1, 2], 422, ["dictionary"], id="experiment: body a list"),
     pytest.param("/api/v1/gan-lab/sessions", {"lr_g": "NaN"}, 422, ["lr_g"], id="gan lab: learning rate NaN"),
+    pytest.param("/api/v1/gan-lab/compare", {"k": 11}, 422, ["k"], id="gan lab compare: k too large"),
     pytest.param("/api/v1/gan-lab/sessions", {"k": 0, "unknown": 1}, 422, ["k", "unknown"],
                  id="gan lab: k 0 and an unknown field"),
 ])

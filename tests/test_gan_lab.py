@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
+from app.gan.lab import LabConfig
 from app.main import create_app
+from app.web.charts import line_chart
+from app.web.presets import PRESETS
 
 
 def start(client, **config):
@@ -104,3 +109,45 @@ def test_a_short_run_changes_the_generator(client) -> None:
     moved = [abs(a - b) + abs(c - d) for (a, c), (b, d) in zip(fresh["fake_points"], trained["fake_points"])]
     assert min(moved) > 0 and sum(moved) / len(moved) > 0.01  # every generated point has moved
     assert trained["decision_map"]["id"] != fresh["decision_map"]["id"]  # and so has D's verdict
+
+
+def preset_query(slug: str) -> dict:
+    url = next(p.url for p in PRESETS if p.slug == slug)
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def test_the_saturating_preset_shows_what_it_says(client) -> None:
+    """The preset's settings and seed, both costs: the saturating run's gradient vanishes (D(G(z)) ≈ 0)
+    and its samples stay put, the non-saturating run at the same settings learns and reaches the ring."""
+    query = preset_query("gan-saturating")
+    steps = query.pop("steps")
+    r = client.post("/api/v1/gan-lab/compare", params={"steps": steps}, json=LabConfig(**query).model_dump())
+    assert r.status_code == 200, r.text
+    sat, nonsat = r.json()["runs"]
+    assert (sat["cost"], nonsat["cost"]) == ("saturating", "non-saturating")
+    assert sat["state"]["steps"] == nonsat["state"]["steps"] == int(steps)
+    assert sat["grad_median"] < 1e-3 and nonsat["grad_median"] > 1  # at least a thousand times smaller
+    assert sat["grad_median"] * 1000 < nonsat["grad_median"]
+    assert sat["d_fake"] < 1e-3 and nonsat["d_fake"] > 0.01
+    assert sat["distance_start"] == nonsat["distance_start"]  # the same players at step 0
+    assert sat["distance_end"] > 0.9 * sat["distance_start"]  # barely moved
+    assert nonsat["distance_end"] < 0.25 * nonsat["distance_start"]  # onto the ring
+    assert not client.app.state.lab.gan_lab.sessions  # both slots are free again
+
+
+def test_the_saturating_preset_opens_the_comparison(client) -> None:
+    url = next(p.url for p in PRESETS if p.slug == "gan-saturating")
+    page = client.get(url)
+    assert page.status_code == 200 and 'id="compare-numbers"' in page.text
+    assert "compare-scatter-saturating" in page.text and "compare-scatter-non-saturating" in page.text
+    grad_chart = page.text.split("Norm of the generator")[1].split("</svg>")[0]
+    assert 'class="line sat"' in grad_chart and 'class="line nonsat"' in grad_chart and ">1e-4<" in grad_chart
+    live = re.findall(r'href="(/gan/lab\?[^"]+)"', page.text)
+    assert any("cost=saturating" in u for u in live) and any("cost=non-saturating" in u for u in live)
+    assert client.get("/gan/lab/compare", params={"steps": 501}).status_code == 422
+
+
+def test_a_log_axis_spans_whole_decades_and_drops_what_it_cannot_place() -> None:
+    chart = line_chart({"a": [(0, 1e-4), (1, 0.0), (2, 12.0)]}, log_y=True)
+    assert (chart.y.lo, chart.y.hi) == (-4, 2) and len(chart.lines["a"].split()) == 2
+    assert [t for _, t in chart.y.ticks()] == ["1e-4", "0.001", "0.01", "0.1", "1", "10", "100"]

@@ -27,13 +27,13 @@ from tests.conftest import local_weights
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 # Left out, because one generated request can start minutes of CPU work that outlives the test:
-# starting an experiment (a robustness curve or a transfer matrix runs as a background job) and
-# starting a GAN training session. tests/test_experiments.py and tests/test_gan_lab.py drive them
-# with small settings, and tests/test_bad_inputs.py sends them bad parameters.
+# starting an experiment (a robustness curve or a transfer matrix runs as a background job),
+# starting a GAN training session, and comparing the two GAN costs. tests/test_experiments.py and
+# tests/test_gan_lab.py drive them with small settings, and tests/test_bad_inputs.py sends them bad parameters.
 # The attacks other than FGSM (one gradient step) are left out too: they run up to thousands of steps
 # per request. Each attack has its own operation and typed parameters, so FGSM's stands for them.
 EXPENSIVE = [("POST", "^/api/v1/experiments/"), ("POST", "^/api/v1/gan-lab/sessions$"),
-             ("POST", "^/api/v1/attacks/(?!fgsm)")]
+             ("POST", "^/api/v1/gan-lab/compare$"), ("POST", "^/api/v1/attacks/(?!fgsm)")]
 
 
 def own_app():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -28,6 +29,7 @@ from app.schemas.gan import (
     GeneratorInfo,
     InterpolateRequest,
     InterpolateResponse,
+    LabComparison,
     LabControl,
     LabState,
     SamplesRequest,
@@ -154,6 +156,15 @@ async def start_session(lab: LabDep, body: LabConfig) -> LabState:
     return await lab_service.start(lab, body)
 
 
+@lab_api.post("/compare", responses=BODY | errors(503))
+async def compare_costs(lab: LabDep, body: LabConfig,
+                        steps: Annotated[int, Query(ge=1, le=lab_service.COMPARE_MAX_STEPS)] = 300) -> LabComparison:
+    """Train both generator costs for ``steps`` steps at the same settings and seed (body's ``cost``
+    is ignored) and return both histories, pictures, and the figures that tell them apart. Each run
+    takes a training slot while it trains: 503 with Retry-After when none is free."""
+    return await lab_service.compare(lab, body, steps)
+
+
 @lab_api.get("/sessions/{session_id}", responses=READ)
 async def session_state(lab: LabDep, session_id: str) -> LabState:
     """Losses, D(x), D(G(z)) and the generator's gradient norm per step, and the current samples."""
@@ -202,6 +213,20 @@ async def lab_start(
     state = await lab_service.start(lab, config)
     lab.gan_lab.play(lab.gan_lab.get(state.id), True)
     return RedirectResponse(f"/gan/lab/{state.id}", status_code=303)
+
+
+@pages.get("/gan/lab/compare")
+async def lab_compare(request: Request, lab: LabDep,
+                      steps: Annotated[int, Query(ge=1, le=lab_service.COMPARE_MAX_STEPS)] = 300) -> Response:
+    """Both generator costs trained for ``steps`` steps at the settings in the query string (its
+    ``cost`` is ignored), side by side: a permalink, since the same settings and seed give the same runs."""
+    given = {k: request.query_params[k] for k in LAB_FORM_FIELDS if k in request.query_params and k != "cost"}
+    config = validated(LabConfig, **given)
+    comparison = await lab_service.compare(lab, config, steps)
+    links = {r.cost: "/gan/lab?" + urlencode({**comparison.config, "cost": r.cost}) for r in comparison.runs}
+    return render(request, "gan_lab_compare.html", {
+        "comparison": comparison, "config": config, "charts": figures.compare_charts(comparison), "links": links,
+    })
 
 
 @pages.get("/gan/lab/{session_id}")

@@ -224,3 +224,22 @@ class LabState(BaseModel):
     fake_points: list[tuple[float, float]] | None = Field(None, description="2D: generated points (fixed latents).")
     decision_map: ImageInfo | None = Field(None, description="2D: D(x) over the view, blue 0 to orange 1.")
     extent: float | None = Field(None, description="2D: the view is [-extent, extent]².")
+
+
+class LabRun(BaseModel):
+    """One cost's run in a comparison, and the figures that tell the two apart."""
+
+    cost: str
+    state: LabState = Field(description="The session after its steps (its history, samples and D's map).")
+    start_points: list[tuple[float, float]] | None = Field(None, description="2D: the generated points at step 0.")
+    grad_median: float = Field(description="Median ‖∇G‖ over the second half of the steps.")
+    d_fake: float = Field(description="Mean D(G(z)) over the second half of the steps.")
+    distance_start: float | None = Field(None, description="2D: mean distance from a generated point to the "
+                                         "nearest real one, at step 0.")
+    distance_end: float | None = Field(None, description="2D: the same after the steps.")
+
+
+class LabComparison(BaseModel):
+    config: dict[str, Any] = Field(description="The settings both runs share (their cost aside).")
+    steps: int
+    runs: list[LabRun] = Field(description="Saturating, then non-saturating.")

@@ -1,5 +1,6 @@
-"""What the lab routes call: start, control and describe GAN-training sessions, and the seed's
-figure of the two generator costs. Pictures are drawn on the executor and stored as PNGs."""
+"""What the lab routes call: start, control and describe GAN-training sessions, compare the two
+generator costs at the same settings, and the seed's figure of the two costs. Pictures are drawn
+on the executor and stored as PNGs."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from app.errors import BadRequest
 from app.gan import lab as gan_lab
 from app.gan.game import cost_curve
-from app.schemas.gan import LabControl, LabPoint, LabState
+from app.schemas.gan import LabComparison, LabControl, LabPoint, LabRun, LabState
 from app.services import Lab, store_tensor
 
 # Colour-blind-safe diverging map for D(x): blue (fake) through white to orange (real).
@@ -33,6 +34,42 @@ async def control(lab: Lab, session_id: str, body: LabControl) -> LabState:
     else:
         raise BadRequest(f"Unknown action {body.action[:20]!r}: use play, pause, step or reset.")
     return await state(lab, session_id)
+
+
+COMPARE_MAX_STEPS = 500  # both runs are trained while the request waits
+
+
+async def compare(lab: Lab, config: gan_lab.LabConfig, steps: int) -> LabComparison:
+    """Train the saturating and the non-saturating cost side by side: same settings, same seed, so
+    the same players at step 0 and the same batches. Each run holds a training slot of the lab (the
+    cap applies) only while this request trains it."""
+    steps = max(1, min(steps, COMPARE_MAX_STEPS, lab.gan_lab.max_steps))
+    costs = ("saturating", "non-saturating")
+    runs = [await _run(lab, config.model_copy(update={"cost": cost}), steps) for cost in costs]
+    return LabComparison(config=config.model_dump(exclude={"cost"}), steps=steps, runs=runs)
+
+
+async def _run(lab: Lab, config: gan_lab.LabConfig, steps: int) -> LabRun:
+    session = await lab.gan_lab.start(config)
+    try:
+        before = await state(lab, session.id)
+        await lab.gan_lab.step(session, steps)
+        after = await state(lab, session.id)
+    finally:
+        lab.gan_lab.stop(session.id)
+    late = [p for p in after.history if p.step > steps // 2] or after.history
+    run = LabRun(cost=config.cost, state=after, start_points=before.fake_points,
+                 grad_median=float(np.median([p.g_grad_norm for p in late])),
+                 d_fake=float(np.mean([p.d_fake for p in late])))
+    if after.real_points:
+        run.distance_start = nearest_distance(before.fake_points, after.real_points)
+        run.distance_end = nearest_distance(after.fake_points, after.real_points)
+    return run
+
+
+def nearest_distance(points: list[tuple[float, float]], data: list[tuple[float, float]]) -> float:
+    """Mean distance from each point to the nearest data point: 0 when every sample sits on the data."""
+    return float(torch.cdist(torch.tensor(points), torch.tensor(data)).min(1).values.mean())
 
 
 def stop(lab: Lab, session_id: str) -> None:

@@ -3,7 +3,7 @@ experiments' result plots."""
 
 from __future__ import annotations
 
-from app.schemas.gan import LabState
+from app.schemas.gan import LabComparison, LabState
 from app.services.gan_lab import cost_figure
 from app.web.charts import Chart, line_chart
 
@@ -22,6 +22,19 @@ def gan_lab_charts(s: LabState) -> dict[str, Chart]:
                               y_range=(0, 1)),
         "grad": line_chart({"g_grad": series("g_grad_norm")}, x_range=x_range),
     }
+
+
+def compare_charts(c: LabComparison) -> dict[str, Chart]:
+    """‖∇G‖ of both runs on one log axis (they differ by decades), and D(G(z)) of both on 0..1."""
+    def series(key: str) -> dict[str, list[tuple[float, float]]]:
+        return {_KEYS[r.cost]: [(p.step, getattr(p, key)) for p in r.state.history] for r in c.runs}
+
+    x_range = (0, max(c.steps, 10))
+    return {"grad": line_chart(series("g_grad_norm"), x_range=x_range, log_y=True, margin=(12, 12, 32, 56)),
+            "verdict": line_chart(series("d_fake"), x_range=x_range, y_range=(0, 1))}
+
+
+_KEYS = {"saturating": "sat", "non-saturating": "nonsat"}  # the cost charts' colours
 
 
 def cost_charts() -> dict[str, Chart]:

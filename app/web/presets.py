@@ -61,10 +61,10 @@ PRESETS: tuple[Preset, ...] = (
            "An MLP trained on digits that carry a class hint learns the hint: near 100% in training, far less "
            "on clean test digits (seed 000).",
            "/experiments/shortcut", needs=("experiment:shortcut",)),
-    Preset("gan-saturating", "Training a GAN: the saturating cost",
-           "Start the ring with the saturating cost log(1 − D(G(z))) and watch G barely move; then try the "
-           "non-saturating −log D(G(z)).",
-           "/gan/lab?data=ring&cost=saturating&start=1"),
+    Preset("gan-saturating", "Training a GAN: the saturating cost stalls, the non-saturating one learns",
+           "D ahead (k = 3, learning rate 100× G's), seed 0, 300 steps: with log(1 − D(G(z))) ‖∇G‖ sinks to 1e-4 "
+           "and the samples stay put; with −log D(G(z)) it stays near 10 and they reach the ring.",
+           "/gan/lab/compare?data=ring&k=3&lr_g=0.0001&lr_d=0.01&seed=0&steps=300"),
     Preset("latent-arithmetic", "Latent arithmetic: glasses on a face",
            "Man with glasses − man without + woman without: averaging three latents per group, the generator "
            "draws a woman with glasses.",
