@@ -12,10 +12,11 @@ from fastapi.staticfiles import StaticFiles
 
 from app.config import ROOT, Settings, get_settings
 from app.gan.lab import LabManager
+from app.gan.upscalers import Upscalers
 from app.gan.zoo import Generators
 from app.media.gallery import Gallery
 from app.media.store import ImageStore
-from app.routes import api, attacks, defenses, explain, gan, lecture, web
+from app.routes import api, attacks, defenses, explain, gan, lecture, superres, web
 from app.runtime.executor import Executor
 from app.runtime.jobs import JobManager
 from app.services import InputCache, Lab, ResultCache
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web.router)
     app.include_router(explain.router)
     app.include_router(gan.router)
+    app.include_router(superres.router)
     app.include_router(defenses.router)
     app.include_router(lecture.router)
     api.own_error_lists(app, attacks.typed_params)
@@ -79,12 +81,14 @@ def _build_lab(settings: Settings) -> Lab:
                         torch_threads=settings.torch_threads)
     zoo = executor.call(Zoo.load, settings)  # on the model thread: no other thread needs a team of its own
     generators = executor.call(Generators.load, settings, zoo.device)
+    upscalers = executor.call(Upscalers.load, settings, zoo.device)
     log.info("models on %s: %s", zoo.device,
              ", ".join(f"{n}{'' if e.available else ' (unavailable)'}" for n, e in zoo.entries.items()))
     return Lab(
         settings=settings,
         zoo=zoo,
         generators=generators,
+        upscalers=upscalers,
         store=ImageStore(settings.image_store_dir, settings.image_store_max_bytes,
                          settings.image_store_client_max_bytes),
         gallery=Gallery(settings.gallery_dir),

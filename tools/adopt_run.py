@@ -18,13 +18,21 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.config import Settings  # noqa: E402
-from app.zoo.manifest import MANIFEST_NAME, GeneratorSpec, ModelSpec, WeightsRef, sha256_file, write_entry  # noqa: E402
+from app.zoo.manifest import (  # noqa: E402
+    MANIFEST_NAME,
+    SECTIONS,
+    GeneratorSpec,
+    ModelSpec,
+    UpscalerSpec,
+    WeightsRef,
+    sha256_file,
+    write_entry,
+)
 
 
 def adopt(run: Path, names: list[str], models_dir: Path) -> list[str]:
     body = json.loads((run / MANIFEST_NAME).read_text())
-    specs: list[ModelSpec | GeneratorSpec] = [ModelSpec(**e) for e in body.get("models", [])]
-    specs += [GeneratorSpec(**e) for e in body.get("generators", [])]
+    specs = [kind.model_validate(e) for section, kind in SECTIONS.items() for e in body.get(section, [])]
     chosen = [s for s in specs if not names or s.name in names]
     missing = set(names) - {s.name for s in chosen}
     if missing:
@@ -40,9 +48,11 @@ def adopt(run: Path, names: list[str], models_dir: Path) -> list[str]:
     return [s.name for s in chosen]
 
 
-def _weights(spec: ModelSpec | GeneratorSpec) -> list[WeightsRef]:
+def _weights(spec: ModelSpec | GeneratorSpec | UpscalerSpec) -> list[WeightsRef]:
     if isinstance(spec, ModelSpec):
         return [spec.weights]
+    if isinstance(spec, UpscalerSpec):
+        return [spec.pixel, spec.adversarial, spec.critic]
     return [spec.generator, spec.discriminator, *([spec.attributes.weights] if spec.attributes else [])]
 
 

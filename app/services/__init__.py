@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from app.config import Settings
 from app.errors import BadRequest
 from app.gan.lab import LabManager
+from app.gan.upscalers import Upscalers
 from app.gan.zoo import Generators
 from app.media import imaging
 from app.media.gallery import Gallery
@@ -130,6 +131,7 @@ class Lab:
     settings: Settings
     zoo: Zoo
     generators: Generators
+    upscalers: Upscalers
     store: ImageStore
     gallery: Gallery
     executor: Executor

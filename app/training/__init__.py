@@ -12,7 +12,7 @@ from app.config import Settings
 from app.zoo.device import resolve_device
 from app.zoo.manifest import write_entry
 
-from . import classifiers, detector, gans
+from . import classifiers, detector, gans, superres
 
 Trainer = Callable[..., None]
 
@@ -49,6 +49,16 @@ def checkpoint_path(name: str, out_dir: Path, dry_run: bool, settings: Settings)
     return gans.checkpoint_path(name, out_dir, dry_run or out_dir != settings.models_dir)
 
 
+def train_upscaler(name: str, settings: Settings, *, out_dir: Path, seed: int, dry_run: bool, record: bool) -> None:
+    """Train a super-resolution network with the pixel loss, then on with the critic; measure both."""
+    if settings.torch_threads:
+        torch.set_num_threads(settings.torch_threads)
+    device = resolve_device(settings.device)
+    spec = superres.train(superres.RECIPES[name], settings, out_dir, seed=seed, dry_run=dry_run, device=str(device))
+    if record:
+        write_entry(out_dir, spec)
+
+
 def train_detector(settings: Settings, *, out_dir: Path, seed: int, dry_run: bool, record: bool) -> None:
     """Train the adversarial-input detector for mnist-cnn and measure how far it holds."""
     if settings.torch_threads:
@@ -61,6 +71,7 @@ def train_detector(settings: Settings, *, out_dir: Path, seed: int, dry_run: boo
 TRAINERS: dict[str, Trainer] = {
     **{name: partial(train_classifier, name) for name in classifiers.RECIPES},
     **{name: partial(train_gan, name) for name in gans.RECIPES},
+    **{name: partial(train_upscaler, name) for name in superres.RECIPES},
     "mnist-detector": train_detector,
 }
 WITH_EPOCHS = {*classifiers.RECIPES, *gans.RECIPES}  # trainers that take an ``epochs`` override

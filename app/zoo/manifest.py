@@ -85,7 +85,22 @@ class GeneratorSpec(BaseModel):
     licence: str | None = None
 
 
-SECTIONS: dict[str, type[ModelSpec] | type[GeneratorSpec]] = {"models": ModelSpec, "generators": GeneratorSpec}
+class UpscalerSpec(BaseModel):
+    """A super-resolution network trained twice (pixel loss; pixel + adversarial loss), and its critic."""
+
+    name: str
+    title: str
+    dataset: str
+    config: dict[str, Any]  # app.gan.superres.UpscalerConfig
+    pixel: WeightsRef = Field(description="The upscaler trained with the pixel loss only.")
+    adversarial: WeightsRef = Field(description="The same network trained on with the critic's loss added.")
+    critic: WeightsRef
+    judge: str | None = Field(None, description="A zoo classifier that reads the upscaled images, e.g. mnist-cnn.")
+    metrics: dict[str, Any] = {}
+
+
+SECTIONS: dict[str, type[ModelSpec] | type[GeneratorSpec] | type[UpscalerSpec]] = {
+    "models": ModelSpec, "generators": GeneratorSpec, "upscalers": UpscalerSpec}
 
 
 def read_manifest(models_dir: Path) -> list[ModelSpec]:
@@ -96,12 +111,16 @@ def read_generators(models_dir: Path) -> list[GeneratorSpec]:
     return _read(models_dir, "generators")
 
 
+def read_upscalers(models_dir: Path) -> list[UpscalerSpec]:
+    return _read(models_dir, "upscalers")
+
+
 def _read(models_dir: Path, section: str) -> list:
     data = json.loads((models_dir / MANIFEST_NAME).read_text())
     return [SECTIONS[section].model_validate(entry) for entry in data.get(section, [])]
 
 
-def write_entry(models_dir: Path, spec: ModelSpec | GeneratorSpec) -> None:
+def write_entry(models_dir: Path, spec: ModelSpec | GeneratorSpec | UpscalerSpec) -> None:
     """Insert or replace one entry of its section, keeping the others and their order.
 
     Locked, so that two training commands finishing together both land in the manifest.
@@ -110,7 +129,7 @@ def write_entry(models_dir: Path, spec: ModelSpec | GeneratorSpec) -> None:
     with open(models_dir / f".{MANIFEST_NAME}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         body = json.loads(path.read_text()) if path.exists() else {}
-        section = "generators" if isinstance(spec, GeneratorSpec) else "models"
+        section = next(name for name, kind in SECTIONS.items() if isinstance(spec, kind))
         entries = body.setdefault(section, [])
         names = [e["name"] for e in entries]
         entry = spec.model_dump(exclude_none=True)
