@@ -16,7 +16,7 @@ ifneq ($(wildcard $(SQUEEZENET_FILE)),)
 export ADVLAB_LOCAL_WEIGHTS ?= imagenet-squeezenet=$(abspath $(SQUEEZENET_FILE))
 endif
 
-.PHONY: run test audit lint setup browser data bench bench-attacks bench-autoattack bench-sweep bench-lecture bench-gan attack-eval clean
+.PHONY: run test audit lint setup browser data bench bench-attacks bench-autoattack bench-sweep bench-lecture bench-gan bench-gan-faces attack-eval clean
 
 run: setup data
 	$(BIN)/advlab serve --host $(HOST) --port $(PORT)
@@ -61,6 +61,9 @@ bench-lecture: setup data
 
 bench-gan: setup data
 	$(BIN)/python benchmarks/gan.py
+
+bench-gan-faces: setup data
+	$(BIN)/python benchmarks/gan_lecture_example.py
 
 attack-eval: setup data
 	$(BIN)/python benchmarks/attack_success.py
