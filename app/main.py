@@ -1,10 +1,14 @@
-"""The ASGI app: ``create_app(settings)`` for tests, ``app`` for ``uvicorn app.main:app``."""
+"""The ASGI app: ``create_app(settings)`` for tests, ``app`` for ``uvicorn app.main:app``.
+
+The composition root: start-up builds the components, then each feature's service from the ones it
+uses, and keeps both in ``app.state`` for app/web/deps.py, which hands the routes what they name."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import anyio.to_thread
 from fastapi import FastAPI
@@ -19,7 +23,16 @@ from app.media.store import ImageStore
 from app.routes import api, attacks, defenses, explain, gan, lecture, superres, web
 from app.runtime.executor import Executor
 from app.runtime.jobs import JobManager
-from app.services import InputCache, Lab, ResultCache
+from app.services import InputCache, ResultCache
+from app.services.attacks import AttackService
+from app.services.classify import ClassifierService
+from app.services.defenses import DefenseService
+from app.services.experiments import ExperimentService
+from app.services.explain import ExplainService
+from app.services.gan import GanService
+from app.services.gan_lab import GanLabService
+from app.services.images import ImageService
+from app.services.superres import UpscaleService
 from app.web.http import BodyLimitMiddleware, RoundedJSONResponse, install_error_handlers
 from app.web.security import CrossOriginGuardMiddleware, SecurityHeadersMiddleware, TrustedHostMiddleware
 from app.zoo import Zoo
@@ -38,13 +51,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Few threads for the CPU-bound work beside the model (decoding, PNG encoding, storing):
         # dozens of them would fight over the GIL with the model thread and slow everyone down.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
-        app.state.lab = lab = _build_lab(settings)
-        lab.gan_lab.run_forever()
-        lab.jobs.run_forever()
+        app.state.components = parts = build_components(settings)
+        app.state.services = build_services(parts)
+        parts.gan_lab.run_forever()
+        parts.jobs.run_forever()
         yield
-        await lab.jobs.close()
-        await lab.gan_lab.close()
-        lab.executor.shutdown()
+        await parts.jobs.close()
+        await parts.gan_lab.close()
+        parts.executor.shutdown()
 
     app = FastAPI(
         title="AdvLab",
@@ -75,7 +89,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def _build_lab(settings: Settings) -> Lab:
+@dataclass(frozen=True)
+class Components:
+    """The parts built once at start-up: the models, the pictures, the queues and the caches."""
+
+    settings: Settings
+    zoo: Zoo
+    generators: Generators
+    upscalers: Upscalers
+    store: ImageStore
+    gallery: Gallery
+    executor: Executor
+    gan_lab: LabManager
+    jobs: JobManager
+    inputs: InputCache
+    results: ResultCache  # FGSM results and sweeps, GAN samples: pure functions of their requests
+
+
+@dataclass(frozen=True)
+class Services:
+    """One service per feature, each given the components it uses (app/web/deps.py hands them to the routes)."""
+
+    images: ImageService
+    classifier: ClassifierService
+    attacks: AttackService
+    defenses: DefenseService
+    experiments: ExperimentService
+    explain: ExplainService
+    gan: GanService
+    gan_lab: GanLabService
+    upscale: UpscaleService
+
+
+def build_components(settings: Settings) -> Components:
     executor = Executor(settings.queue_max, settings.request_timeout_s, max_batch=settings.max_batch,
                         max_wait_s=settings.batch_wait_ms / 1000, batching=settings.batching,
                         torch_threads=settings.torch_threads)
@@ -84,7 +130,7 @@ def _build_lab(settings: Settings) -> Lab:
     upscalers = executor.call(Upscalers.load, settings, zoo.device)
     log.info("models on %s: %s", zoo.device,
              ", ".join(f"{n}{'' if e.available else ' (unavailable)'}" for n, e in zoo.entries.items()))
-    return Lab(
+    return Components(
         settings=settings,
         zoo=zoo,
         generators=generators,
@@ -100,6 +146,22 @@ def _build_lab(settings: Settings) -> Lab:
                         deadline_s=settings.job_deadline_s),
         inputs=InputCache(settings.input_cache_bytes),
         results=ResultCache(settings.result_cache_entries),
+    )
+
+
+def build_services(c: Components) -> Services:
+    images = ImageService(c.gallery, c.store, c.inputs, c.settings)
+    classifier = ClassifierService(c.zoo, images, c.executor, c.settings)
+    return Services(
+        images=images,
+        classifier=classifier,
+        attacks=AttackService(c.zoo, images, classifier, c.executor, c.results, c.settings),
+        defenses=DefenseService(c.zoo, images, c.executor, c.settings),
+        experiments=ExperimentService(c.zoo, c.jobs, c.settings),
+        explain=ExplainService(c.zoo, images, c.executor),
+        gan=GanService(c.generators, c.zoo, images, c.executor, c.results),
+        gan_lab=GanLabService(c.gan_lab, images, c.executor),
+        upscale=UpscaleService(c.upscalers, c.zoo, images, c.executor),
     )
 
 

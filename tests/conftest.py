@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import ROOT, Settings
-from app.main import create_app
+from app.main import Components, Services, create_app
 from app.media import data
 
 SHARED = ROOT.parent / "shared"
@@ -60,8 +60,15 @@ def client(settings: Settings) -> TestClient:
 
 
 @pytest.fixture(scope="session")
-def lab(client: TestClient):
-    return client.app.state.lab
+def components(client: TestClient) -> Components:
+    """The parts the app built at start-up: the models, the image store, the executor, the caches, ..."""
+    return client.app.state.components
+
+
+@pytest.fixture(scope="session")
+def services(client: TestClient) -> Services:
+    """The app's feature services, each built from the components it uses."""
+    return client.app.state.services
 
 
 @pytest.fixture(scope="session")

@@ -88,19 +88,20 @@ def test_imagenet_fgsm_and_jsma_refusal(client) -> None:
     assert r.status_code == 422 and "150,528" in r.json()["detail"]
 
 
-def test_an_fgsm_request_asked_again_is_answered_from_the_kept_result(client, lab) -> None:
+def test_an_fgsm_request_asked_again_is_answered_from_the_kept_result(client, components) -> None:
     first = attack(client, "fgsm", params={"eps": 0.137}).json()
-    runs, hits = lab.executor.stats["runs"], lab.results.stats["hits"]
+    runs, hits = components.executor.stats["runs"], components.results.stats["hits"]
     again = attack(client, "fgsm", params={"eps": 0.137}).json()
-    assert again == first and lab.executor.stats["runs"] == runs and lab.results.stats["hits"] == hits + 1
+    assert again == first and components.executor.stats["runs"] == runs and components.results.stats["hits"] == hits + 1
     other = attack(client, "fgsm", params={"eps": 0.138}).json()
-    assert other["params"]["eps"] == 0.138 and lab.executor.stats["runs"] == runs + 1
+    assert other["params"]["eps"] == 0.138 and components.executor.stats["runs"] == runs + 1
     assert client.get("/healthz").json()["results"]["hits"] >= 1
 
 
-def test_a_pgd_request_asked_again_is_answered_from_the_kept_result(client, lab) -> None:
+def test_a_pgd_request_asked_again_is_answered_from_the_kept_result(client, components) -> None:
     body = {"target": 5, "params": {"steps": 7}, "seed": 3}
     first = attack(client, "pgd", **body).json()
-    runs = lab.executor.stats["runs"]
-    assert attack(client, "pgd", **body).json() == first and lab.executor.stats["runs"] == runs
-    assert attack(client, "pgd", **{**body, "seed": 4}).json()["seed"] == 4 and lab.executor.stats["runs"] == runs + 1
+    runs = components.executor.stats["runs"]
+    assert attack(client, "pgd", **body).json() == first and components.executor.stats["runs"] == runs
+    assert attack(client, "pgd", **{**body, "seed": 4}).json()["seed"] == 4
+    assert components.executor.stats["runs"] == runs + 1

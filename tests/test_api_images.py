@@ -106,9 +106,9 @@ def test_samples_list_digits_and_photos_with_attribution(client) -> None:
     assert client.get("/api/v1/samples/nope.png").status_code == 404
 
 
-def test_uploads_count_against_their_clients_share(client, lab) -> None:
-    before = lab.store.client_bytes("testclient")  # the TestClient's address
+def test_uploads_count_against_their_clients_share(client, components) -> None:
+    before = components.store.client_bytes("testclient")  # the TestClient's address
     im = Image.new("RGB", (40, 30), (12, 200, 99))
     r = client.post("/api/v1/images", files={"file": ("x.png", encode(im, "PNG"), "image/png")})
-    assert r.status_code == 201 and lab.store.client_bytes("testclient") > before
-    assert lab.store.client_max_bytes == lab.settings.image_store_client_max_bytes
+    assert r.status_code == 201 and components.store.client_bytes("testclient") > before
+    assert components.store.client_max_bytes == components.settings.image_store_client_max_bytes

@@ -76,11 +76,11 @@ def test_chosen_eps_values_and_their_limits(client) -> None:
     assert sweep(client, image="sample:nope").status_code == 404
 
 
-def test_repeat_requests_share_one_computation(client, lab) -> None:
+def test_repeat_requests_share_one_computation(client, components) -> None:
     first = sweep(client, eps=[0.0, 0.2], seed=1).json()
-    runs = lab.executor.stats["runs"]
+    runs = components.executor.stats["runs"]
     again = sweep(client, eps=[0.0, 0.2], seed=2).json()
-    assert lab.executor.stats["runs"] == runs, "the second identical sweep ran the model again"
+    assert components.executor.stats["runs"] == runs, "the second identical sweep ran the model again"
     assert again["seed"] == 2 and {**again, "seed": 1} == first
 
 

@@ -30,18 +30,18 @@ BALL = {"linf": "linf", "l2": "l2"}  # which Params.eps bounds which distance
 
 
 @pytest.fixture(scope="module")
-def digits(lab):
+def digits(components):
     """Four gallery digits as (4, 1, 28, 28) pixels and their labels."""
     from app.media import imaging
 
-    picks = [s for s in lab.gallery.samples if s.kind == "digit"][::25]
-    x = torch.stack([imaging.image_to_tensor(lab.gallery.image(s.id).convert("L")) for s in picks])
+    picks = [s for s in components.gallery.samples if s.kind == "digit"][::25]
+    x = torch.stack([imaging.image_to_tensor(components.gallery.image(s.id).convert("L")) for s in picks])
     return x, torch.tensor([s.label for s in picks])
 
 
 @pytest.fixture(scope="module")
-def mlp(lab):
-    return lab.zoo.model("mnist-mlp")[1]
+def mlp(components):
+    return components.zoo.model("mnist-mlp")[1]
 
 
 def quick_settings(name: str) -> dict:
@@ -137,8 +137,8 @@ def test_random_start_follows_the_seed(mlp, digits) -> None:
     assert not torch.equal(a.adversarial, b.adversarial)
 
 
-def test_targeted_pgd_reaches_the_target(lab, digits) -> None:
-    cnn = lab.zoo.model("mnist-cnn")[1]
+def test_targeted_pgd_reaches_the_target(components, digits) -> None:
+    cnn = components.zoo.model("mnist-cnn")[1]
     x, y = digits
     target = (y + 3) % 10
     out = run_attack(ATTACKS["pgd"], cnn, x, y, target, ATTACKS["pgd"].Params(), seed=0)
@@ -146,15 +146,15 @@ def test_targeted_pgd_reaches_the_target(lab, digits) -> None:
 
 
 @pytest.mark.parametrize("name", ["cw", "deepfool"])
-def test_minimal_attacks_succeed_with_small_l2(name, lab, digits) -> None:
-    cnn = lab.zoo.model("mnist-cnn")[1]
+def test_minimal_attacks_succeed_with_small_l2(name, components, digits) -> None:
+    cnn = components.zoo.model("mnist-cnn")[1]
     x, y = digits
     out = run_attack(ATTACKS[name], cnn, x, y, None, ATTACKS[name].Params(), seed=0)
     assert out.success.all() and float(out.distances["l2"].max()) < 4.0
 
 
-def test_jsma_changes_few_pixels(lab, digits) -> None:
-    cnn = lab.zoo.model("mnist-cnn")[1]
+def test_jsma_changes_few_pixels(components, digits) -> None:
+    cnn = components.zoo.model("mnist-cnn")[1]
     x, y = digits
     out = run_attack(ATTACKS["jsma"], cnn, x[:2], y[:2], (y[:2] + 1) % 10, ATTACKS["jsma"].Params(), seed=0)
     assert out.success.all() and float(out.distances["l0"].max()) <= 0.15 * 784
@@ -177,10 +177,10 @@ def test_time_limit_stops_the_attack(mlp, digits) -> None:
 
 @pytest.mark.parametrize("name, params", [("fgsm", {"eps": 0.2}), ("bim", QUICK["bim"]),
                                           ("pgd", QUICK["pgd"]), ("pgd", {**QUICK["pgd"], "random_start": False})])
-def test_before_predictions_are_the_models_on_the_start(name, params, lab, digits) -> None:
+def test_before_predictions_are_the_models_on_the_start(name, params, components, digits) -> None:
     """FGSM and a first step without a random start reuse their forward pass for "before"; the
     others pay for one more. Either way it is the model's answer on the image attacked."""
-    model = lab.zoo.model("mnist-cnn")[1]
+    model = components.zoo.model("mnist-cnn")[1]
     x, y = digits
     out = run_attack(ATTACKS[name], model, x, y, None, ATTACKS[name].Params(**params), seed=0)
     with torch.no_grad():

@@ -23,17 +23,17 @@ def test_dlr_is_scale_free_and_rises_as_the_target_overtakes_the_label() -> None
     assert loss[1] > loss[0]  # closer to the target: higher
 
 
-def test_apgd_fools_the_plain_model_and_stays_in_the_ball(lab, settings) -> None:
+def test_apgd_fools_the_plain_model_and_stays_in_the_ball(components, settings) -> None:
     x, y = data.load_split("mnist", settings.data_dir, train=False)
-    cnn = lab.zoo.model("mnist-cnn")[1]
+    cnn = components.zoo.model("mnist-cnn")[1]
     fooled = apgd(cnn, x[:16], y[:16], 0.3, steps=20)
     assert int(fooled.sum()) >= 15
 
 
-def test_apgd_is_at_least_as_strong_as_pgd_on_the_robust_model(lab, settings) -> None:
+def test_apgd_is_at_least_as_strong_as_pgd_on_the_robust_model(components, settings) -> None:
     x, y = data.load_split("mnist", settings.data_dir, train=False)
     x, y = x[:64], y[:64]
-    robust = lab.zoo.model("mnist-cnn-robust")[1]
+    robust = components.zoo.model("mnist-cnn-robust")[1]
     result = autoattack(robust, x, y, 0.3, steps=25, targets=2)
     pgd = accuracy_under_attack(robust, x, y, "pgd", {"eps": 0.3, "alpha": 0.01, "steps": 25})
     assert result.after_t <= result.after_ce <= result.clean

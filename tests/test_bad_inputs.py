@@ -151,11 +151,11 @@ PNG = encode(Image.new("RGB", (5, 5), (9, 9, 9)), "PNG")
     "../../../../etc/passwd", "..\\..\\windows\\win.ini", "a" * 1000 + ".png", "猫 😺 ü.png", "a\x00b.png",
     "<script>alert(1)</script>.png", ".png",
 ])
-def test_hostile_filenames_are_ignored(client, lab, name) -> None:
-    before = {p.name for p in lab.store.root.iterdir()}
+def test_hostile_filenames_are_ignored(client, components, name) -> None:
+    before = {p.name for p in components.store.root.iterdir()}
     r = upload(client, PNG, name)
     assert r.status_code == 201, r.text
-    created = {p.name for p in lab.store.root.iterdir()} - before
+    created = {p.name for p in components.store.root.iterdir()} - before
     assert created <= {f"{r.json()['id']}.png"}  # only ever the content-addressed file
     assert not any(part in r.text for part in ("passwd", "script", "win.ini"))
 

@@ -94,8 +94,8 @@ def test_the_detector_flags_pgd_and_the_adaptive_attack_gets_past_it_more_often(
     assert plain >= 6 and adaptive < plain
 
 
-def test_the_manifest_records_how_far_the_detector_holds(lab) -> None:
-    metrics = lab.zoo.entry("mnist-detector").spec.metrics["detector"]
+def test_the_manifest_records_how_far_the_detector_holds(components) -> None:
+    metrics = components.zoo.entry("mnist-detector").spec.metrics["detector"]
     assert metrics["test_images"] == 1000 and 0 <= metrics["false_alarm_rate"] < 0.1
     assert {r["attack"] for r in metrics["per_attack"]} >= {"fgsm", "pgd", "cw", "deepfool"}
     assert [a["eps"] for a in metrics["adaptive"]] == [0.1, 0.2, 0.3]

@@ -122,7 +122,7 @@ def test_experiment_pages_render_the_generated_form(client) -> None:
     assert bad.status_code == 422 and "n" in bad.text
 
 
-def test_a_set_stop_event_stops_an_experiment_at_its_first_attack_step(lab, settings) -> None:
+def test_a_set_stop_event_stops_an_experiment_at_its_first_attack_step(components, settings) -> None:
     """What a cancel reaches: the attack inside a chunk, not only the gap between chunks."""
     from app.labs import robustness
 
@@ -130,7 +130,7 @@ def test_a_set_stop_event_stops_an_experiment_at_its_first_attack_step(lab, sett
     stop.set()
     body = robustness.run(
         robustness.RobustnessParams(models=["mnist-cnn"], n=100, eps=[0.3], attack="pgd", steps=100),
-        lab.zoo,
+        components.zoo,
         settings.data_dir,
         stop,
     )

@@ -87,11 +87,11 @@ def test_the_new_attack_has_a_form_and_an_explanation_on_the_lab(client, registe
     assert 'name="eps"' in page.text and "How Random sign works" in page.text
 
 
-def test_the_property_tests_pick_it_up_by_its_norm(registered, lab) -> None:
+def test_the_property_tests_pick_it_up_by_its_norm(registered, components) -> None:
     assert registered in test_properties.budgeted("linf")
-    cnn = lab.zoo.model("mnist-cnn")[1]
-    picks = [s for s in lab.gallery.samples if s.kind == "digit"]
-    digits = torch.stack([imaging.image_to_tensor(lab.gallery.image(s.id).convert("L")) for s in picks])
+    cnn = components.zoo.model("mnist-cnn")[1]
+    picks = [s for s in components.gallery.samples if s.kind == "digit"]
+    digits = torch.stack([imaging.image_to_tensor(components.gallery.image(s.id).convert("L")) for s in picks])
     test_properties.test_attacks_stay_in_the_ball_and_the_pixel_range(registered, cnn, digits)
 
 

@@ -132,7 +132,7 @@ def test_the_saturating_preset_shows_what_it_says(client) -> None:
     assert sat["distance_start"] == nonsat["distance_start"]  # the same players at step 0
     assert sat["distance_end"] > 0.9 * sat["distance_start"]  # barely moved
     assert nonsat["distance_end"] < 0.25 * nonsat["distance_start"]  # onto the ring
-    assert not client.app.state.lab.gan_lab.sessions  # both slots are free again
+    assert not client.app.state.components.gan_lab.sessions  # both slots are free again
 
 
 def test_the_saturating_preset_opens_the_comparison(client) -> None:

@@ -17,11 +17,11 @@ HX = {"HX-Request": "true"}
 DIGIT = "sample:mnist-00003"  # an MNIST test 0
 
 
-def model_input(lab, model: str, ref: str = DIGIT) -> torch.Tensor:
-    entry, _ = lab.zoo.model(model)
-    seen = imaging.prepare(lab.gallery.image(ref.removeprefix("sample:")), entry.spec.preprocess,
+def model_input(components, model: str, ref: str = DIGIT) -> torch.Tensor:
+    entry, _ = components.zoo.model(model)
+    seen = imaging.prepare(components.gallery.image(ref.removeprefix("sample:")), entry.spec.preprocess,
                            entry.spec.input_shape)
-    return imaging.image_to_tensor(seen).to(lab.zoo.device)
+    return imaging.image_to_tensor(seen).to(components.zoo.device)
 
 
 def test_class_loss_is_cross_entropy() -> None:
@@ -49,26 +49,26 @@ def test_pick_pixels_is_seeded_distinct_and_inside() -> None:
     assert not torch.equal(a, gradients.pick_pixels((3, 5, 7), 64, seed=5))
 
 
-def test_the_input_gradient_leaves_the_model_untouched(lab) -> None:
-    _, model = lab.zoo.model("mnist-cnn")
+def test_the_input_gradient_leaves_the_model_untouched(components) -> None:
+    _, model = components.zoo.model("mnist-cnn")
     before = [p.clone() for p in model.parameters()]
-    loss, grad = gradients.input_gradient(model, model_input(lab, "mnist-cnn"), 0)
+    loss, grad = gradients.input_gradient(model, model_input(components, "mnist-cnn"), 0)
     assert loss > 0 and grad.shape == (1, 28, 28) and grad.abs().sum() > 0
     assert not model.training
     assert all(p.grad is None and not p.requires_grad for p in model.parameters())
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
 
 
-def test_backprop_matches_finite_differences_on_the_mlp(lab) -> None:
-    _, model = lab.zoo.model("mnist-mlp")
-    check, _ = gradients.check_gradient(model, model_input(lab, "mnist-mlp"), cls=0, k=64, seed=0)
+def test_backprop_matches_finite_differences_on_the_mlp(components) -> None:
+    _, model = components.zoo.model("mnist-mlp")
+    check, _ = gradients.check_gradient(model, model_input(components, "mnist-mlp"), cls=0, k=64, seed=0)
     assert not check.kink.any()  # ReLU corners are rare at this step size
     assert check.relative_error.max() < 1e-3
 
 
-def test_backprop_matches_finite_differences_on_the_cnn_where_the_loss_is_smooth(lab) -> None:
-    _, model = lab.zoo.model("mnist-cnn")
-    check, _ = gradients.check_gradient(model, model_input(lab, "mnist-cnn"), cls=0, k=64, seed=0)
+def test_backprop_matches_finite_differences_on_the_cnn_where_the_loss_is_smooth(components) -> None:
+    _, model = components.zoo.model("mnist-cnn")
+    check, _ = gradients.check_gradient(model, model_input(components, "mnist-cnn"), cls=0, k=64, seed=0)
     smooth = ~check.kink
     assert smooth.sum() >= 5
     assert check.relative_error[smooth].max() < 1e-3
@@ -78,17 +78,17 @@ def test_backprop_matches_finite_differences_on_the_cnn_where_the_loss_is_smooth
     assert (gradients.relative_error(check.left, check.right)[corners] > gradients.KINK).all()
 
 
-def test_backprop_of_a_wrong_class_matches_too(lab) -> None:
+def test_backprop_of_a_wrong_class_matches_too(components) -> None:
     """A class the model rejects has a large loss and large gradients: the check must hold there as well."""
-    _, model = lab.zoo.model("mnist-mlp")
-    check, _ = gradients.check_gradient(model, model_input(lab, "mnist-mlp"), cls=6, k=32, seed=1)
+    _, model = components.zoo.model("mnist-mlp")
+    check, _ = gradients.check_gradient(model, model_input(components, "mnist-mlp"), cls=6, k=32, seed=1)
     assert check.relative_error[~check.kink].max() < 1e-3
 
 
 @pytest.mark.skipif(not SQUEEZENET.exists(), reason="needs the local ImageNet weights in ../shared")
-def test_backprop_matches_finite_differences_on_squeezenet(lab) -> None:
-    _, model = lab.zoo.model("imagenet-squeezenet")
-    check, _ = gradients.check_gradient(model, model_input(lab, "imagenet-squeezenet", "sample:chelsea"),
+def test_backprop_matches_finite_differences_on_squeezenet(components) -> None:
+    _, model = components.zoo.model("imagenet-squeezenet")
+    check, _ = gradients.check_gradient(model, model_input(components, "imagenet-squeezenet", "sample:chelsea"),
                                         cls=285, k=6, seed=0)
     assert check.relative_error[~check.kink].max() < 1e-3
 

@@ -28,17 +28,17 @@ LINF, L2 = budgeted("linf"), budgeted("l2")
 
 
 @pytest.fixture(scope="module")
-def cnn(lab):
-    return lab.zoo.model("mnist-cnn")[1]
+def cnn(components):
+    return components.zoo.model("mnist-cnn")[1]
 
 
 @pytest.fixture(scope="module")
-def digits(lab):
+def digits(components):
     """(100, 1, 28, 28) gallery digits in [0,1]."""
     from app.media import imaging
 
-    picks = [s for s in lab.gallery.samples if s.kind == "digit"]
-    return torch.stack([imaging.image_to_tensor(lab.gallery.image(s.id).convert("L")) for s in picks])
+    picks = [s for s in components.gallery.samples if s.kind == "digit"]
+    return torch.stack([imaging.image_to_tensor(components.gallery.image(s.id).convert("L")) for s in picks])
 
 
 # --- strategies ------------------------------------------------------------------------------------

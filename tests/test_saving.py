@@ -60,10 +60,10 @@ def test_digits(settings):
 
 
 @pytest.mark.parametrize("name,quick", [("deepfool", {}), ("cw", {"steps": 30, "search_steps": 3})])
-def test_minimal_attacks_still_fool_once_saved(name, quick, lab, test_digits) -> None:
+def test_minimal_attacks_still_fool_once_saved(name, quick, components, test_digits) -> None:
     """Without the final 8-bit step, dropping fractions undoes most DeepFool results (and some of
     C&W's); with it, every success survives saving and none is lost, and the result is the saved image."""
-    cnn = lab.zoo.model("mnist-cnn")[1]
+    cnn = components.zoo.model("mnist-cnn")[1]
     x, y = test_digits
     attack = ATTACKS[name]
     plain = run_attack(attack, cnn, x, y, None, attack.Params(**quick, survive_saving=False), trace=False)

@@ -194,7 +194,7 @@ def test_an_evicted_upload_gives_a_404_page_not_a_500(tiny_store_client) -> None
 
 def test_a_file_deleted_behind_the_stores_back_is_a_404(tiny_store_client) -> None:
     image_id = upload(tiny_store_client, 7)
-    (tiny_store_client.app.state.lab.store.root / f"{image_id}.png").unlink()
+    (tiny_store_client.app.state.components.store.root / f"{image_id}.png").unlink()
     r = tiny_store_client.get(f"/api/v1/images/{image_id}.png")
     assert r.status_code == 404 and "upload it again" in r.json()["detail"]
     r = tiny_store_client.get("/attack", params={"image": image_id, "run": "1"})

@@ -7,8 +7,7 @@ import asyncio
 import pytest
 import torch
 
-from app import services
-from app.services import InputCache, ResultCache
+from app.services import InputCache, ResultCache, images
 
 
 def test_the_input_cache_hands_out_copies() -> None:
@@ -35,11 +34,11 @@ def test_the_input_cache_keeps_to_its_bytes_least_recently_used_out() -> None:
     assert cache.get(("huge",)) is None and cache.total_bytes == 2 * one
 
 
-def test_a_gallery_digit_is_prepared_once(lab, monkeypatch) -> None:
-    entry = lab.zoo.entry("mnist-cnn")
-    first = services.model_input(lab, "sample:mnist-00011", entry)
-    monkeypatch.setattr(services.imaging, "prepare", lambda *a: (_ for _ in ()).throw(AssertionError("prepared again")))
-    assert torch.equal(services.model_input(lab, "sample:mnist-00011", entry), first)
+def test_a_gallery_digit_is_prepared_once(components, services, monkeypatch) -> None:
+    entry = components.zoo.entry("mnist-cnn")
+    first = services.images.model_input("sample:mnist-00011", entry)
+    monkeypatch.setattr(images.imaging, "prepare", lambda *a: (_ for _ in ()).throw(AssertionError("prepared again")))
+    assert torch.equal(services.images.model_input("sample:mnist-00011", entry), first)
 
 
 def test_result_cache_computes_once_for_concurrent_requests_and_keeps_a_bounded_number() -> None:

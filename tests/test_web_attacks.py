@@ -71,8 +71,8 @@ def test_fgsm_runs_when_the_page_opens_and_keeps_a_bad_target_beside_its_field(c
     assert "between 0 and 9" in r.text
 
 
-def test_switching_to_imagenet_resets_picture_target_and_epsilon(client, lab) -> None:
-    if not lab.zoo.entries["imagenet-squeezenet"].available:
+def test_switching_to_imagenet_resets_picture_target_and_epsilon(client, components) -> None:
+    if not components.zoo.entries["imagenet-squeezenet"].available:
         return
     html = client.get(
         "/attack?model=imagenet-squeezenet&shown_model=mnist-cnn&image=sample:mnist-00003"

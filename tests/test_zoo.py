@@ -21,8 +21,8 @@ def test_manifest_weights_match_their_checksums(settings) -> None:
         assert gan.metrics["seed"] == 0 and gan.metrics["command"].startswith(f"advlab train {gan.name} --seed 0")
 
 
-def test_models_are_frozen_in_eval_mode_and_take_pixels(lab) -> None:
-    for entry in lab.zoo.entries.values():
+def test_models_are_frozen_in_eval_mode_and_take_pixels(components) -> None:
+    for entry in components.zoo.entries.values():
         if not entry.available:
             continue
         model = entry.model

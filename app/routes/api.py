@@ -10,11 +10,10 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagge
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from app import services
 from app.errors import BadRequest, ImageTooLarge
 from app.schemas import ClassifyRequest, ClassifyResponse, ImageInfo, ModelInfo, SampleInfo
-from app.services import Lab
-from app.web.deps import ExecutorDep, LabDep, ResultsDep, ZooDep
+from app.services.images import SAMPLE_PREFIX, ImageService
+from app.web.deps import ClassifierDep, ExecutorDep, ImagesDep, ResultsDep, ZooDep
 from app.web.http import json_text
 
 router = APIRouter()
@@ -97,44 +96,44 @@ async def healthz(zoo: ZooDep, executor: ExecutorDep, results: ResultsDep) -> di
 
 
 @v1.get("/models", tags=["models"])
-async def models(lab: LabDep) -> list[ModelInfo]:
+async def models(classifier: ClassifierDep) -> list[ModelInfo]:
     """Every model in the zoo, with its measured metrics and whether it is loaded."""
-    return services.list_models(lab)
+    return classifier.list_models()
 
 
 @v1.get("/samples", tags=["images"])
-async def samples(lab: LabDep) -> list[SampleInfo]:
+async def samples(images: ImagesDep) -> list[SampleInfo]:
     """The built-in gallery: MNIST test digits and photos. Use them as ``sample:<id>``."""
-    return services.list_samples(lab)
+    return images.list_samples()
 
 
 @v1.get("/samples/{sample_id}.png", tags=["images"], response_class=Response, responses=PNG | READ)
-async def sample_png(lab: LabDep, sample_id: str) -> Response:
-    return _png(services.image_png(lab, services.SAMPLE_PREFIX + sample_id))
+async def sample_png(images: ImagesDep, sample_id: str) -> Response:
+    return _png(images.image_png(SAMPLE_PREFIX + sample_id))
 
 
 @v1.post("/images", tags=["images"], status_code=201, responses=errors(400, 403, 413, 415, 422))
-async def upload_image(request: Request, lab: LabDep,
+async def upload_image(request: Request, images: ImagesDep,
                        file: Annotated[UploadFile, File(description="PNG, JPEG, WebP, GIF or BMP")]) -> ImageInfo:
     """Store an image (content-addressed). Limits: ADVLAB_MAX_UPLOAD_BYTES, ADVLAB_MAX_IMAGE_PIXELS,
     and ADVLAB_IMAGE_STORE_CLIENT_MAX_BYTES of uploads kept per client (its oldest go first)."""
-    return await keep_upload(request, lab, file)
+    return await keep_upload(request, images, file)
 
 
 @v1.get("/images/{image_id}.png", tags=["images"], response_class=Response, responses=PNG | READ)
-async def image_png(lab: LabDep, image_id: ImageId) -> Response:
-    return _png(services.image_png(lab, image_id))
+async def image_png(images: ImagesDep, image_id: ImageId) -> Response:
+    return _png(images.image_png(image_id))
 
 
 @v1.post("/classify", tags=["models"], responses=MODEL_WORK, response_model=ClassifyResponse)
-async def classify(lab: LabDep, body: ClassifyRequest) -> Response:
+async def classify(classifier: ClassifierDep, body: ClassifyRequest) -> Response:
     """Top-k predictions, and the preprocessed picture the model actually saw."""
-    return json_body(await services.classify(lab, body.model, body.image, body.top_k))
+    return json_body(await classifier.classify(body.model, body.image, body.top_k))
 
 
-async def keep_upload(request: Request, lab: Lab, file: UploadFile | None) -> ImageInfo:
+async def keep_upload(request: Request, images: ImageService, file: UploadFile | None) -> ImageInfo:
     """Read, check and store an upload, under its client's share of the image store."""
-    return await services.store_upload(lab, await read_upload(lab.settings.max_upload_bytes, file), client_key(request))
+    return await images.store_upload(await read_upload(images.max_upload_bytes, file), client_key(request))
 
 
 def client_key(request: Request) -> str:

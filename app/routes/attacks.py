@@ -8,13 +8,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from app import services
 from app.attacks import ATTACKS
 from app.errors import BadRequest
 from app.routes.api import MODEL_WORK, json_body, keep_upload
 from app.schemas.attacks import AttackInfo, AttackRequest, AttackResponse, SweepRequest, SweepResponse
 from app.services import attacks as attack_service
-from app.web.deps import LabDep, StoreDep, ZooDep
+from app.services.images import SAMPLE_PREFIX
+from app.web.deps import AttacksDep, ImagesDep, StoreDep, ZooDep
 from app.web.http import status_of
 from app.web.templating import is_htmx, render
 
@@ -28,20 +28,20 @@ async def list_attacks() -> list[AttackInfo]:
 
 
 @api.post("/fgsm/sweep", responses=MODEL_WORK, response_model=SweepResponse)
-async def fgsm_sweep(lab: LabDep, body: SweepRequest) -> Response:
+async def fgsm_sweep(attacks: AttacksDep, body: SweepRequest) -> Response:
     """FGSM at a whole grid of ε from one gradient: FGSM's direction does not depend on ε, so the
     original and the sign of the step (two PNGs) and the predictions at every ε (one batched
     forward) let a page draw any slider position itself, x_adv(ε) = clip(x + ε·sign, 0, 1), with
     no request per move. At most 101 values of ε; identical requests share one computation."""
-    return json_body(await attack_service.fgsm_sweep(lab, body))
+    return json_body(await attacks.fgsm_sweep(body))
 
 
 def _attack_route(name: str):
-    async def run_one(request: Request, lab: LabDep, body: AttackRequest) -> Response:
-        return json_body(await attack_service.attack(lab, name, body, disconnected=request.is_disconnected))
+    async def run_one(request: Request, attacks: AttacksDep, body: AttackRequest) -> Response:
+        return json_body(await attacks.attack(name, body, disconnected=request.is_disconnected))
     # Real annotations, not the strings of ``from __future__ import annotations``: Ray Serve pickles this
     # closure by value, and there the strings would not resolve (the body would be read as a query parameter).
-    run_one.__annotations__ = {"request": Request, "lab": LabDep, "body": AttackRequest, "return": Response}
+    run_one.__annotations__ = {"request": Request, "attacks": AttacksDep, "body": AttackRequest, "return": Response}
     return run_one
 
 
@@ -56,9 +56,9 @@ for _attack in ATTACKS.values():
 
 
 @api.post("/{name}", responses=MODEL_WORK, response_model=AttackResponse, include_in_schema=False)
-async def run_attack(request: Request, lab: LabDep, name: str, body: AttackRequest) -> Response:
+async def run_attack(request: Request, attacks: AttacksDep, name: str, body: AttackRequest) -> Response:
     """Any attack by name: a 404 that lists the attacks for an unknown one."""
-    return json_body(await attack_service.attack(lab, name, body, disconnected=request.is_disconnected))
+    return json_body(await attacks.attack(name, body, disconnected=request.is_disconnected))
 
 
 def typed_params(schema: dict) -> None:
@@ -80,8 +80,8 @@ def typed_params(schema: dict) -> None:
 pages = APIRouter(include_in_schema=False)
 
 @pages.get("/attack")
-async def attack_page(request: Request, lab: LabDep, zoo: ZooDep, store: StoreDep, model: str = "mnist-cnn",
-                      image: str = "", attack: str = "fgsm", target: str = "",
+async def attack_page(request: Request, attacks: AttacksDep, images: ImagesDep, zoo: ZooDep, store: StoreDep,
+                      model: str = "mnist-cnn", image: str = "", attack: str = "fgsm", target: str = "",
                       seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0, run: bool = False,
                       shown_model: str = "") -> Response:
     """The attack lab. ``run`` runs the attack (FGSM, one gradient, always runs); without it the
@@ -92,17 +92,17 @@ async def attack_page(request: Request, lab: LabDep, zoo: ZooDep, store: StoreDe
     entry = zoo.entry(model)
     switched = bool(shown_model) and shown_model != model
     raw = {**attack_service.model_defaults(chosen, entry), **({} if switched else _params_from_query(request, chosen))}
-    image = services.image_for(lab, entry, image, switched)
+    image = images.image_for(entry, image, switched)
     body = AttackRequest(model=model, image=image, target=None if switched else target or None, params=raw, seed=seed)
-    if image and not image.startswith(services.SAMPLE_PREFIX):
+    if image and not image.startswith(SAMPLE_PREFIX):
         store.check(image)  # a permalink to an evicted upload: a 404 that says to upload it again
     result, error = None, None
     if run or chosen.name == "fgsm":
         try:
-            result = await attack_service.attack(lab, attack, body, disconnected=request.is_disconnected)
+            result = await attacks.attack(attack, body, disconnected=request.is_disconnected)
         except BadRequest as exc:
             error = exc
-    context = attack_service.page_context(lab, body, attack, result, error)
+    context = attacks.page_context(body, attack, result, error)
     block = None if not is_htmx(request) else ("result" if request.headers.get("HX-Target") == "result" else "lab")
     return render(request, "attack.html", context, block=block, status_code=status_of(error) if error else 200)
 
@@ -110,14 +110,14 @@ async def attack_page(request: Request, lab: LabDep, zoo: ZooDep, store: StoreDe
 @pages.post("/attack")
 async def attack_upload(
     request: Request,
-    lab: LabDep,
+    images: ImagesDep,
     file: Annotated[UploadFile | None, File()] = None,
     model: Annotated[str, Form()] = "mnist-cnn",
     attack: Annotated[str, Form()] = "fgsm",
 ) -> Response:
     """Store an upload and show the attack form with it (a redirect, or HX-Location for htmx). The
     upload button belongs to the lab's form, so the model and attack chosen there come along."""
-    info = await keep_upload(request, lab, file)
+    info = await keep_upload(request, images, file)
     url = "/attack?" + urlencode({"model": model, "attack": attack, "image": info.id})
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Location": url})

@@ -8,18 +8,17 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from app import services
 from app.errors import NotFound
 from app.labs import EXPERIMENTS
 from app.routes.api import MODEL_WORK, READ, errors
 from app.runtime import jobs
-from app.schemas import validated
-from app.services import defenses
+from app.schemas import SampleInfo, validated
 from app.services import experiments as labs
 from app.services.defenses import TransformRequest, TransformResponse, VerdictRequest, VerdictResponse
 from app.services.experiments import ExperimentInfo, JobInfo
+from app.services.images import ImageService
 from app.web import figures
-from app.web.deps import IsHtmx, JobsDep, LabDep
+from app.web.deps import DefensesDep, ExperimentsDep, ImagesDep, IsHtmx, JobsDep
 from app.web.http import RoundedJSONResponse
 from app.web.templating import render
 
@@ -30,16 +29,16 @@ CANCEL_COOKIE = "advlab_cancel"  # a job's cancel token, for its page only (Path
 
 
 @api.post("/defenses/verdicts", tags=["defenses"], responses=MODEL_WORK)
-async def verdicts(lab: LabDep, body: VerdictRequest) -> VerdictResponse:
+async def verdicts(defenses: DefensesDep, body: VerdictRequest) -> VerdictResponse:
     """One digit (optionally made adversarial first) judged by mnist-cnn, mnist-cnn-robust, the
     detector, and mnist-cnn after each input transform."""
-    return await defenses.verdicts(lab, body)
+    return await defenses.verdicts(body)
 
 
 @api.post("/defenses/transform", tags=["defenses"], responses=MODEL_WORK)
-async def transform(lab: LabDep, body: TransformRequest) -> TransformResponse:
+async def transform(defenses: DefensesDep, body: TransformRequest) -> TransformResponse:
     """Any model's answer before and after an input transform (JPEG, bit depth, median filter)."""
-    return await defenses.transform(lab, body)
+    return await defenses.transform(body)
 
 
 @api.get("/experiments", tags=["experiments"])
@@ -49,30 +48,30 @@ async def list_experiments() -> list[ExperimentInfo]:
 
 
 @api.post("/experiments/{kind}", tags=["experiments"], status_code=202, responses=errors(400, 403, 404, 413, 422, 503))
-async def start_experiment(lab: LabDep, kind: str, body: dict | None = None) -> RoundedJSONResponse:
+async def start_experiment(experiments: ExperimentsDep, kind: str, body: dict | None = None) -> RoundedJSONResponse:
     """Start (or join) a run; the same parameters give the same job id. 200 with the result when it
     has already run. Poll GET /api/v1/jobs/{id} at least every ADVLAB_JOB_IDLE_S seconds, or it is cancelled."""
-    job, token = labs.start(lab, kind, body or {})
-    info = labs.describe(lab, job, cancel_token=token)
+    job, token = experiments.start(kind, body or {})
+    info = experiments.describe(job, cancel_token=token)
     return RoundedJSONResponse(info.model_dump(mode="json"), status_code=200 if job.status == "done" else 202)
 
 
 @api.get("/jobs/{job_id}", tags=["experiments"], responses=READ)
-async def job_state(lab: LabDep, queue: JobsDep, job_id: str) -> JobInfo:
+async def job_state(experiments: ExperimentsDep, queue: JobsDep, job_id: str) -> JobInfo:
     """Status, progress, queue position and estimated wait, and the result once done."""
-    return labs.describe(lab, queue.get(job_id))
+    return experiments.describe(queue.get(job_id))
 
 
 @api.delete("/jobs/{job_id}", tags=["experiments"], responses=errors(400, 403, 404))
 async def cancel_job(
-    lab: LabDep,
+    experiments: ExperimentsDep,
     queue: JobsDep,
     job_id: str,
     x_cancel_token: Annotated[str | None, Header(description="The cancel_token its start returned.")] = None,
 ) -> JobInfo:
     """Withdraw from a waiting or running job with the cancel token its start returned (403 without
     it). When no other client holds a token the job stops, within one attack step."""
-    return labs.describe(lab, queue.cancel(job_id, x_cancel_token))
+    return experiments.describe(queue.cancel(job_id, x_cancel_token))
 
 
 # --- pages ----------------------------------------------------------------------------------------
@@ -81,7 +80,8 @@ async def cancel_job(
 @pages.get("/defenses")
 async def defenses_page(
     request: Request,
-    lab: LabDep,
+    defenses: DefensesDep,
+    images: ImagesDep,
     htmx: IsHtmx,
     image: str = "sample:mnist-00003",
     craft: str = "pgd",
@@ -94,18 +94,18 @@ async def defenses_page(
     body = validated(
         VerdictRequest, image=image, craft=craft, eps=eps, seed=seed, quality=quality, bits=bits, size=size
     )
-    context = {"req": body, "result": await defenses.verdicts(lab, body), "samples": _digits(lab)}
+    context = {"req": body, "result": await defenses.verdicts(body), "samples": _digits(images)}
     return render(request, "defenses.html", context, block="verdicts" if htmx else None)
 
 
-def _digits(lab):
-    return [s for s in services.list_samples(lab) if s.kind == "digit"]
+def _digits(images: ImageService) -> list[SampleInfo]:
+    return [s for s in images.list_samples() if s.kind == "digit"]
 
 
 @pages.get("/defenses/transforms")
 async def transforms_page(
     request: Request,
-    lab: LabDep,
+    defenses: DefensesDep,
     htmx: IsHtmx,
     model: str,
     image: str,
@@ -113,7 +113,7 @@ async def transforms_page(
     target: Annotated[int | None, Query(ge=0)] = None,
 ) -> Response:
     """An attack result after each input transform (the attack lab's "Check input transforms")."""
-    rows = await defenses.transform_rows(lab, model, image, label, target)
+    rows = await defenses.transform_rows(model, image, label, target)
     context = {"model": model, "image": image, "rows": rows}
     return render(request, "transforms.html", context, block="transforms" if htmx else None)
 
@@ -147,10 +147,10 @@ async def experiment_page(request: Request, queue: JobsDep, kind: str) -> Respon
 
 
 @pages.post("/experiments/{kind}")
-async def experiment_start(request: Request, lab: LabDep, kind: str) -> Response:
+async def experiment_start(request: Request, experiments: ExperimentsDep, kind: str) -> Response:
     e = labs.experiment(kind)
     form = {k: str(v) for k, v in (await request.form()).items()}
-    job, token = labs.start(lab, kind, labs.from_form(e, form))
+    job, token = experiments.start(kind, labs.from_form(e, form))
     response = RedirectResponse(f"/jobs/{job.id}", status_code=303)
     if token:  # this browser may cancel the run from its page (and only this one)
         response.set_cookie(CANCEL_COOKIE, token, path=f"/jobs/{job.id}", httponly=True, samesite="strict")
@@ -158,7 +158,8 @@ async def experiment_start(request: Request, lab: LabDep, kind: str) -> Response
 
 
 @pages.get("/jobs/{job_id}")
-async def job_page(request: Request, lab: LabDep, queue: JobsDep, htmx: IsHtmx, job_id: str) -> Response:
+async def job_page(request: Request, experiments: ExperimentsDep, queue: JobsDep, htmx: IsHtmx,
+                   job_id: str) -> Response:
     """The job's progress (polled by htmx; 286 stops the polling once it has finished) and result."""
     try:
         job = queue.get(job_id)
@@ -167,7 +168,7 @@ async def job_page(request: Request, lab: LabDep, queue: JobsDep, htmx: IsHtmx, 
             return render(request, "job.html", {"gone": exc.message}, block="progress", status_code=286)
         raise
     context = {
-        "job": labs.describe(lab, job),
+        "job": experiments.describe(job),
         "experiment": EXPERIMENTS[job.kind],
         "charts": _charts(job),
         "gone": None,

@@ -12,14 +12,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from app import services
 from app.errors import BadRequest
 from app.explain import linear
 from app.explain.plot import loglog
 from app.routes.api import BODY, MODEL_WORK, keep_upload
 from app.schemas.explain import MAX_K, GradientRequest, GradientResponse, LinearToyRequest, LinearToyResponse
 from app.services import explain
-from app.web.deps import IsHtmx, LabDep
+from app.web.deps import ClassifierDep, ExplainDep, ImagesDep, IsHtmx, ZooDep
 from app.web.templating import render
 
 router = APIRouter()
@@ -27,9 +26,9 @@ api = APIRouter(prefix="/api/v1", tags=["explain"])
 pages = APIRouter(include_in_schema=False)
 
 @api.post("/gradients", responses=MODEL_WORK)
-async def gradients_api(lab: LabDep, body: GradientRequest) -> GradientResponse:
+async def gradients_api(explainer: ExplainDep, body: GradientRequest) -> GradientResponse:
     """dL/dx as a heatmap and a sign map, and backprop checked against finite differences at k pixels."""
-    return await explain.gradient_view(lab, body)
+    return await explainer.gradient_view(body)
 
 
 @api.post("/linear-toy", responses=BODY)
@@ -41,20 +40,21 @@ async def linear_toy_api(body: LinearToyRequest) -> LinearToyResponse:
 # --- pages ---------------------------------------------------------------------------------------
 
 @pages.get("/gradients")
-async def gradients_page(request: Request, lab: LabDep, htmx: IsHtmx, model: str = "", image: str = "",
-                         target: str = "", k: Annotated[int, Query(ge=1, le=MAX_K)] = 8,
+async def gradients_page(request: Request, explainer: ExplainDep, classifier: ClassifierDep, images: ImagesDep,
+                         zoo: ZooDep, htmx: IsHtmx, model: str = "", image: str = "", target: str = "",
+                         k: Annotated[int, Query(ge=1, le=MAX_K)] = 8,
                          seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0, shown_model: str = "") -> Response:
     """Opens with an example computed: the model's suitable gallery picture when none is chosen."""
-    models = services.list_models(lab)
+    models = classifier.list_models()
     model = model or next((m.name for m in models if m.available), "")
     switched = bool(shown_model) and shown_model != model
-    image = services.image_for(lab, lab.zoo.entry(model), image, switched)
+    image = images.image_for(zoo.entry(model), image, switched)
     target = "" if switched else target
     body = explain.validated(GradientRequest, model=model, image=image, target_class=_class(target), k=k, seed=seed)
     context = {
-        **services.picker_context(lab, model, image, models), "target": target, "k": k, "seed": seed,
-        "max_k": MAX_K, "classes": lab.zoo.entry(model).classes if model else [],
-        "result": await explain.gradient_view(lab, body),
+        **classifier.picker_context(model, image, models), "target": target, "k": k, "seed": seed,
+        "max_k": MAX_K, "classes": zoo.entry(model).classes if model else [],
+        "result": await explainer.gradient_view(body),
     }
     return render(request, "gradients.html", context, block="lab" if htmx else None)
 
@@ -68,14 +68,15 @@ def _class(target: str) -> int | None:
 
 
 @pages.post("/gradients")
-async def gradients_upload(request: Request, lab: LabDep, htmx: IsHtmx, model: Annotated[str, Form()],
+async def gradients_upload(request: Request, explainer: ExplainDep, classifier: ClassifierDep, images: ImagesDep,
+                           zoo: ZooDep, htmx: IsHtmx, model: Annotated[str, Form()],
                            file: Annotated[UploadFile | None, File()] = None) -> Response:
     """Store the upload, then show its gradient at the permalink (a redirect, or the fragment and HX-Push-Url)."""
-    info = await keep_upload(request, lab, file)
+    info = await keep_upload(request, images, file)
     url = "/gradients?" + urlencode({"model": model, "image": info.id})
     if not htmx:
         return RedirectResponse(url, status_code=303)
-    response = await gradients_page(request, lab, htmx, model, info.id)
+    response = await gradients_page(request, explainer, classifier, images, zoo, htmx, model, info.id)
     response.headers["HX-Push-Url"] = url
     return response
 

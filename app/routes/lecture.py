@@ -13,13 +13,15 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.errors import NotFound
+from app.gan.zoo import Generators
 from app.labs import EXPERIMENTS
 from app.runtime import jobs
-from app.services import Lab
+from app.runtime.jobs import JobManager
 from app.web import lecture
-from app.web.deps import LabDep
+from app.web.deps import GeneratorsDep, JobsDep, ZooDep
 from app.web.presets import PRESETS, Preset
 from app.web.templating import render
+from app.zoo import Zoo
 
 router = APIRouter(include_in_schema=False)
 
@@ -50,11 +52,12 @@ async def present(on: bool | None = None, controls: Literal["show", "hide"] | No
 
 
 @router.get("/presets")
-async def presets_page(request: Request, lab: LabDep, mine: Text = "", url: Text = "", title: Text = "") -> Response:
+async def presets_page(request: Request, zoo: ZooDep, generators: GeneratorsDep, queue: JobsDep, mine: Text = "",
+                       url: Text = "", title: Text = "") -> Response:
     """The curated demos, your own list (from ``mine``, else the one this browser last opened), and a
     form that adds a page to it (``url`` and ``title`` fill it in: "save this page" links here)."""
     token, items = lecture.opened(mine) if mine else lecture.remembered(request)
-    context = {"presets": PRESETS, "missing": {p.slug: missing(lab, p) for p in PRESETS},
+    context = {"presets": PRESETS, "missing": {p.slug: missing(zoo, generators, queue, p) for p in PRESETS},
                "token": token, "items": items, "new_url": url, "new_title": title,
                "limits": {"max_items": lecture.MAX_ITEMS, "title": lecture.MAX_TITLE, "path": lecture.MAX_PATH}}
     response = render(request, "presets.html", context)
@@ -120,16 +123,16 @@ async def open_preset(k: Annotated[int, Path(ge=1)]) -> Response:
     return response
 
 
-def missing(lab: Lab, p: Preset) -> list[str]:
+def missing(zoo: Zoo, generators: Generators, queue: JobManager, p: Preset) -> list[str]:
     """What the demo needs that this server does not have yet (models still training, or an
     experiment whose default run has not been shipped)."""
-    available = {name for name, e in {**lab.zoo.entries, **lab.generators.entries}.items() if e.available}
-    return [need for need in p.needs if not _has(lab, need, available)]
+    available = {name for name, e in {**zoo.entries, **generators.entries}.items() if e.available}
+    return [need for need in p.needs if not _has(queue, need, available)]
 
 
-def _has(lab: Lab, need: str, available: set[str]) -> bool:
+def _has(queue: JobManager, need: str, available: set[str]) -> bool:
     if not need.startswith("experiment:"):
         return need in available
     kind = need.removeprefix("experiment:")
-    job = lab.jobs.jobs.get(jobs.job_id(kind, EXPERIMENTS[kind].Params().model_dump()))
+    job = queue.jobs.get(jobs.job_id(kind, EXPERIMENTS[kind].Params().model_dump()))
     return job is not None and job.status == "done"

@@ -8,40 +8,39 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from app import services
 from app.routes.api import keep_upload
-from app.web.deps import IsHtmx, LabDep
+from app.web.deps import ClassifierDep, ImagesDep, IsHtmx, ZooDep
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/")
-async def home(request: Request, lab: LabDep) -> Response:
-    return render(request, "index.html", {"models": services.list_models(lab)})
+async def home(request: Request, classifier: ClassifierDep) -> Response:
+    return render(request, "index.html", {"models": classifier.list_models()})
 
 
 @router.get("/classify")
-async def classify_page(request: Request, lab: LabDep, htmx: IsHtmx, model: str = "",
-                        image: str = "", shown_model: str = "") -> Response:
+async def classify_page(request: Request, classifier: ClassifierDep, images: ImagesDep, zoo: ZooDep, htmx: IsHtmx,
+                        model: str = "", image: str = "", shown_model: str = "") -> Response:
     """Opens with an example classified: the model's suitable gallery picture when none is chosen
     (and after a switch of model, when the chosen sample does not suit the new one)."""
-    models = services.list_models(lab)
+    models = classifier.list_models()
     model = model or next((m.name for m in models if m.available), "")
-    image = services.image_for(lab, lab.zoo.entry(model), image, bool(shown_model) and shown_model != model)
-    result = await services.classify(lab, model, image)
-    context = {**services.picker_context(lab, model, image, models), "result": result}
+    image = images.image_for(zoo.entry(model), image, bool(shown_model) and shown_model != model)
+    result = await classifier.classify(model, image)
+    context = {**classifier.picker_context(model, image, models), "result": result}
     return render(request, "classify.html", context, block="lab" if htmx else None)
 
 
 @router.post("/classify")
-async def classify_upload(request: Request, lab: LabDep, htmx: IsHtmx, model: Annotated[str, Form()],
-                          file: Annotated[UploadFile | None, File()] = None) -> Response:
+async def classify_upload(request: Request, classifier: ClassifierDep, images: ImagesDep, zoo: ZooDep, htmx: IsHtmx,
+                          model: Annotated[str, Form()], file: Annotated[UploadFile | None, File()] = None) -> Response:
     """Store the upload, then show it classified at its permalink (a redirect, or HX-Location)."""
-    info = await keep_upload(request, lab, file)
+    info = await keep_upload(request, images, file)
     url = "/classify?" + urlencode({"model": model, "image": info.id})
     if not htmx:
         return RedirectResponse(url, status_code=303)
-    response = await classify_page(request, lab, htmx, model, info.id)
+    response = await classify_page(request, classifier, images, zoo, htmx, model, info.id)
     response.headers["HX-Push-Url"] = url
     return response

@@ -16,14 +16,14 @@ import numpy as np
 import torch
 from starlette.concurrency import run_in_threadpool
 
-from app import services
 from app.attacks import ATTACKS, Attack, Goal, Params
 from app.attacks.fgsm import Sweep, sweep
 from app.attacks.run import Outcome, run_attack
 from app.attacks.saving import saved_pixels
+from app.config import Settings
 from app.errors import BadRequest, InvalidField, NotFound
 from app.media import imaging
-from app.runtime.executor import Disconnected
+from app.runtime.executor import Disconnected, Executor
 from app.schemas import ImageInfo, Prediction, parse, top_predictions
 from app.schemas.attacks import (
     MAX_TOP_K,
@@ -38,8 +38,10 @@ from app.schemas.attacks import (
     SweepResponse,
     SweepStep,
 )
-from app.services import Lab
-from app.zoo import ZooEntry
+from app.services import ResultCache
+from app.services.classify import ClassifierService
+from app.services.images import ImageService
+from app.zoo import Zoo, ZooEntry
 from app.zoo.architectures import Classifier
 
 # A result this small (an MNIST digit: 784 values; three 28x28 PNGs, about 0.5 ms) is described
@@ -92,53 +94,6 @@ def resolve_target(entry: ZooEntry, target: int | str | None) -> int | None:
     close = difflib.get_close_matches(target.strip().lower(), list(by_label), n=3, cutoff=0.6)
     hint = f" Did you mean {' or '.join(repr(entry.classes[by_label[c]]) for c in close)}?" if close else ""
     raise InvalidField("target", f"{entry.spec.name} has no class called {target[:80]!r}.{hint}")
-
-
-async def attack(lab: Lab, name: str, req: AttackRequest, disconnected: Disconnected | None = None) -> AttackResponse:
-    """Run one attack request, or answer it with the result kept from an identical one (lab.results:
-    same request and seed, same result). ``disconnected`` (the request's is_disconnected) lets a
-    client that goes away stop the work at the attack's next step; FGSM's one step is instead shared
-    with identical requests that arrive while it runs, and finishes."""
-    chosen = get_attack(name)
-    params = parse_params(chosen, req.params)
-    entry, model = lab.zoo.model(req.model)
-    target = resolve_target(entry, req.target)
-    if not req.image.startswith(services.SAMPLE_PREFIX):
-        lab.store.check(req.image)  # an evicted upload is gone, even if its result is kept
-    key = ("attack", name, req.model, req.image, target, params.model_dump_json(), req.seed, req.top_k)
-    if chosen.per_image_params:  # cheap: concurrent identical requests share one computation
-        compute = partial(_attack, lab, chosen, req, entry, model, params, target, None)
-        return await lab.results.get(key, compute, partial(_images_kept, lab))
-    kept = lab.results.kept(key, partial(_images_kept, lab))
-    if kept is not None:
-        return kept
-    result = await _attack(lab, chosen, req, entry, model, params, target, disconnected)
-    lab.results.keep(key, result)
-    return result
-
-
-def _images_kept(lab: Lab, r: AttackResponse) -> bool:
-    images = [r.original, r.adversarial, r.perturbation, *(s.image for s in r.snapshots)]
-    return all(i.id in lab.store for i in images)
-
-
-async def _attack(lab: Lab, chosen: Attack, req: AttackRequest, entry: ZooEntry, model: Classifier, params: Params,
-                  target: int | None, disconnected: Disconnected | None) -> AttackResponse:
-    name = chosen.name
-    x = await services.model_input_async(lab, req.image, entry)
-    truth = services.true_label(lab, req.image, entry.spec.dataset)
-    limit = lab.settings.request_timeout_s
-    job = _Job(x, truth, target, params, req.seed)
-    run = partial(_run_batch, chosen, model, lab.zoo.device, limit)
-    if chosen.per_image_params:  # concurrent requests for this model and attack share the device
-        key = ("attack", req.model, name, target is None, _fixed_params(chosen, params))
-        result = await lab.executor.run_batched(key, job, run, timeout=limit + 5, disconnected=disconnected)
-    else:
-        job.cancel = threading.Event()
-        result = await lab.executor.run(lambda: run([job])[0], timeout=limit + 5, cancel=job.cancel,
-                                        disconnected=disconnected)
-    render = partial(_response, lab, name, req, entry, params, target, *result)
-    return render() if x.numel() <= INLINE_RESULT_VALUES else await run_in_threadpool(render)
 
 
 @dataclass
@@ -238,56 +193,6 @@ class _Digest:
         return top_predictions(values[i][:k], indices[i][:k], classes)
 
 
-def _response(
-    lab: Lab,
-    name: str,
-    req: AttackRequest,
-    entry: ZooEntry,
-    params: Params,
-    target: int | None,
-    o: Outcome,
-    digest: _Digest,
-    label: int,
-    i: int,
-) -> AttackResponse:
-    """The response for image i of the outcome (a batch of requests shares one outcome)."""
-    k = min(req.top_k or lab.settings.top_k, len(entry.classes))
-    saved_pred = digest.ranked["saved"][1][i][0]
-    store = lambda pixels: services.store_image(lab, imaging.array_to_image(pixels[i]))
-    original, adversarial = store(digest.original), store(digest.adversarial)
-    return AttackResponse(
-        attack=name,
-        model=req.model,
-        image=req.image,
-        seed=req.seed,
-        params=params.model_dump(),
-        target=target,
-        target_label=None if target is None else entry.classes[target],
-        label=label,
-        label_name=entry.classes[label],
-        original=original,
-        adversarial=adversarial,
-        perturbation=store(digest.perturbation),
-        perturbation_scale=digest.scales[i],
-        before=digest.predictions("before", i, entry.classes, k),
-        after=digest.predictions("after", i, entry.classes, k),
-        success=digest.success[i],
-        norms=digest.norms[i],
-        steps=o.steps,
-        seconds=round(o.seconds, 4),
-        trajectory=[Step(**s) for s in o.trajectories[i]],
-        snapshots=[
-            Snapshot(step=step, image=_snapshot(lab, pixels, digest, i, original, adversarial))
-            for step, pixels in digest.snapshots[i]
-        ],
-        survives_saving=SavedCheck(
-            success=saved_pred == target if target is not None else saved_pred != label,
-            predictions=digest.predictions("saved", i, entry.classes, k),
-            changed_values=digest.rounded_away[i],
-        ),
-    )
-
-
 def top_k(probs: torch.Tensor, classes: list[str], k: int) -> list[Prediction]:
     top = torch.topk(probs, k)
     return top_predictions(top.values.tolist(), top.indices.tolist(), classes)
@@ -298,43 +203,6 @@ def _snapshot_pixels(snapshot_lists: list[list[tuple[int, torch.Tensor]]]) -> li
     flat = [x for snapshots in snapshot_lists for _, x in snapshots]
     pixels = iter(imaging.to_uint8(torch.stack(flat)) if flat else [])
     return [[(step, next(pixels)) for step, _ in snapshots] for snapshots in snapshot_lists]
-
-
-def _snapshot(
-    lab: Lab, pixels: np.ndarray, digest: _Digest, i: int, original: ImageInfo, adversarial: ImageInfo
-) -> ImageInfo:
-    """A trajectory image; the first and last usually look like the original and the result."""
-    if np.array_equal(pixels, digest.original[i]):
-        return original
-    if np.array_equal(pixels, digest.adversarial[i]):
-        return adversarial
-    return services.store_image(lab, imaging.array_to_image(pixels))
-
-
-def page_context(
-    lab: Lab, req: AttackRequest, name: str, result: AttackResponse | None, error: BadRequest | None = None
-) -> dict:
-    """Everything templates/attack.html shows: choices, the generated Params form, the result, and
-    a bad input's message (beside its field when it names one)."""
-    chosen = get_attack(name)
-    entry = lab.zoo.entry(req.model)
-    values = result.params if result else req.params
-    grid = sweep_grid(entry)
-    return {
-        **services.picker_context(lab, req.model, req.image),
-        "attacks": list_attacks(),
-        "attack": describe(chosen),
-        "target": "" if req.target is None else str(req.target),
-        "seed": req.seed,
-        "classes": entry.classes,
-        "fields": param_fields(chosen, values),
-        "result": result,
-        "chart": trajectory_chart(result) if result and len(result.trajectory) > 2 else None,
-        "permalink": permalink(result) if result else None,
-        "error": error.message if error else None,
-        "error_field": getattr(error, "field", None),
-        "slider": {"max": grid[-1], "step": grid[1] - grid[0]},
-    }
 
 
 def param_fields(chosen: Attack, values: dict) -> list[dict]:
@@ -415,38 +283,10 @@ def sweep_grid(entry: ZooEntry) -> list[float]:
     return [round(top * i / (points - 1), 6) for i in range(points)]
 
 
-async def fgsm_sweep(lab: Lab, req: SweepRequest) -> SweepResponse:
-    """FGSM at every ε of a grid for one image (see SweepRequest). Shared between identical
-    requests (lab.results), so a client that leaves does not stop it."""
-    entry, model = lab.zoo.model(req.model)
-    target = resolve_target(entry, req.target)
-    eps = sweep_grid(entry) if req.eps is None else [_check_eps(e) for e in req.eps]
-    k = min(req.top_k or lab.settings.top_k, len(entry.classes))
-    if not req.image.startswith(services.SAMPLE_PREFIX):
-        lab.store.check(req.image)
-    key = (req.model, req.image, target, tuple(eps), k)
-    compute = partial(_compute_sweep, lab, req, entry, model, target, eps, k)
-    still_valid = lambda r: r.original.id in lab.store and r.sign.id in lab.store
-    result = await lab.results.get(("fgsm-sweep", *key), compute, still_valid)
-    return result.model_copy(update={"seed": req.seed})
-
-
 def _check_eps(value: float) -> float:
     if not 0.0 <= value <= 1.0:
         raise BadRequest(f"Every ε must be between 0 and 1 (pixel units); got {value:g}.")
     return value
-
-
-async def _compute_sweep(
-    lab: Lab, req: SweepRequest, entry: ZooEntry, model: Classifier, target: int | None, eps: list[float], k: int
-) -> SweepResponse:
-    x = await services.model_input_async(lab, req.image, entry)
-    job = _Job(x, services.true_label(lab, req.image, entry.spec.dataset), target, None, 0)
-    run = partial(_sweep_batch, model, lab.zoo.device, eps)
-    key = ("fgsm-sweep", req.model, target is None, tuple(eps))
-    sweep, label, i, seconds = await lab.executor.run_batched(key, job, run, timeout=lab.settings.request_timeout_s)
-    render = partial(_sweep_response, lab, req, entry, target, k, x, sweep, label, i, seconds)
-    return render() if x.numel() <= INLINE_RESULT_VALUES else await run_in_threadpool(render)
 
 
 def _sweep_batch(
@@ -460,57 +300,195 @@ def _sweep_batch(
     return [(result, labels[i], i, seconds) for i in range(len(jobs))]
 
 
-def _sweep_response(
-    lab: Lab,
-    req: SweepRequest,
-    entry: ZooEntry,
-    target: int | None,
-    k: int,
-    x: torch.Tensor,
-    s: Sweep,
-    label: int,
-    i: int,
-    seconds: float,
-) -> SweepResponse:
-    """Image i of a batched sweep as a response: two PNGs and, per ε, the numbers to draw."""
-    png = lambda pixels: services.store_image(lab, imaging.array_to_image(imaging.to_uint8(pixels)[0]))
-    classes = entry.classes
-    best = lambda logits: torch.softmax(logits.float(), -1).topk(k)
-    after, saved = best(s.logits_after[i]), best(s.logits_saved[i])
-    before = best(s.logits_before[i])
-    d = {name: v[i].tolist() for name, v in s.distances.items()}
-    tops = lambda top, j: top_predictions(top.values[j].tolist(), top.indices[j].tolist(), classes)
-    saved_top = saved.indices[:, 0].tolist()
-    steps = [
-        SweepStep(
-            eps=e,
-            predictions=tops(after, j),
-            success=bool(s.success[i, j]),
-            norms=Norms(
-                l0=int(d["l0"][j]),
-                l2=d["l2"][j],
-                linf=d["linf"][j],
-                psnr=None if d["psnr"][j] == float("inf") else d["psnr"][j],
-            ),
+class AttackService:
+    """Attacks and FGSM sweeps on one picture: results kept by request (same request and seed, same
+    result), the pages' context."""
+
+    def __init__(self, zoo: Zoo, images: ImageService, classifier: ClassifierService, executor: Executor,
+                 results: ResultCache, settings: Settings) -> None:
+        self.zoo, self.images, self.classifier, self.executor = zoo, images, classifier, executor
+        self.results, self.settings = results, settings
+
+    async def attack(self, name: str, req: AttackRequest, disconnected: Disconnected | None = None) -> AttackResponse:
+        """Run one attack request, or answer it with the result kept from an identical one (the result
+        cache: same request and seed, same result). ``disconnected`` (the request's is_disconnected) lets a
+        client that goes away stop the work at the attack's next step; FGSM's one step is instead shared
+        with identical requests that arrive while it runs, and finishes."""
+        chosen = get_attack(name)
+        params = parse_params(chosen, req.params)
+        entry, model = self.zoo.model(req.model)
+        target = resolve_target(entry, req.target)
+        self.images.check(req.image)  # an evicted upload is gone, even if its result is kept
+        key = ("attack", name, req.model, req.image, target, params.model_dump_json(), req.seed, req.top_k)
+        if chosen.per_image_params:  # cheap: concurrent identical requests share one computation
+            compute = partial(self._attack, chosen, req, entry, model, params, target, None)
+            return await self.results.get(key, compute, self._images_kept)
+        kept = self.results.kept(key, self._images_kept)
+        if kept is not None:
+            return kept
+        result = await self._attack(chosen, req, entry, model, params, target, disconnected)
+        self.results.keep(key, result)
+        return result
+
+    def _images_kept(self, r: AttackResponse) -> bool:
+        return self.images.kept(r.original, r.adversarial, r.perturbation, *(s.image for s in r.snapshots))
+
+    async def _attack(self, chosen: Attack, req: AttackRequest, entry: ZooEntry, model: Classifier, params: Params,
+                      target: int | None, disconnected: Disconnected | None) -> AttackResponse:
+        name = chosen.name
+        x = await self.images.model_input_async(req.image, entry)
+        truth = self.images.true_label(req.image, entry.spec.dataset)
+        limit = self.settings.request_timeout_s
+        job = _Job(x, truth, target, params, req.seed)
+        run = partial(_run_batch, chosen, model, self.zoo.device, limit)
+        if chosen.per_image_params:  # concurrent requests for this model and attack share the device
+            key = ("attack", req.model, name, target is None, _fixed_params(chosen, params))
+            result = await self.executor.run_batched(key, job, run, timeout=limit + 5, disconnected=disconnected)
+        else:
+            job.cancel = threading.Event()
+            result = await self.executor.run(lambda: run([job])[0], timeout=limit + 5, cancel=job.cancel,
+                                             disconnected=disconnected)
+        render = partial(self._response, name, req, entry, params, target, *result)
+        return render() if x.numel() <= INLINE_RESULT_VALUES else await run_in_threadpool(render)
+
+    def _response(self, name: str, req: AttackRequest, entry: ZooEntry, params: Params, target: int | None,
+                  o: Outcome, digest: _Digest, label: int, i: int) -> AttackResponse:
+        """The response for image i of the outcome (a batch of requests shares one outcome)."""
+        k = min(req.top_k or self.settings.top_k, len(entry.classes))
+        saved_pred = digest.ranked["saved"][1][i][0]
+        store = lambda pixels: self.images.store_image(imaging.array_to_image(pixels[i]))
+        original, adversarial = store(digest.original), store(digest.adversarial)
+        return AttackResponse(
+            attack=name,
+            model=req.model,
+            image=req.image,
+            seed=req.seed,
+            params=params.model_dump(),
+            target=target,
+            target_label=None if target is None else entry.classes[target],
+            label=label,
+            label_name=entry.classes[label],
+            original=original,
+            adversarial=adversarial,
+            perturbation=store(digest.perturbation),
+            perturbation_scale=digest.scales[i],
+            before=digest.predictions("before", i, entry.classes, k),
+            after=digest.predictions("after", i, entry.classes, k),
+            success=digest.success[i],
+            norms=digest.norms[i],
+            steps=o.steps,
+            seconds=round(o.seconds, 4),
+            trajectory=[Step(**s) for s in o.trajectories[i]],
+            snapshots=[
+                Snapshot(step=step, image=self._snapshot(pixels, digest, i, original, adversarial))
+                for step, pixels in digest.snapshots[i]
+            ],
             survives_saving=SavedCheck(
-                success=saved_top[j] == target if target is not None else saved_top[j] != label,
-                predictions=tops(saved, j),
-                changed_values=int(s.rounded[i, j]),
+                success=saved_pred == target if target is not None else saved_pred != label,
+                predictions=digest.predictions("saved", i, entry.classes, k),
+                changed_values=digest.rounded_away[i],
             ),
         )
-        for j, e in enumerate(s.eps)
-    ]
-    return SweepResponse(
-        model=req.model,
-        image=req.image,
-        seed=req.seed,
-        target=target,
-        target_label=None if target is None else classes[target],
-        label=label,
-        label_name=classes[label],
-        original=png(x),
-        sign=png(s.sign[i : i + 1] * 0.5 + 0.5),
-        before=top_predictions(before.values.tolist(), before.indices.tolist(), classes),
-        steps=steps,
-        seconds=round(seconds, 4),
-    )
+
+    def _snapshot(self, pixels: np.ndarray, digest: _Digest, i: int, original: ImageInfo,
+                  adversarial: ImageInfo) -> ImageInfo:
+        """A trajectory image; the first and last usually look like the original and the result."""
+        if np.array_equal(pixels, digest.original[i]):
+            return original
+        if np.array_equal(pixels, digest.adversarial[i]):
+            return adversarial
+        return self.images.store_image(imaging.array_to_image(pixels))
+
+    def page_context(self, req: AttackRequest, name: str, result: AttackResponse | None,
+                     error: BadRequest | None = None) -> dict:
+        """Everything templates/attack.html shows: choices, the generated Params form, the result, and
+        a bad input's message (beside its field when it names one)."""
+        chosen = get_attack(name)
+        entry = self.zoo.entry(req.model)
+        values = result.params if result else req.params
+        grid = sweep_grid(entry)
+        return {
+            **self.classifier.picker_context(req.model, req.image),
+            "attacks": list_attacks(),
+            "attack": describe(chosen),
+            "target": "" if req.target is None else str(req.target),
+            "seed": req.seed,
+            "classes": entry.classes,
+            "fields": param_fields(chosen, values),
+            "result": result,
+            "chart": trajectory_chart(result) if result and len(result.trajectory) > 2 else None,
+            "permalink": permalink(result) if result else None,
+            "error": error.message if error else None,
+            "error_field": getattr(error, "field", None),
+            "slider": {"max": grid[-1], "step": grid[1] - grid[0]},
+        }
+
+    async def fgsm_sweep(self, req: SweepRequest) -> SweepResponse:
+        """FGSM at every ε of a grid for one image (see SweepRequest). Shared between identical
+        requests (the result cache), so a client that leaves does not stop it."""
+        entry, model = self.zoo.model(req.model)
+        target = resolve_target(entry, req.target)
+        eps = sweep_grid(entry) if req.eps is None else [_check_eps(e) for e in req.eps]
+        k = min(req.top_k or self.settings.top_k, len(entry.classes))
+        self.images.check(req.image)
+        key = (req.model, req.image, target, tuple(eps), k)
+        compute = partial(self._compute_sweep, req, entry, model, target, eps, k)
+        still_valid = lambda r: self.images.kept(r.original, r.sign)
+        result = await self.results.get(("fgsm-sweep", *key), compute, still_valid)
+        return result.model_copy(update={"seed": req.seed})
+
+    async def _compute_sweep(self, req: SweepRequest, entry: ZooEntry, model: Classifier, target: int | None,
+                             eps: list[float], k: int) -> SweepResponse:
+        x = await self.images.model_input_async(req.image, entry)
+        job = _Job(x, self.images.true_label(req.image, entry.spec.dataset), target, None, 0)
+        run = partial(_sweep_batch, model, self.zoo.device, eps)
+        key = ("fgsm-sweep", req.model, target is None, tuple(eps))
+        limit = self.settings.request_timeout_s
+        sweep, label, i, seconds = await self.executor.run_batched(key, job, run, timeout=limit)
+        render = partial(self._sweep_response, req, entry, target, k, x, sweep, label, i, seconds)
+        return render() if x.numel() <= INLINE_RESULT_VALUES else await run_in_threadpool(render)
+
+    def _sweep_response(self, req: SweepRequest, entry: ZooEntry, target: int | None, k: int, x: torch.Tensor,
+                        s: Sweep, label: int, i: int, seconds: float) -> SweepResponse:
+        """Image i of a batched sweep as a response: two PNGs and, per ε, the numbers to draw."""
+        png = lambda pixels: self.images.store_image(imaging.array_to_image(imaging.to_uint8(pixels)[0]))
+        classes = entry.classes
+        best = lambda logits: torch.softmax(logits.float(), -1).topk(k)
+        after, saved = best(s.logits_after[i]), best(s.logits_saved[i])
+        before = best(s.logits_before[i])
+        d = {name: v[i].tolist() for name, v in s.distances.items()}
+        tops = lambda top, j: top_predictions(top.values[j].tolist(), top.indices[j].tolist(), classes)
+        saved_top = saved.indices[:, 0].tolist()
+        steps = [
+            SweepStep(
+                eps=e,
+                predictions=tops(after, j),
+                success=bool(s.success[i, j]),
+                norms=Norms(
+                    l0=int(d["l0"][j]),
+                    l2=d["l2"][j],
+                    linf=d["linf"][j],
+                    psnr=None if d["psnr"][j] == float("inf") else d["psnr"][j],
+                ),
+                survives_saving=SavedCheck(
+                    success=saved_top[j] == target if target is not None else saved_top[j] != label,
+                    predictions=tops(saved, j),
+                    changed_values=int(s.rounded[i, j]),
+                ),
+            )
+            for j, e in enumerate(s.eps)
+        ]
+        return SweepResponse(
+            model=req.model,
+            image=req.image,
+            seed=req.seed,
+            target=target,
+            target_label=None if target is None else classes[target],
+            label=label,
+            label_name=classes[label],
+            original=png(x),
+            sign=png(s.sign[i : i + 1] * 0.5 + 0.5),
+            before=top_predictions(before.values.tolist(), before.indices.tolist(), classes),
+            steps=steps,
+            seconds=round(seconds, 4),
+        )

@@ -9,14 +9,16 @@ import torch
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from app import services
+from app.config import Settings
 from app.defenses import detector as det
 from app.defenses.evaluation import adversarial_examples
 from app.defenses.transforms import TRANSFORMS
 from app.errors import BadRequest
+from app.runtime.executor import Executor
 from app.schemas import IMAGE_REF, ImageInfo, Prediction, RequestBody
-from app.services import Lab
 from app.services.attacks import top_k
+from app.services.images import ImageService, image_url
+from app.zoo import Zoo
 from app.zoo.inference import predict
 
 GUARDED, ROBUST, DETECTOR = "mnist-cnn", "mnist-cnn-robust", "mnist-detector"
@@ -83,58 +85,6 @@ def _apply(name: str, x: torch.Tensor, value: int | None) -> tuple[torch.Tensor,
     return t.apply(x, v), v
 
 
-async def transform(lab: Lab, req: TransformRequest) -> TransformResponse:
-    entry, model = lab.zoo.model(req.model)
-    x = await services.model_input_async(lab, req.image, entry)
-    changed, value = await run_in_threadpool(_apply, req.transform, x, req.value)
-    probs = await lab.executor.run(predict, model, torch.cat([x, changed]), lab.zoo.device)
-    k = min(lab.settings.top_k, len(entry.classes))
-    return TransformResponse(
-        model=req.model,
-        transform=req.transform,
-        value=value,
-        original=top_k(probs[0], entry.classes, k),
-        transformed_image=await run_in_threadpool(services.store_tensor, lab, changed[0]),
-        transformed=top_k(probs[1], entry.classes, k),
-    )
-
-
-async def verdicts(lab: Lab, req: VerdictRequest) -> VerdictResponse:
-    guarded_entry, guarded = lab.zoo.model(GUARDED)
-    x = await services.model_input_async(lab, req.image, guarded_entry)
-    truth = services.true_label(lab, req.image, "mnist")
-    label = (
-        truth
-        if truth is not None
-        else int((await lab.executor.run(predict, guarded, x, lab.zoo.device)).argmax())
-    )
-    if req.craft != "none":
-        x = await lab.executor.run(_craft, lab, x, label, req)
-    judged = [(GUARDED, guarded), (ROBUST, lab.zoo.model(ROBUST)[1])]
-    squeezed = [
-        (name, *_apply(name, x, getattr(req, TRANSFORMS[name].param if name != "jpeg" else "quality")))
-        for name in TRANSFORMS
-    ]
-    batch = torch.cat([x] + [s[1] for s in squeezed])
-    probs = await lab.executor.run(
-        _judge_all, [m for _, m in judged], lab.zoo.model(DETECTOR)[1], guarded, batch, lab.zoo.device
-    )
-    return await run_in_threadpool(_describe, lab, req, label, x, judged, squeezed, probs)
-
-
-def _craft(lab: Lab, x: torch.Tensor, label: int, req: VerdictRequest) -> torch.Tensor:
-    """On the executor: the adversarial version of x asked for."""
-    y = torch.tensor([label])
-    guarded = lab.zoo.model(GUARDED)[1]
-    if req.craft == "adaptive":
-        gen = torch.Generator().manual_seed(req.seed)
-        return det.adaptive_attack(
-            guarded, lab.zoo.model(DETECTOR)[1], x.to(lab.zoo.device), y.to(lab.zoo.device), eps=req.eps, generator=gen
-        ).cpu()
-    params = {"eps": req.eps} if req.craft == "fgsm" else {"eps": req.eps, "alpha": 0.01, "steps": 40}
-    return adversarial_examples(guarded, x, y, req.craft, params, seed=req.seed, device=lab.zoo.device)
-
-
 @torch.no_grad()
 def _judge_all(classifiers, detector, guarded, batch: torch.Tensor, device) -> dict[str, torch.Tensor]:
     """batch: the input, then each transformed input. Softmax outputs on the CPU."""
@@ -147,54 +97,112 @@ def _judge_all(classifiers, detector, guarded, batch: torch.Tensor, device) -> d
     }
 
 
-def _describe(lab: Lab, req: VerdictRequest, label: int, x, judged, squeezed, probs) -> VerdictResponse:
-    classes = lab.zoo.entry(GUARDED).classes
-    out = []
-    for (name, _), p in zip(judged, probs["classifiers"]):
-        out.append(
-            Verdict(judge=name, kind="classifier", predictions=top_k(p, classes, 3), fooled=int(p.argmax()) != label)
+class DefenseService:
+    """mnist-cnn's defenses judging one input, and input transforms for any model."""
+
+    def __init__(self, zoo: Zoo, images: ImageService, executor: Executor, settings: Settings) -> None:
+        self.zoo, self.images, self.executor, self.settings = zoo, images, executor, settings
+
+    async def transform(self, req: TransformRequest) -> TransformResponse:
+        entry, model = self.zoo.model(req.model)
+        x = await self.images.model_input_async(req.image, entry)
+        changed, value = await run_in_threadpool(_apply, req.transform, x, req.value)
+        probs = await self.executor.run(predict, model, torch.cat([x, changed]), self.zoo.device)
+        k = min(self.settings.top_k, len(entry.classes))
+        return TransformResponse(
+            model=req.model,
+            transform=req.transform,
+            value=value,
+            original=top_k(probs[0], entry.classes, k),
+            transformed_image=await run_in_threadpool(self.images.store_tensor, changed[0]),
+            transformed=top_k(probs[1], entry.classes, k),
         )
-    d = probs["detector"]
-    out.append(
-        Verdict(
-            judge=DETECTOR,
-            kind="detector",
-            predictions=top_k(d, det.CLASSES, 2),
-            flagged=int(d.argmax()) == det.ADVERSARIAL,
+
+    async def verdicts(self, req: VerdictRequest) -> VerdictResponse:
+        guarded_entry, guarded = self.zoo.model(GUARDED)
+        x = await self.images.model_input_async(req.image, guarded_entry)
+        truth = self.images.true_label(req.image, "mnist")
+        label = (
+            truth
+            if truth is not None
+            else int((await self.executor.run(predict, guarded, x, self.zoo.device)).argmax())
         )
-    )
-    for (name, changed, value), p in zip(squeezed, probs["transforms"]):
-        t = TRANSFORMS[name]
+        if req.craft != "none":
+            x = await self.executor.run(self._craft, x, label, req)
+        judged = [(GUARDED, guarded), (ROBUST, self.zoo.model(ROBUST)[1])]
+        squeezed = [
+            (name, *_apply(name, x, getattr(req, TRANSFORMS[name].param if name != "jpeg" else "quality")))
+            for name in TRANSFORMS
+        ]
+        batch = torch.cat([x] + [s[1] for s in squeezed])
+        probs = await self.executor.run(
+            _judge_all, [m for _, m in judged], self.zoo.model(DETECTOR)[1], guarded, batch, self.zoo.device
+        )
+        return await run_in_threadpool(self._describe, req, label, x, judged, squeezed, probs)
+
+    def _craft(self, x: torch.Tensor, label: int, req: VerdictRequest) -> torch.Tensor:
+        """On the executor: the adversarial version of x asked for."""
+        y = torch.tensor([label])
+        guarded = self.zoo.model(GUARDED)[1]
+        if req.craft == "adaptive":
+            gen = torch.Generator().manual_seed(req.seed)
+            return det.adaptive_attack(
+                guarded, self.zoo.model(DETECTOR)[1], x.to(self.zoo.device), y.to(self.zoo.device), eps=req.eps,
+                generator=gen,
+            ).cpu()
+        params = {"eps": req.eps} if req.craft == "fgsm" else {"eps": req.eps, "alpha": 0.01, "steps": 40}
+        return adversarial_examples(guarded, x, y, req.craft, params, seed=req.seed, device=self.zoo.device)
+
+    def _describe(self, req: VerdictRequest, label: int, x, judged, squeezed, probs) -> VerdictResponse:
+        classes = self.zoo.entry(GUARDED).classes
+        out = []
+        for (name, _), p in zip(judged, probs["classifiers"]):
+            out.append(
+                Verdict(judge=name, kind="classifier", predictions=top_k(p, classes, 3),
+                        fooled=int(p.argmax()) != label)
+            )
+        d = probs["detector"]
         out.append(
             Verdict(
-                judge=f"{t.title} ({t.param} {value}) → {GUARDED}",
-                kind="transform",
-                image=services.store_tensor(lab, changed[0]),
-                predictions=top_k(p, classes, 3),
-                fooled=int(p.argmax()) != label,
+                judge=DETECTOR,
+                kind="detector",
+                predictions=top_k(d, det.CLASSES, 2),
+                flagged=int(d.argmax()) == det.ADVERSARIAL,
             )
         )
-    return VerdictResponse(
-        image=req.image, craft=req.craft, eps=req.eps, label=label, input=services.store_tensor(lab, x[0]), verdicts=out
-    )
+        for (name, changed, value), p in zip(squeezed, probs["transforms"]):
+            t = TRANSFORMS[name]
+            out.append(
+                Verdict(
+                    judge=f"{t.title} ({t.param} {value}) → {GUARDED}",
+                    kind="transform",
+                    image=self.images.store_tensor(changed[0]),
+                    predictions=top_k(p, classes, 3),
+                    fooled=int(p.argmax()) != label,
+                )
+            )
+        return VerdictResponse(
+            image=req.image, craft=req.craft, eps=req.eps, label=label, input=self.images.store_tensor(x[0]),
+            verdicts=out,
+        )
 
+    async def transform_rows(self, model: str, image: str, label: int, target: int | None) -> list[dict]:
+        """The picture as it is and after each transform: what the model reads, and whether the attack
+        still holds (the target still wins, or, untargeted, the label still loses)."""
+        checks = [await self.transform(TransformRequest(model=model, image=image, transform=name))
+                  for name in TRANSFORMS]
 
-async def transform_rows(lab: Lab, model: str, image: str, label: int, target: int | None) -> list[dict]:
-    """The picture as it is and after each transform: what the model reads, and whether the attack
-    still holds (the target still wins, or, untargeted, the label still loses)."""
-    checks = [await transform(lab, TransformRequest(model=model, image=image, transform=name)) for name in TRANSFORMS]
+        def row(title: str, url: str, predictions: list[Prediction]) -> dict:
+            top = predictions[0].index
+            return {
+                "title": title,
+                "image_url": url,
+                "predictions": predictions,
+                "fooled": top == target if target is not None else top != label,
+            }
 
-    def row(title: str, url: str, predictions: list[Prediction]) -> dict:
-        top = predictions[0].index
-        return {
-            "title": title,
-            "image_url": url,
-            "predictions": predictions,
-            "fooled": top == target if target is not None else top != label,
-        }
-
-    rows = [row("as it is", services.image_url(image), checks[0].original)]
-    for name, c in zip(TRANSFORMS, checks):
-        t = TRANSFORMS[name]
-        rows.append(row(f"{t.title} ({t.param} {c.value})", c.transformed_image.url, c.transformed))
-    return rows
+        rows = [row("as it is", image_url(image), checks[0].original)]
+        for name, c in zip(TRANSFORMS, checks):
+            t = TRANSFORMS[name]
+            rows.append(row(f"{t.title} ({t.param} {c.value})", c.transformed_image.url, c.transformed))
+        return rows

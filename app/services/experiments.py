@@ -8,10 +8,11 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from app import schemas
+from app.config import Settings
 from app.errors import NotFound
 from app.labs import EXPERIMENTS, Experiment
-from app.runtime.jobs import Job
-from app.services import Lab
+from app.runtime.jobs import Job, JobManager
+from app.zoo import Zoo
 
 
 class ExperimentInfo(BaseModel):
@@ -54,22 +55,28 @@ def parse(e: Experiment, raw: dict) -> BaseModel:
     return schemas.parse(e.Params, raw, "Some of the experiment's parameters are not valid")
 
 
-def start(lab: Lab, kind: str, raw: dict) -> tuple[Job, str | None]:
-    """The job and the caller's cancel token (None when the result is already there)."""
-    e = experiment(kind)
-    params = parse(e, raw)
-    names = e.models(params)
-    for name in names:
-        lab.zoo.model(name)  # 404 or 503 now, not in the middle of the run
-    e.check(lab.zoo, names)
-    return lab.jobs.submit(kind, params.model_dump(), lambda stop: e.body(params, lab.zoo, lab.settings.data_dir, stop))
+class ExperimentService:
+    """Experiments as jobs on the queue: start (or join) a run, and describe a job."""
 
+    def __init__(self, zoo: Zoo, jobs: JobManager, settings: Settings) -> None:
+        self.zoo, self.jobs, self.settings = zoo, jobs, settings
 
-def describe(lab: Lab, job: Job, cancel_token: str | None = None) -> JobInfo:
-    return JobInfo(id=job.id, kind=job.kind, params=job.params, status=job.status, progress=round(job.progress, 4),
-                   message=job.message, queue_position=lab.jobs.position(job),
-                   estimated_wait_s=lab.jobs.estimated_wait(job), error=job.error, result=job.result,
-                   url=f"/jobs/{job.id}", cancel_token=cancel_token)
+    def start(self, kind: str, raw: dict) -> tuple[Job, str | None]:
+        """The job and the caller's cancel token (None when the result is already there)."""
+        e = experiment(kind)
+        params = parse(e, raw)
+        names = e.models(params)
+        for name in names:
+            self.zoo.model(name)  # 404 or 503 now, not in the middle of the run
+        e.check(self.zoo, names)
+        data_dir = self.settings.data_dir
+        return self.jobs.submit(kind, params.model_dump(), lambda stop: e.body(params, self.zoo, data_dir, stop))
+
+    def describe(self, job: Job, cancel_token: str | None = None) -> JobInfo:
+        return JobInfo(id=job.id, kind=job.kind, params=job.params, status=job.status,
+                       progress=round(job.progress, 4), message=job.message, queue_position=self.jobs.position(job),
+                       estimated_wait_s=self.jobs.estimated_wait(job), error=job.error, result=job.result,
+                       url=f"/jobs/{job.id}", cancel_token=cancel_token)
 
 
 # --- the pages' form and pictures ---------------------------------------------------------------

@@ -8,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from app.errors import BadRequest
 from app.explain import gradients, linear
 from app.media import imaging
+from app.runtime.executor import Executor
 from app.schemas import validated  # noqa: F401  (the pages' name for it)
 from app.schemas.explain import (
     DimensionMarker,
@@ -21,7 +22,8 @@ from app.schemas.explain import (
     LinearToyRequest,
     LinearToyResponse,
 )
-from app.services import Lab, load_image, store_image, true_label
+from app.services.images import ImageService
+from app.zoo import Zoo
 
 HEATMAP_SCALE = ("linear in |dL/dx| (largest over channels): black = 0, pale yellow = {full:.3g} "
                  f"(the {gradients.HEAT_QUANTILE:.0%} quantile; larger values are clipped, the largest is {{top:.3g}})")
@@ -29,39 +31,6 @@ SIGN_SCALE = "0.5 + 0.5 sign(dL/dx) per channel: white = positive, gray = zero, 
 
 
 # --- gradient view -----------------------------------------------------------------------------
-
-async def gradient_view(lab: Lab, req: GradientRequest) -> GradientResponse:
-    entry, model = lab.zoo.model(req.model)
-    if req.target_class is not None and req.target_class >= len(entry.classes):
-        raise BadRequest(f"target_class must be a class of {req.model}: 0 to {len(entry.classes) - 1}.")
-    im = await run_in_threadpool(load_image, lab, req.image)
-    seen = await run_in_threadpool(imaging.prepare, im, entry.spec.preprocess, entry.spec.input_shape)
-    truth = true_label(lab, req.image, entry.spec.dataset)
-    report = await lab.executor.run(gradients.explain, model, imaging.image_to_tensor(seen),
-                                    req.target_class, truth, req.k, req.seed, lab.zoo.device)
-    maps = await run_in_threadpool(_store_maps, lab, seen, report.grad)
-    source = "requested" if req.target_class is not None else "true label" if truth is not None else "top class"
-    predicted = int(report.probs.argmax())
-    return GradientResponse(
-        model=req.model, image=req.image, target_class=report.cls, target_label=entry.classes[report.cls],
-        class_source=source, true_label=truth, predicted_class=predicted,
-        predicted_label=entry.classes[predicted], target_prob=report.probs[report.cls].item(),
-        loss=report.loss, float32_relative_difference=report.float32_error, k=req.k, seed=req.seed,
-        **maps, **_check_fields(report.check),
-    )
-
-
-def _store_maps(lab: Lab, seen, grad) -> dict:
-    heat, full = gradients.heatmap(grad)
-    top = grad.abs().max().item()
-    return {
-        "model_input": store_image(lab, seen),
-        "heatmap": GradientMap(image=store_image(lab, heat), scale=HEATMAP_SCALE.format(full=full, top=top),
-                               max_abs=top, full_scale=full),
-        "sign_map": GradientMap(image=store_image(lab, imaging.tensor_to_image(gradients.sign_map(grad))),
-                                scale=SIGN_SCALE, max_abs=top),
-    }
-
 
 def _check_fields(check: gradients.Check) -> dict:
     rows = [GradientCheckRow(pixel=tuple(p), backprop=b, finite_difference=fd, relative_error=e,
@@ -72,6 +41,44 @@ def _check_fields(check: gradients.Check) -> dict:
     smooth = [r.relative_error for r in rows if not r.kink]
     return {"checks": rows, "h": check.h, "kinks": len(rows) - len(smooth),
             "max_relative_error": max(smooth) if smooth else None}
+
+
+class ExplainService:
+    """The gradient view: dL/dx of one picture for one model, checked against finite differences."""
+
+    def __init__(self, zoo: Zoo, images: ImageService, executor: Executor) -> None:
+        self.zoo, self.images, self.executor = zoo, images, executor
+
+    async def gradient_view(self, req: GradientRequest) -> GradientResponse:
+        entry, model = self.zoo.model(req.model)
+        if req.target_class is not None and req.target_class >= len(entry.classes):
+            raise BadRequest(f"target_class must be a class of {req.model}: 0 to {len(entry.classes) - 1}.")
+        im = await run_in_threadpool(self.images.load_image, req.image)
+        seen = await run_in_threadpool(imaging.prepare, im, entry.spec.preprocess, entry.spec.input_shape)
+        truth = self.images.true_label(req.image, entry.spec.dataset)
+        report = await self.executor.run(gradients.explain, model, imaging.image_to_tensor(seen),
+                                         req.target_class, truth, req.k, req.seed, self.zoo.device)
+        maps = await run_in_threadpool(self._store_maps, seen, report.grad)
+        source = "requested" if req.target_class is not None else "true label" if truth is not None else "top class"
+        predicted = int(report.probs.argmax())
+        return GradientResponse(
+            model=req.model, image=req.image, target_class=report.cls, target_label=entry.classes[report.cls],
+            class_source=source, true_label=truth, predicted_class=predicted,
+            predicted_label=entry.classes[predicted], target_prob=report.probs[report.cls].item(),
+            loss=report.loss, float32_relative_difference=report.float32_error, k=req.k, seed=req.seed,
+            **maps, **_check_fields(report.check),
+        )
+
+    def _store_maps(self, seen, grad) -> dict:
+        heat, full = gradients.heatmap(grad)
+        top = grad.abs().max().item()
+        return {
+            "model_input": self.images.store_image(seen),
+            "heatmap": GradientMap(image=self.images.store_image(heat),
+                                   scale=HEATMAP_SCALE.format(full=full, top=top), max_abs=top, full_scale=full),
+            "sign_map": GradientMap(image=self.images.store_image(imaging.tensor_to_image(gradients.sign_map(grad))),
+                                    scale=SIGN_SCALE, max_abs=top),
+        }
 
 
 # --- linear toy --------------------------------------------------------------------------------

@@ -11,8 +11,9 @@ from starlette.concurrency import run_in_threadpool
 from app.errors import BadRequest
 from app.gan import latent as lat
 from app.gan import studio
-from app.gan.zoo import GanEntry
+from app.gan.zoo import GanEntry, Generators
 from app.media import imaging
+from app.runtime.executor import Executor
 from app.schemas.gan import (
     ArithmeticRequest,
     ArithmeticResponse,
@@ -35,97 +36,11 @@ from app.schemas.gan import (
     SamplesRequest,
     SamplesResponse,
 )
-from app.services import Lab, store_image
-
-
-def list_generators(lab: Lab) -> list[GeneratorInfo]:
-    return [_info(lab, e) for e in lab.generators.entries.values()]
-
-
-def _info(lab: Lab, e: GanEntry) -> GeneratorInfo:
-    cfg = e.spec.config
-    return GeneratorInfo(
-        name=e.spec.name, title=e.spec.title, dataset=e.spec.dataset,
-        image_shape=(cfg["channels"], cfg["base"] * 2 ** cfg["stages"], cfg["base"] * 2 ** cfg["stages"]),
-        nz=cfg["nz"], labels=labels(lab, e), multilabel=e.spec.attributes is not None, conditional=conditional(e),
-        labelled_by=e.spec.judge or "its own attribute classifier", metrics=e.spec.metrics,
-        available=e.available, reason=e.reason, licence=e.spec.licence,
-    )
-
-
-def labels(lab: Lab, e: GanEntry) -> list[str]:
-    if e.spec.attributes is not None:
-        return e.spec.attributes.names
-    return lab.zoo.entry(e.spec.judge).classes
-
+from app.services import ResultCache
+from app.services.images import ImageService
+from app.zoo import Zoo
 
 # --- the endpoints' work ------------------------------------------------------------------------
-
-async def samples(lab: Lab, name: str, req: SamplesRequest) -> SamplesResponse:
-    """Decoded latents: a pure function of the request, so a grid a room asks for again (the
-    studio's first page, a preset) is decoded once and then shared (lab.results)."""
-    entry = lab.generators.get(name)
-    refs = req.latents or [LatentRef(seed=req.seed, index=i) for i in range(req.start, req.start + req.count)]
-
-    async def decode() -> SamplesResponse:
-        return SamplesResponse(generator=name, samples=await _decode(lab, entry, _stack(entry, refs), refs))
-
-    kept = lambda r: all(s.image.id in lab.store for s in r.samples)
-    return await lab.results.get(("gan-samples", name, req.model_dump_json()), decode, kept)
-
-
-async def arithmetic(lab: Lab, name: str, req: ArithmeticRequest) -> ArithmeticResponse:
-    entry = lab.generators.get(name)
-    a, b, c = (_stack(entry, group) for group in (req.a, req.b, req.c))
-    result = lat.arithmetic(a, b, c)
-    around = lat.noise_like(result, req.noise, req.seed, 9)
-    around[[0, 4]] = around[[4, 0]]  # the exact result in the middle of the 3x3
-    z = torch.cat([a.mean(0, keepdim=True), b.mean(0, keepdim=True), c.mean(0, keepdim=True), around])
-    decoded = await _decode(lab, entry, z, [None] * len(z))
-    return ArithmeticResponse(generator=name, expression="mean(A) − mean(B) + mean(C)",
-                              a=decoded[0], b=decoded[1], c=decoded[2], result=decoded[7],
-                              neighbourhood=decoded[3:])
-
-
-async def interpolate(lab: Lab, name: str, req: InterpolateRequest) -> InterpolateResponse:
-    entry = lab.generators.get(name)
-    start, end = _stack(entry, [req.start, req.end])
-    line, arc = lat.lerp(start, end, req.steps), lat.slerp(start, end, req.steps)
-    decoded = await _decode(lab, entry, torch.cat([line, arc]), [None] * (2 * req.steps))
-    return InterpolateResponse(generator=name, lerp=decoded[: req.steps], slerp=decoded[req.steps:],
-                               lerp_norms=_norms(line), slerp_norms=_norms(arc),
-                               typical_norm=math.sqrt(entry.generator.cfg.nz))
-
-
-async def digits(lab: Lab, name: str, req: DigitsRequest) -> DigitsResponse:
-    """Each latent drawn as each requested digit (a conditional generator): the style stays, the digit changes."""
-    entry = lab.generators.get(name)
-    k = _classes(entry)
-    classes = req.classes or list(range(k))
-    if any(c >= k for c in classes):
-        raise BadRequest(f"{name} draws the classes 0 to {k - 1}.")
-    z = _stack(entry, req.latents).repeat_interleave(len(classes), 0)
-    asked = torch.tensor(classes).repeat(len(req.latents))
-    decoded = await lab.executor.run(studio.decode, entry, _judge(lab, entry), z, lab.zoo.device, asked)
-    samples = await run_in_threadpool(_describe, lab, entry, decoded, [None] * len(z))
-    rows = [DigitRow(latent=ref, samples=samples[i * len(classes):(i + 1) * len(classes)])
-            for i, ref in enumerate(req.latents)]
-    hits = (decoded.probs.argmax(1) == asked).float().mean()
-    return DigitsResponse(generator=name, classes=classes, rows=rows, requested_share=round(float(hits), 4))
-
-
-async def class_path(lab: Lab, name: str, req: ClassPathRequest) -> ClassPathResponse:
-    """One latent from one digit to another, through the label embeddings (a conditional generator)."""
-    entry = lab.generators.get(name)
-    k = _classes(entry)
-    if max(req.start, req.end) >= k:
-        raise BadRequest(f"{name} draws the classes 0 to {k - 1}.")
-    z = _stack(entry, [req.latent])[0]
-    decoded = await lab.executor.run(studio.decode_class_path, entry, _judge(lab, entry), z, req.start, req.end,
-                                     req.steps, lab.zoo.device)
-    frames = await run_in_threadpool(_describe, lab, entry, decoded, [None] * req.steps)
-    return ClassPathResponse(generator=name, frames=frames)
-
 
 def conditional(entry: GanEntry) -> bool:
     return bool(entry.spec.config.get("num_classes"))
@@ -136,38 +51,6 @@ def _classes(entry: GanEntry) -> int:
         raise BadRequest(f"{entry.spec.name} is not class-conditional: it cannot be asked for a digit. "
                          "A conditional one is marked so in GET /api/v1/generators.")
     return int(entry.spec.config["num_classes"])
-
-
-async def concepts(lab: Lab, name: str) -> ConceptsResponse:
-    entry = lab.generators.get(name)
-    pool = await _pool(lab, entry)
-    return ConceptsResponse(
-        generator=name, pool=f"latents ({studio.POOL_SEED}, 0..{studio.POOL_SIZE - 1}), labelled by "
-                             f"{_info(lab, entry).labelled_by}",
-        concepts=[ConceptInfo(name=label, members=int(pool.members(i).sum()),
-                              direction_norm=round(float(pool.direction(i).norm()), 4))
-                  for i, label in enumerate(labels(lab, entry))])
-
-
-async def concept_edit(lab: Lab, name: str, req: ConceptRequest) -> ConceptResponse:
-    entry = lab.generators.get(name)
-    concept = _concept(lab, entry, req.concept)
-    pool = await _pool(lab, entry)
-    base = _stack(entry, [req.latent])[0]
-    direction = pool.direction(concept)
-    z = torch.stack([base + s * direction for s in req.strengths])
-    strip = await _decode(lab, entry, z, [req.latent if s == 0 else None for s in req.strengths])
-    return ConceptResponse(generator=name, concept=req.concept, strengths=req.strengths, strip=strip)
-
-
-async def exemplars(lab: Lab, name: str, req: ExemplarRequest) -> ExemplarResponse:
-    entry = lab.generators.get(name)
-    want = [_concept(lab, entry, c) for c in req.want]
-    avoid = [_concept(lab, entry, c) for c in req.avoid]
-    pool = await _pool(lab, entry)
-    refs = [LatentRef(seed=studio.POOL_SEED, index=i) for i in pool.exemplars(want, avoid, req.count)]
-    found = await _decode(lab, entry, _stack(entry, refs), refs)
-    return ExemplarResponse(generator=name, want=req.want, avoid=req.avoid, exemplars=found)
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -184,48 +67,8 @@ def _stack(entry: GanEntry, refs: list[LatentRef]) -> torch.Tensor:
     return torch.stack(rows)
 
 
-def _concept(lab: Lab, entry: GanEntry, name: str) -> int:
-    names = labels(lab, entry)
-    by_name = {n.lower(): i for i, n in enumerate(names)}
-    if name.strip().lower() not in by_name:
-        raise BadRequest(f"{entry.spec.name} knows no concept {name[:40]!r}; its concepts are {', '.join(names)}.")
-    return by_name[name.strip().lower()]
-
-
 def _norms(z: torch.Tensor) -> list[float]:
     return [round(float(n), 3) for n in z.norm(dim=1)]
-
-
-def _judge(lab: Lab, entry: GanEntry):
-    return None if entry.spec.judge is None else lab.zoo.model(entry.spec.judge)[1]
-
-
-async def _pool(lab: Lab, entry: GanEntry) -> studio.Pool:
-    if entry.pool is None:
-        judge = _judge(lab, entry)
-        entry.pool = await lab.executor.run(studio.build_pool, entry, judge, lab.zoo.device)
-    return entry.pool
-
-
-async def _decode(lab: Lab, entry: GanEntry, z: torch.Tensor, refs: list[LatentRef | None]) -> list[Sample]:
-    decoded = await lab.executor.run(studio.decode, entry, _judge(lab, entry), z, lab.zoo.device)
-    return await run_in_threadpool(_describe, lab, entry, decoded, refs)
-
-
-def _describe(lab: Lab, entry: GanEntry, d: studio.Decoded, refs: list[LatentRef | None]) -> list[Sample]:
-    """One Sample per decoded image; pixels and numbers are converted for the whole grid at once."""
-    names = labels(lab, entry)
-    out = []
-    for pixels, real, probs, ref in zip(imaging.to_uint8(d.images), d.real.tolist(), d.probs.tolist(), refs):
-        out.append(
-            Sample(
-                latent=ref,
-                image=store_image(lab, imaging.array_to_image(pixels)),
-                real=round(real, 4),
-                **_label(names, probs, multilabel=entry.attributes is not None),
-            )
-        )
-    return out
 
 
 def _label(names: list[str], probs: list[float], multilabel: bool) -> dict:
@@ -239,3 +82,154 @@ def _label(names: list[str], probs: list[float], multilabel: bool) -> dict:
         "probs": every,
         "prob": min((every[n] for n in shown), default=max(1 - p for p in every.values())),
     }
+
+
+class GanService:
+    """The GAN studio: decoded latents, latent arithmetic, interpolation, concept vectors and exemplars."""
+
+    def __init__(self, generators: Generators, zoo: Zoo, images: ImageService, executor: Executor,
+                 results: ResultCache) -> None:
+        self.generators, self.zoo, self.images, self.executor, self.results = generators, zoo, images, executor, results
+
+    def list_generators(self) -> list[GeneratorInfo]:
+        return [self._info(e) for e in self.generators.entries.values()]
+
+    def _info(self, e: GanEntry) -> GeneratorInfo:
+        cfg = e.spec.config
+        return GeneratorInfo(
+            name=e.spec.name, title=e.spec.title, dataset=e.spec.dataset,
+            image_shape=(cfg["channels"], cfg["base"] * 2 ** cfg["stages"], cfg["base"] * 2 ** cfg["stages"]),
+            nz=cfg["nz"], labels=self.labels(e), multilabel=e.spec.attributes is not None, conditional=conditional(e),
+            labelled_by=e.spec.judge or "its own attribute classifier", metrics=e.spec.metrics,
+            available=e.available, reason=e.reason, licence=e.spec.licence,
+        )
+
+    def labels(self, e: GanEntry) -> list[str]:
+        if e.spec.attributes is not None:
+            return e.spec.attributes.names
+        return self.zoo.entry(e.spec.judge).classes
+
+    async def samples(self, name: str, req: SamplesRequest) -> SamplesResponse:
+        """Decoded latents: a pure function of the request, so a grid a room asks for again (the
+        studio's first page, a preset) is decoded once and then shared (the result cache)."""
+        entry = self.generators.get(name)
+        refs = req.latents or [LatentRef(seed=req.seed, index=i) for i in range(req.start, req.start + req.count)]
+
+        async def decode() -> SamplesResponse:
+            return SamplesResponse(generator=name, samples=await self._decode(entry, _stack(entry, refs), refs))
+
+        kept = lambda r: self.images.kept(*(s.image for s in r.samples))
+        return await self.results.get(("gan-samples", name, req.model_dump_json()), decode, kept)
+
+    async def arithmetic(self, name: str, req: ArithmeticRequest) -> ArithmeticResponse:
+        entry = self.generators.get(name)
+        a, b, c = (_stack(entry, group) for group in (req.a, req.b, req.c))
+        result = lat.arithmetic(a, b, c)
+        around = lat.noise_like(result, req.noise, req.seed, 9)
+        around[[0, 4]] = around[[4, 0]]  # the exact result in the middle of the 3x3
+        z = torch.cat([a.mean(0, keepdim=True), b.mean(0, keepdim=True), c.mean(0, keepdim=True), around])
+        decoded = await self._decode(entry, z, [None] * len(z))
+        return ArithmeticResponse(generator=name, expression="mean(A) − mean(B) + mean(C)",
+                                  a=decoded[0], b=decoded[1], c=decoded[2], result=decoded[7],
+                                  neighbourhood=decoded[3:])
+
+    async def interpolate(self, name: str, req: InterpolateRequest) -> InterpolateResponse:
+        entry = self.generators.get(name)
+        start, end = _stack(entry, [req.start, req.end])
+        line, arc = lat.lerp(start, end, req.steps), lat.slerp(start, end, req.steps)
+        decoded = await self._decode(entry, torch.cat([line, arc]), [None] * (2 * req.steps))
+        return InterpolateResponse(generator=name, lerp=decoded[: req.steps], slerp=decoded[req.steps:],
+                                   lerp_norms=_norms(line), slerp_norms=_norms(arc),
+                                   typical_norm=math.sqrt(entry.generator.cfg.nz))
+
+    async def digits(self, name: str, req: DigitsRequest) -> DigitsResponse:
+        """Each latent drawn as each requested digit (a conditional generator): the style stays, the digit changes."""
+        entry = self.generators.get(name)
+        k = _classes(entry)
+        classes = req.classes or list(range(k))
+        if any(c >= k for c in classes):
+            raise BadRequest(f"{name} draws the classes 0 to {k - 1}.")
+        z = _stack(entry, req.latents).repeat_interleave(len(classes), 0)
+        asked = torch.tensor(classes).repeat(len(req.latents))
+        decoded = await self.executor.run(studio.decode, entry, self._judge(entry), z, self.zoo.device, asked)
+        samples = await run_in_threadpool(self._describe, entry, decoded, [None] * len(z))
+        rows = [DigitRow(latent=ref, samples=samples[i * len(classes):(i + 1) * len(classes)])
+                for i, ref in enumerate(req.latents)]
+        hits = (decoded.probs.argmax(1) == asked).float().mean()
+        return DigitsResponse(generator=name, classes=classes, rows=rows, requested_share=round(float(hits), 4))
+
+    async def class_path(self, name: str, req: ClassPathRequest) -> ClassPathResponse:
+        """One latent from one digit to another, through the label embeddings (a conditional generator)."""
+        entry = self.generators.get(name)
+        k = _classes(entry)
+        if max(req.start, req.end) >= k:
+            raise BadRequest(f"{name} draws the classes 0 to {k - 1}.")
+        z = _stack(entry, [req.latent])[0]
+        decoded = await self.executor.run(studio.decode_class_path, entry, self._judge(entry), z, req.start, req.end,
+                                         req.steps, self.zoo.device)
+        frames = await run_in_threadpool(self._describe, entry, decoded, [None] * req.steps)
+        return ClassPathResponse(generator=name, frames=frames)
+
+    async def concepts(self, name: str) -> ConceptsResponse:
+        entry = self.generators.get(name)
+        pool = await self._pool(entry)
+        return ConceptsResponse(
+            generator=name, pool=f"latents ({studio.POOL_SEED}, 0..{studio.POOL_SIZE - 1}), labelled by "
+                                 f"{self._info(entry).labelled_by}",
+            concepts=[ConceptInfo(name=label, members=int(pool.members(i).sum()),
+                                  direction_norm=round(float(pool.direction(i).norm()), 4))
+                      for i, label in enumerate(self.labels(entry))])
+
+    async def concept_edit(self, name: str, req: ConceptRequest) -> ConceptResponse:
+        entry = self.generators.get(name)
+        concept = self._concept(entry, req.concept)
+        pool = await self._pool(entry)
+        base = _stack(entry, [req.latent])[0]
+        direction = pool.direction(concept)
+        z = torch.stack([base + s * direction for s in req.strengths])
+        strip = await self._decode(entry, z, [req.latent if s == 0 else None for s in req.strengths])
+        return ConceptResponse(generator=name, concept=req.concept, strengths=req.strengths, strip=strip)
+
+    async def exemplars(self, name: str, req: ExemplarRequest) -> ExemplarResponse:
+        entry = self.generators.get(name)
+        want = [self._concept(entry, c) for c in req.want]
+        avoid = [self._concept(entry, c) for c in req.avoid]
+        pool = await self._pool(entry)
+        refs = [LatentRef(seed=studio.POOL_SEED, index=i) for i in pool.exemplars(want, avoid, req.count)]
+        found = await self._decode(entry, _stack(entry, refs), refs)
+        return ExemplarResponse(generator=name, want=req.want, avoid=req.avoid, exemplars=found)
+
+    def _concept(self, entry: GanEntry, name: str) -> int:
+        names = self.labels(entry)
+        by_name = {n.lower(): i for i, n in enumerate(names)}
+        if name.strip().lower() not in by_name:
+            raise BadRequest(f"{entry.spec.name} knows no concept {name[:40]!r}; its concepts are {', '.join(names)}.")
+        return by_name[name.strip().lower()]
+
+    def _judge(self, entry: GanEntry):
+        return None if entry.spec.judge is None else self.zoo.model(entry.spec.judge)[1]
+
+    async def _pool(self, entry: GanEntry) -> studio.Pool:
+        if entry.pool is None:
+            judge = self._judge(entry)
+            entry.pool = await self.executor.run(studio.build_pool, entry, judge, self.zoo.device)
+        return entry.pool
+
+    async def _decode(self, entry: GanEntry, z: torch.Tensor, refs: list[LatentRef | None]) -> list[Sample]:
+        decoded = await self.executor.run(studio.decode, entry, self._judge(entry), z, self.zoo.device)
+        return await run_in_threadpool(self._describe, entry, decoded, refs)
+
+    def _describe(self, entry: GanEntry, d: studio.Decoded, refs: list[LatentRef | None]) -> list[Sample]:
+        """One Sample per decoded image; pixels and numbers are converted for the whole grid at once."""
+        names = self.labels(entry)
+        out = []
+        for pixels, real, probs, ref in zip(imaging.to_uint8(d.images), d.real.tolist(), d.probs.tolist(), refs):
+            out.append(
+                Sample(
+                    latent=ref,
+                    image=self.images.store_image(imaging.array_to_image(pixels)),
+                    real=round(real, 4),
+                    **_label(names, probs, multilabel=entry.attributes is not None),
+                )
+            )
+        return out

@@ -11,60 +11,16 @@ from starlette.concurrency import run_in_threadpool
 from app.errors import BadRequest
 from app.gan import lab as gan_lab
 from app.gan.game import cost_curve
+from app.gan.lab import LabManager
+from app.runtime.executor import Executor
 from app.schemas.gan import LabComparison, LabControl, LabPoint, LabRun, LabState
-from app.services import Lab, store_tensor
+from app.services.images import ImageService
 
 # Colour-blind-safe diverging map for D(x): blue (fake) through white to orange (real).
 _FAKE, _MID, _REAL = np.array([33, 102, 172]), np.array([247, 247, 247]), np.array([230, 97, 1])
 
 
-async def start(lab: Lab, config: gan_lab.LabConfig) -> LabState:
-    session = await lab.gan_lab.start(config)
-    return await state(lab, session.id)
-
-
-async def control(lab: Lab, session_id: str, body: LabControl) -> LabState:
-    session = lab.gan_lab.get(session_id)
-    if body.action in ("play", "pause"):
-        lab.gan_lab.play(session, body.action == "play")
-    elif body.action == "step":
-        await lab.gan_lab.step(session, body.steps)
-    elif body.action == "reset":
-        await lab.gan_lab.reset(session)
-    else:
-        raise BadRequest(f"Unknown action {body.action[:20]!r}: use play, pause, step or reset.")
-    return await state(lab, session_id)
-
-
 COMPARE_MAX_STEPS = 500  # both runs are trained while the request waits
-
-
-async def compare(lab: Lab, config: gan_lab.LabConfig, steps: int) -> LabComparison:
-    """Train the saturating and the non-saturating cost side by side: same settings, same seed, so
-    the same players at step 0 and the same batches. Each run holds a training slot of the lab (the
-    cap applies) only while this request trains it."""
-    steps = max(1, min(steps, COMPARE_MAX_STEPS, lab.gan_lab.max_steps))
-    costs = ("saturating", "non-saturating")
-    runs = [await _run(lab, config.model_copy(update={"cost": cost}), steps) for cost in costs]
-    return LabComparison(config=config.model_dump(exclude={"cost"}), steps=steps, runs=runs)
-
-
-async def _run(lab: Lab, config: gan_lab.LabConfig, steps: int) -> LabRun:
-    session = await lab.gan_lab.start(config)
-    try:
-        before = await state(lab, session.id)
-        await lab.gan_lab.step(session, steps)
-        after = await state(lab, session.id)
-    finally:
-        lab.gan_lab.stop(session.id)
-    late = [p for p in after.history if p.step > steps // 2] or after.history
-    run = LabRun(cost=config.cost, state=after, start_points=before.fake_points,
-                 grad_median=float(np.median([p.g_grad_norm for p in late])),
-                 d_fake=float(np.mean([p.d_fake for p in late])))
-    if after.real_points:
-        run.distance_start = nearest_distance(before.fake_points, after.real_points)
-        run.distance_end = nearest_distance(after.fake_points, after.real_points)
-    return run
 
 
 def nearest_distance(points: list[tuple[float, float]], data: list[tuple[float, float]]) -> float:
@@ -72,25 +28,73 @@ def nearest_distance(points: list[tuple[float, float]], data: list[tuple[float, 
     return float(torch.cdist(torch.tensor(points), torch.tensor(data)).min(1).values.mean())
 
 
-def stop(lab: Lab, session_id: str) -> None:
-    lab.gan_lab.get(session_id)
-    lab.gan_lab.stop(session_id)
+class GanLabService:
+    """GAN-training sessions of the live lab (``manager``), their state with pictures, and the two
+    costs compared."""
 
+    def __init__(self, manager: LabManager, images: ImageService, executor: Executor) -> None:
+        self.manager, self.images, self.executor = manager, images, executor
 
-async def state(lab: Lab, session_id: str) -> LabState:
-    session = lab.gan_lab.get(session_id)
-    drawn = await lab.executor.run(gan_lab.picture, session)
-    history = [LabPoint(**h) for h in list(session.history)]
-    base = LabState(id=session.id, config=session.config.model_dump(), steps=session.steps,
-                    max_steps=lab.gan_lab.max_steps, playing=session.playing, history=history)
-    if session.config.data == "mnist":
-        base.samples = await run_in_threadpool(store_tensor, lab, _tile(drawn["fake"]))
+    async def start(self, config: gan_lab.LabConfig) -> LabState:
+        session = await self.manager.start(config)
+        return await self.state(session.id)
+
+    async def control(self, session_id: str, body: LabControl) -> LabState:
+        session = self.manager.get(session_id)
+        if body.action in ("play", "pause"):
+            self.manager.play(session, body.action == "play")
+        elif body.action == "step":
+            await self.manager.step(session, body.steps)
+        elif body.action == "reset":
+            await self.manager.reset(session)
+        else:
+            raise BadRequest(f"Unknown action {body.action[:20]!r}: use play, pause, step or reset.")
+        return await self.state(session_id)
+
+    async def compare(self, config: gan_lab.LabConfig, steps: int) -> LabComparison:
+        """Train the saturating and the non-saturating cost side by side: same settings, same seed, so
+        the same players at step 0 and the same batches. Each run holds a training slot of the lab (the
+        cap applies) only while this request trains it."""
+        steps = max(1, min(steps, COMPARE_MAX_STEPS, self.manager.max_steps))
+        costs = ("saturating", "non-saturating")
+        runs = [await self._run(config.model_copy(update={"cost": cost}), steps) for cost in costs]
+        return LabComparison(config=config.model_dump(exclude={"cost"}), steps=steps, runs=runs)
+
+    async def _run(self, config: gan_lab.LabConfig, steps: int) -> LabRun:
+        session = await self.manager.start(config)
+        try:
+            before = await self.state(session.id)
+            await self.manager.step(session, steps)
+            after = await self.state(session.id)
+        finally:
+            self.manager.stop(session.id)
+        late = [p for p in after.history if p.step > steps // 2] or after.history
+        run = LabRun(cost=config.cost, state=after, start_points=before.fake_points,
+                     grad_median=float(np.median([p.g_grad_norm for p in late])),
+                     d_fake=float(np.mean([p.d_fake for p in late])))
+        if after.real_points:
+            run.distance_start = nearest_distance(before.fake_points, after.real_points)
+            run.distance_end = nearest_distance(after.fake_points, after.real_points)
+        return run
+
+    def stop(self, session_id: str) -> None:
+        self.manager.get(session_id)
+        self.manager.stop(session_id)
+
+    async def state(self, session_id: str) -> LabState:
+        session = self.manager.get(session_id)
+        drawn = await self.executor.run(gan_lab.picture, session)
+        history = [LabPoint(**h) for h in list(session.history)]
+        base = LabState(id=session.id, config=session.config.model_dump(), steps=session.steps,
+                        max_steps=self.manager.max_steps, playing=session.playing, history=history)
+        if session.config.data == "mnist":
+            base.samples = await run_in_threadpool(self.images.store_tensor, _tile(drawn["fake"]))
+            return base
+        base.real_points = _points(drawn["real"])
+        base.fake_points = _points(drawn["fake"])
+        base.decision_map = await run_in_threadpool(self.images.store_tensor, _colour(drawn["d_map"]))
+        base.extent = gan_lab.EXTENT
         return base
-    base.real_points = _points(drawn["real"])
-    base.fake_points = _points(drawn["fake"])
-    base.decision_map = await run_in_threadpool(store_tensor, lab, _colour(drawn["d_map"]))
-    base.extent = gan_lab.EXTENT
-    return base
 
 
 def _points(x: torch.Tensor) -> list[tuple[float, float]]:

@@ -24,8 +24,7 @@ from app.schemas.gan import (
     LatentRef,
     SamplesRequest,
 )
-from app.services import Lab
-from app.services import gan as services
+from app.services.gan import GanService
 
 GRID = 24
 DIGIT_ROWS = 4  # a conditional generator's "every digit" table: the focused latent, then the grid's first ones
@@ -103,37 +102,37 @@ def check(state: StudioState) -> None:
         raise BadRequest("The digits of a path are 0 to 9.")
 
 
-async def context(lab: Lab, state: StudioState) -> dict:
+async def context(gan: GanService, state: StudioState) -> dict:
     check(state)
-    generators = services.list_generators(lab)
+    generators = gan.list_generators()
     info = next((g for g in generators if g.name == state.model), None)
     ctx = {"generators": generators, "info": info, "state": state, "groups": {}, "grid": [],
            "arithmetic": None, "interpolation": None, "concept_strip": None, "concepts": [], "digits": None,
            "class_path": None}
     if info is None or not info.available:
         return ctx
-    grid = await services.samples(lab, state.model, SamplesRequest(seed=state.seed, count=GRID))
+    grid = await gan.samples(state.model, SamplesRequest(seed=state.seed, count=GRID))
     ctx["grid"] = grid.samples
-    ctx["groups"] = {g: await _group(lab, state, g) for g in GROUPS}
+    ctx["groups"] = {g: await _group(gan, state, g) for g in GROUPS}
     if all(getattr(state, g) for g in GROUPS):
-        ctx["arithmetic"] = await services.arithmetic(lab, state.model, ArithmeticRequest(
+        ctx["arithmetic"] = await gan.arithmetic(state.model, ArithmeticRequest(
             a=[parse_ref(r) for r in state.a], b=[parse_ref(r) for r in state.b],
             c=[parse_ref(r) for r in state.c], noise=state.noise, seed=state.seed))
     if state.start and state.end:
-        ctx["interpolation"] = await services.interpolate(lab, state.model, InterpolateRequest(
+        ctx["interpolation"] = await gan.interpolate(state.model, InterpolateRequest(
             start=parse_ref(state.start), end=parse_ref(state.end), steps=state.steps))
     if info.conditional:
         latents = [parse_ref(state.focus)] if state.focus else []
         latents += [LatentRef(seed=state.seed, index=i) for i in range(DIGIT_ROWS - len(latents))]
-        ctx["digits"] = await services.digits(lab, state.model, DigitsRequest(latents=latents))
-        ctx["class_path"] = await services.class_path(lab, state.model, ClassPathRequest(
+        ctx["digits"] = await gan.digits(state.model, DigitsRequest(latents=latents))
+        ctx["class_path"] = await gan.class_path(state.model, ClassPathRequest(
             latent=latents[0], start=state.from_digit, end=state.to_digit, steps=PATH_STEPS))
     if state.focus:
-        concept = state.concept or await default_concept(lab, state, info.multilabel)
-        ctx["concept_strip"] = await services.concept_edit(lab, state.model, ConceptRequest(
+        concept = state.concept or await default_concept(gan, state, info.multilabel)
+        ctx["concept_strip"] = await gan.concept_edit(state.model, ConceptRequest(
             latent=parse_ref(state.focus), concept=concept,
             strengths=[round(state.strength * t / 4, 4) for t in range(5)]))
-        ctx["concepts"] = (await services.concepts(lab, state.model)).concepts
+        ctx["concepts"] = (await gan.concepts(state.model)).concepts
     return ctx
 
 
@@ -141,22 +140,22 @@ async def context(lab: Lab, state: StudioState) -> dict:
 VISIBLE_ATTRIBUTES = ("Smiling", "Eyeglasses", "Male", "Blond_Hair", "Wearing_Hat", "Mustache", "Bangs", "Young")
 
 
-async def default_concept(lab: Lab, state: StudioState, multilabel: bool) -> str:
+async def default_concept(gan: GanService, state: StudioState, multilabel: bool) -> str:
     """What an edit of the focused sample should show by default: something it does not show yet.
     A face: the first of VISIBLE_ATTRIBUTES its classifier does not see; a digit: the class it
     looks most like after its own (its runner-up)."""
-    (sample,) = (await services.samples(lab, state.model, SamplesRequest(latents=[parse_ref(state.focus)]))).samples
+    (sample,) = (await gan.samples(state.model, SamplesRequest(latents=[parse_ref(state.focus)]))).samples
     if multilabel:
         return next((a for a in VISIBLE_ATTRIBUTES if sample.probs.get(a, 1.0) < 0.5), VISIBLE_ATTRIBUTES[0])
     ranked = sorted(sample.probs, key=sample.probs.__getitem__, reverse=True)
     return ranked[1]
 
 
-async def _group(lab: Lab, state: StudioState, group: str) -> list:
+async def _group(gan: GanService, state: StudioState, group: str) -> list:
     refs = getattr(state, group)
     if not refs:
         return []
-    found = await services.samples(lab, state.model, SamplesRequest(latents=[parse_ref(r) for r in refs]))
+    found = await gan.samples(state.model, SamplesRequest(latents=[parse_ref(r) for r in refs]))
     return found.samples
 
 
@@ -164,10 +163,11 @@ async def _group(lab: Lab, state: StudioState, group: str) -> list:
 SEED_EXAMPLE = {"a": (["Male", "Eyeglasses"], []), "b": (["Male"], ["Eyeglasses"]), "c": ([], ["Male", "Eyeglasses"])}
 
 
-async def fill(lab: Lab, state: StudioState, group: str, want: list[str], avoid: list[str], count: int) -> StudioState:
+async def fill(gan: GanService, state: StudioState, group: str, want: list[str], avoid: list[str],
+               count: int) -> StudioState:
     """The state with ``group`` replaced by the pool's best exemplars of want-and-not-avoid."""
     if group not in GROUPS:
         raise BadRequest("The group must be a, b or c.")
     want, avoid = [w for w in want if w], [v for v in avoid if v]  # a form's "(nothing)" is empty
-    found = await services.exemplars(lab, state.model, ExemplarRequest(want=want, avoid=avoid, count=count))
+    found = await gan.exemplars(state.model, ExemplarRequest(want=want, avoid=avoid, count=count))
     return replace(state, **{group: tuple(s.latent.key for s in found.exemplars)})
