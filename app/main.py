@@ -160,7 +160,7 @@ def build_services(c: Components) -> Services:
         experiments=ExperimentService(c.zoo, c.jobs, c.settings),
         explain=ExplainService(c.zoo, images, c.executor),
         gan=GanService(c.generators, c.zoo, images, c.executor, c.results),
-        gan_lab=GanLabService(c.gan_lab, images, c.executor),
+        gan_lab=GanLabService(c.gan_lab, images, c.executor, c.results),
         upscale=UpscaleService(c.upscalers, c.zoo, images, c.executor),
     )
 

@@ -14,6 +14,7 @@ from app.gan.game import cost_curve
 from app.gan.lab import LabManager
 from app.runtime.executor import Executor
 from app.schemas.gan import LabComparison, LabControl, LabPoint, LabRun, LabState
+from app.services import ResultCache
 from app.services.images import ImageService
 
 # Colour-blind-safe diverging map for D(x): blue (fake) through white to orange (real).
@@ -32,8 +33,8 @@ class GanLabService:
     """GAN-training sessions of the live lab (``manager``), their state with pictures, and the two
     costs compared."""
 
-    def __init__(self, manager: LabManager, images: ImageService, executor: Executor) -> None:
-        self.manager, self.images, self.executor = manager, images, executor
+    def __init__(self, manager: LabManager, images: ImageService, executor: Executor, results: ResultCache) -> None:
+        self.manager, self.images, self.executor, self.results = manager, images, executor, results
 
     async def start(self, config: gan_lab.LabConfig) -> LabState:
         session = await self.manager.start(config)
@@ -54,11 +55,18 @@ class GanLabService:
     async def compare(self, config: gan_lab.LabConfig, steps: int) -> LabComparison:
         """Train the saturating and the non-saturating cost side by side: same settings, same seed, so
         the same players at step 0 and the same batches. Each run holds a training slot of the lab (the
-        cap applies) only while this request trains it."""
+        cap applies) only while it trains. Deterministic, so a room opening the preset shares one
+        computation and then the kept result (lab.results), as long as its pictures are in the store."""
         steps = max(1, min(steps, COMPARE_MAX_STEPS, self.manager.max_steps))
-        costs = ("saturating", "non-saturating")
-        runs = [await self._run(config.model_copy(update={"cost": cost}), steps) for cost in costs]
-        return LabComparison(config=config.model_dump(exclude={"cost"}), steps=steps, runs=runs)
+
+        async def both() -> LabComparison:
+            costs = ("saturating", "non-saturating")
+            runs = [await self._run(config.model_copy(update={"cost": cost}), steps) for cost in costs]
+            return LabComparison(config=config.model_dump(exclude={"cost"}), steps=steps, runs=runs)
+
+        pictures = lambda c: [p for r in c.runs for p in (r.state.samples, r.state.decision_map) if p is not None]
+        key = ("gan-lab-compare", config.model_dump_json(exclude={"cost"}), steps)
+        return await self.results.get(key, both, lambda c: self.images.kept(*pictures(c)))
 
     async def _run(self, config: gan_lab.LabConfig, steps: int) -> LabRun:
         session = await self.manager.start(config)
