@@ -26,6 +26,7 @@ test: setup browser data audit lint
 
 lint: setup
 	$(BIN)/ruff check app tests benchmarks tools
+	$(BIN)/ruff format --check app tests benchmarks tools
 	$(BIN)/mypy
 	$(BIN)/python tools/docs_tables.py --check
 

@@ -34,21 +34,35 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="a few batches, written to a temporary folder")
     p.add_argument("--out", type=Path, help="write weights (and their own manifest.json) here instead of models/")
     p.add_argument("--epochs", type=int, help="train this many epochs in all instead of the recipe's")
-    p.add_argument("--resume", nargs="?", const="last", metavar="PATH",
-                   help="GANs: go on from a checkpoint (default: this model's last one, var/train/NAME/checkpoint.pt)")
-    p.add_argument("--set", action="append", dest="overrides", metavar="KEY=VALUE",
-                   help="GANs: change one recipe or network setting for this run (recorded in the manifest)")
+    p.add_argument(
+        "--resume",
+        nargs="?",
+        const="last",
+        metavar="PATH",
+        help="GANs: go on from a checkpoint (default: this model's last one, var/train/NAME/checkpoint.pt)",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        dest="overrides",
+        metavar="KEY=VALUE",
+        help="GANs: change one recipe or network setting for this run (recorded in the manifest)",
+    )
     p.set_defaults(run=_train)
 
     p = sub.add_parser("eval", help="re-measure a zoo model's test accuracy")
     p.add_argument("name")
     p.add_argument("--limit", type=int, default=0, help="only the first N test images (0: all)")
     p.add_argument("--robust", action="store_true", help="also accuracy under FGSM, PGD-40 and PGD-100 x 5 at eps 0.3")
-    p.add_argument("--autoattack", action="store_true",
-                   help="also APGD-CE + APGD-T at eps 0.3, beside PGD-100 x 5 on the same images "
-                        f"(the first {AUTOATTACK_IMAGES} unless --limit says otherwise)")
-    p.add_argument("--record", action="store_true",
-                   help="write the --robust / --autoattack figures into models/manifest.json")
+    p.add_argument(
+        "--autoattack",
+        action="store_true",
+        help="also APGD-CE + APGD-T at eps 0.3, beside PGD-100 x 5 on the same images "
+        f"(the first {AUTOATTACK_IMAGES} unless --limit says otherwise)",
+    )
+    p.add_argument(
+        "--record", action="store_true", help="write the --robust / --autoattack figures into models/manifest.json"
+    )
     p.set_defaults(run=_eval)
 
     p = sub.add_parser("experiment", help="run an experiment and ship its result in models/experiments/")
@@ -93,8 +107,11 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
     if args.name not in TRAINERS:
         print(f"unknown model {args.name!r}; trainable: {', '.join(TRAINERS)}", file=sys.stderr)
         return 2
-    for dest, flag, allowed in (("epochs", "epochs", WITH_EPOCHS), ("resume", "resume", RESUMABLE),
-                                ("overrides", "set", WITH_OVERRIDES)):
+    for dest, flag, allowed in (
+        ("epochs", "epochs", WITH_EPOCHS),
+        ("resume", "resume", RESUMABLE),
+        ("overrides", "set", WITH_OVERRIDES),
+    ):
         if getattr(args, dest) is not None and args.name not in allowed:
             print(f"--{flag} works for {', '.join(sorted(allowed))}, not {args.name}", file=sys.stderr)
             return 2
@@ -113,8 +130,7 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
             print(f"no checkpoint at {resume}", file=sys.stderr)
             return 2
         options["resume"] = resume
-    TRAINERS[args.name](settings, out_dir=out, seed=args.seed, dry_run=args.dry_run,
-                        record=True, **options)
+    TRAINERS[args.name](settings, out_dir=out, seed=args.seed, dry_run=args.dry_run, record=True, **options)
     print(f"weights written to {out}")
     return 0
 
@@ -124,8 +140,9 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         limit = args.limit or (AUTOATTACK_IMAGES if args.autoattack else 0)
-        for line in evaluate_zoo_model(settings, args.name, limit=limit, robust=args.robust,
-                                       autoattack=args.autoattack, record=args.record):
+        for line in evaluate_zoo_model(
+            settings, args.name, limit=limit, robust=args.robust, autoattack=args.autoattack, record=args.record
+        ):
             print(line)
     except (KeyError, FileNotFoundError, RuntimeError) as exc:
         print(f"advlab eval: {exc.args[0] if exc.args else exc}", file=sys.stderr)

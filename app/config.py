@@ -31,8 +31,9 @@ class Settings(BaseSettings):
     gallery_dir: Path = Field(ROOT / "gallery", description="Folder with the built-in sample images.")
     image_store_dir: Path = Field(ROOT / "var" / "images", description="Where uploads are kept.")
     image_store_max_bytes: int = Field(256 * MIB, gt=0, description="Byte cap of the image store.")
-    image_store_client_max_bytes: int = Field(64 * MIB, gt=0, description=(
-        "Uploads kept per client (address); past it the client's own oldest uploads go."))
+    image_store_client_max_bytes: int = Field(
+        64 * MIB, gt=0, description=("Uploads kept per client (address); past it the client's own oldest uploads go.")
+    )
     input_cache_bytes: int = Field(64 * MIB, ge=0, description="Memory for prepared model inputs (0: none kept).")
     result_cache_entries: int = Field(
         1024, ge=0, description="FGSM results, sweeps and GAN grids kept for repeat requests (0: none)."

@@ -87,4 +87,3 @@ class ClientGone(AppError):
     """The client closed the connection (or the deadline passed), so the work was stopped.
 
     Nobody reads the answer."""
-

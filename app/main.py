@@ -122,28 +122,47 @@ class Services:
 
 
 def build_components(settings: Settings) -> Components:
-    executor = Executor(settings.queue_max, settings.request_timeout_s, max_batch=settings.max_batch,
-                        max_wait_s=settings.batch_wait_ms / 1000, batching=settings.batching,
-                        torch_threads=settings.torch_threads)
+    executor = Executor(
+        settings.queue_max,
+        settings.request_timeout_s,
+        max_batch=settings.max_batch,
+        max_wait_s=settings.batch_wait_ms / 1000,
+        batching=settings.batching,
+        torch_threads=settings.torch_threads,
+    )
     zoo = executor.call(Zoo.load, settings)  # on the model thread: no other thread needs a team of its own
     generators = executor.call(Generators.load, settings, zoo.device)
     upscalers = executor.call(Upscalers.load, settings, zoo.device)
-    log.info("models on %s: %s", zoo.device,
-             ", ".join(f"{n}{'' if e.available else ' (unavailable)'}" for n, e in zoo.entries.items()))
+    log.info(
+        "models on %s: %s",
+        zoo.device,
+        ", ".join(f"{n}{'' if e.available else ' (unavailable)'}" for n, e in zoo.entries.items()),
+    )
     return Components(
         settings=settings,
         zoo=zoo,
         generators=generators,
         upscalers=upscalers,
-        store=ImageStore(settings.image_store_dir, settings.image_store_max_bytes,
-                         settings.image_store_client_max_bytes),
+        store=ImageStore(
+            settings.image_store_dir, settings.image_store_max_bytes, settings.image_store_client_max_bytes
+        ),
         gallery=Gallery(settings.gallery_dir),
         executor=executor,
-        gan_lab=LabManager(executor, settings.data_dir, max_sessions=settings.gan_lab_sessions,
-                           idle_s=settings.gan_lab_idle_s, max_steps=settings.gan_lab_max_steps),
-        jobs=JobManager(executor, settings.jobs_dir, settings.models_dir / "experiments",
-                        max_queued=settings.jobs_max_queued, idle_s=settings.job_idle_s,
-                        deadline_s=settings.job_deadline_s),
+        gan_lab=LabManager(
+            executor,
+            settings.data_dir,
+            max_sessions=settings.gan_lab_sessions,
+            idle_s=settings.gan_lab_idle_s,
+            max_steps=settings.gan_lab_max_steps,
+        ),
+        jobs=JobManager(
+            executor,
+            settings.jobs_dir,
+            settings.models_dir / "experiments",
+            max_queued=settings.jobs_max_queued,
+            idle_s=settings.job_idle_s,
+            deadline_s=settings.job_deadline_s,
+        ),
         inputs=InputCache(settings.input_cache_bytes),
         results=ResultCache(settings.result_cache_entries),
     )

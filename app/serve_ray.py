@@ -26,8 +26,11 @@ def deployment_options(settings: Settings) -> dict:
         "ray_actor_options": {"num_gpus": settings.ray_gpus_per_replica, "num_cpus": settings.ray_cpus_per_replica},
         "max_ongoing_requests": settings.queue_max,
         "max_queued_requests": settings.queue_max * 4,
-        "autoscaling_config": {"min_replicas": settings.ray_min_replicas, "max_replicas": settings.ray_max_replicas,
-                               "target_ongoing_requests": settings.max_batch},
+        "autoscaling_config": {
+            "min_replicas": settings.ray_min_replicas,
+            "max_replicas": settings.ray_max_replicas,
+            "target_ongoing_requests": settings.max_batch,
+        },
         "health_check_period_s": 10,
     }
 

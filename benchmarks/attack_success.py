@@ -27,10 +27,20 @@ from app.zoo import Zoo
 
 # The goals the published table uses; every other attack of the registry follows, untargeted where it
 # can be (FGSM has its own table; an attack grown from noise has no image to start from).
-CHOSEN = [("pgd", False), ("pgd", True), ("cw", False), ("deepfool", False), ("jsma", True),
-          ("mifgsm", False), ("proximity", True)]
-RUNS = CHOSEN + [(a.name, not a.supports_untargeted) for a in ATTACKS.values()
-                 if a.name not in {n for n, _ in CHOSEN} | {"fgsm"} and not a.starts_from_noise]
+CHOSEN = [
+    ("pgd", False),
+    ("pgd", True),
+    ("cw", False),
+    ("deepfool", False),
+    ("jsma", True),
+    ("mifgsm", False),
+    ("proximity", True),
+]
+RUNS = CHOSEN + [
+    (a.name, not a.supports_untargeted)
+    for a in ATTACKS.values()
+    if a.name not in {n for n, _ in CHOSEN} | {"fgsm"} and not a.starts_from_noise
+]
 FGSM_EPS = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]
 
 
@@ -40,8 +50,11 @@ def main() -> None:
     parser.add_argument("--model", default="mnist-cnn")
     parser.add_argument("--batch", type=int, default=250)
     parser.add_argument("--only", help="comma-separated attack names (default: all runs)")
-    parser.add_argument("--no-final-step", action="store_true",
-                        help="DeepFool and C&W without their final 8-bit step (survive_saving off)")
+    parser.add_argument(
+        "--no-final-step",
+        action="store_true",
+        help="DeepFool and C&W without their final 8-bit step (survive_saving off)",
+    )
     args = parser.parse_args()
     settings = Settings()
     zoo = Zoo.load(settings, only={args.model})
@@ -51,13 +64,24 @@ def main() -> None:
     targets = (y + torch.randint(1, 10, y.shape, generator=torch.Generator().manual_seed(0))) % 10
     print(f"{args.model} on the first {len(y)} test images, torch {torch.__version__}, {zoo.device}\n")
     fgsm_table(model, x, y, args.batch, zoo.device)
-    print(f"\n{'attack':12} {'goal':10} {'success':>8} {'saved':>8} {'median L2':>10} {'median L∞':>10} "
-          f"{'median L0':>10} {'seconds':>8}")
+    print(
+        f"\n{'attack':12} {'goal':10} {'success':>8} {'saved':>8} {'median L2':>10} {'median L∞':>10} "
+        f"{'median L0':>10} {'seconds':>8}"
+    )
     only = set(args.only.split(",")) if args.only else None
     for name, targeted in RUNS:
         if only is None or name in only:
-            report(name, targeted, model, x, y, targets if targeted else None, args.batch, zoo.device,
-                   final_step=not args.no_final_step)
+            report(
+                name,
+                targeted,
+                model,
+                x,
+                y,
+                targets if targeted else None,
+                args.batch,
+                zoo.device,
+                final_step=not args.no_final_step,
+            )
 
 
 def fgsm_table(model, x, y, batch, device) -> None:
@@ -67,7 +91,7 @@ def fgsm_table(model, x, y, batch, device) -> None:
     for eps in FGSM_EPS:
         correct = 0
         for i in range(0, len(y), batch):
-            xb, yb = x[i:i + batch].to(device), y[i:i + batch].to(device)
+            xb, yb = x[i : i + batch].to(device), y[i : i + batch].to(device)
             out = run_attack(attack, model, xb, yb, None, attack.Params(eps=eps), trace=False)
             correct += int((out.probs_after.argmax(1) == yb.cpu()).sum())
         print(f"{eps:6.2f} {correct / len(y):9.2%}")
@@ -75,15 +99,24 @@ def fgsm_table(model, x, y, batch, device) -> None:
 
 def report(name, targeted, model, x, y, targets, batch, device, final_step: bool = True) -> None:
     attack = ATTACKS[name]
-    params = attack.Params(**({} if final_step or "survive_saving" not in attack.Params.model_fields
-                              else {"survive_saving": False}))
+    params = attack.Params(
+        **({} if final_step or "survive_saving" not in attack.Params.model_fields else {"survive_saving": False})
+    )
     started = time.perf_counter()
     success, saved, dist = [], [], {"l2": [], "linf": [], "l0": []}
     for i in range(0, len(y), batch):
-        yb = y[i:i + batch]
-        tb = None if targets is None else targets[i:i + batch]
-        out = run_attack(attack, model, x[i:i + batch].to(device), yb.to(device), None if tb is None else tb.to(device),
-                         params, seed=i, trace=False)
+        yb = y[i : i + batch]
+        tb = None if targets is None else targets[i : i + batch]
+        out = run_attack(
+            attack,
+            model,
+            x[i : i + batch].to(device),
+            yb.to(device),
+            None if tb is None else tb.to(device),
+            params,
+            seed=i,
+            trace=False,
+        )
         success.append(out.success)
         pred = out.probs_saved.argmax(1)
         saved.append(out.success & (pred != yb if tb is None else pred == tb))
@@ -93,8 +126,11 @@ def report(name, targeted, model, x, y, targets, batch, device, final_step: bool
     med = {k: torch.cat(v)[ok].median().item() if ok.any() else float("nan") for k, v in dist.items()}
     goal = "targeted" if targeted else "untargeted"
     survive = kept.sum().item() / max(1, ok.sum().item())
-    print(f"{name:12} {goal:10} {ok.float().mean().item():8.2%} {survive:8.2%} {med['l2']:10.3f} {med['linf']:10.3f} "
-          f"{med['l0']:10.0f} {time.perf_counter() - started:8.1f}", flush=True)
+    print(
+        f"{name:12} {goal:10} {ok.float().mean().item():8.2%} {survive:8.2%} {med['l2']:10.3f} {med['linf']:10.3f} "
+        f"{med['l0']:10.0f} {time.perf_counter() - started:8.1f}",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -52,8 +52,10 @@ def main() -> None:
     zoo = Zoo.load(settings, only={"mnist-cnn"})
     model = zoo.model("mnist-cnn")[1]
     x_all, y_all = data.load_split("mnist", settings.data_dir, train=False)
-    print(f"mnist-cnn, torch {torch.__version__}, torchattacks {torchattacks.__version__}, {zoo.device}, "
-          f"{torch.get_num_threads()} threads, median of {args.repeats}\n")
+    print(
+        f"mnist-cnn, torch {torch.__version__}, torchattacks {torchattacks.__version__}, {zoo.device}, "
+        f"{torch.get_num_threads()} threads, median of {args.repeats}\n"
+    )
     print(f"{'attack':8} {'batch':>5} {'ours':>10} {'torchattacks':>13} {'ours/theirs':>12}")
     for label, ours, theirs in cases(torchattacks, model):
         for n in BATCHES:
@@ -66,6 +68,7 @@ def main() -> None:
 
 def cases(torchattacks, model):
     """(label, ours(x, y), theirs(x, y)) with the same settings on both sides."""
+
     def ours(name, **params):
         """The attack itself, as torchattacks returns it: adversarial images, nothing else."""
         attack, p = ATTACKS[name], ATTACKS[name].Params(**params)
@@ -74,8 +77,11 @@ def cases(torchattacks, model):
     return [
         ("FGSM", ours("fgsm", eps=0.3), torchattacks.FGSM(model, eps=0.3)),
         ("PGD-10", ours("pgd", eps=0.3, alpha=0.03, steps=10), torchattacks.PGD(model, eps=0.3, alpha=0.03, steps=10)),
-        ("C&W", ours("cw", c=1.0, kappa=0.0, steps=50, lr=0.01, search_steps=1),
-         torchattacks.CW(model, c=1, kappa=0, steps=50, lr=0.01)),
+        (
+            "C&W",
+            ours("cw", c=1.0, kappa=0.0, steps=50, lr=0.01, search_steps=1),
+            torchattacks.CW(model, c=1, kappa=0, steps=50, lr=0.01),
+        ),
     ]
 
 
@@ -110,8 +116,10 @@ def end_to_end(settings: Settings, model, device: torch.device, n: int) -> None:
             client.post("/api/v1/attacks/fgsm", json=body).raise_for_status()
             http.append(time.perf_counter() - t)
     p50_http, p50_bare = statistics.median(http), statistics.median(bare)
-    print(f"\nFGSM over HTTP, one 28x28 digit: p50 {ms(p50_http)}, p95 {ms(statistics.quantiles(http, n=20)[-1])}; "
-          f"bare forward+backward p50 {ms(p50_bare)}; ratio {p50_http / p50_bare:.1f}x")
+    print(
+        f"\nFGSM over HTTP, one 28x28 digit: p50 {ms(p50_http)}, p95 {ms(statistics.quantiles(http, n=20)[-1])}; "
+        f"bare forward+backward p50 {ms(p50_bare)}; ratio {p50_http / p50_bare:.1f}x"
+    )
 
 
 def ms(seconds: float) -> str:

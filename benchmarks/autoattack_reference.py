@@ -58,8 +58,10 @@ def main() -> None:
     model = zoo.model(args.model)[1]
     x, y = data.load_split(zoo.entries[args.model].spec.dataset, settings.data_dir, train=False)
     x, y = x[: args.images], y[: args.images]
-    print(f"{args.model}, first {len(y)} test images, ε = {args.eps}, {args.steps} steps, {TARGETS} targets, "
-          f"torch {torch.__version__}, {zoo.device}")
+    print(
+        f"{args.model}, first {len(y)} test images, ε = {args.eps}, {args.steps} steps, {TARGETS} targets, "
+        f"torch {torch.__version__}, {zoo.device}"
+    )
     started = time.perf_counter()
     ours = autoattack(model, x, y, args.eps, steps=args.steps, batch=args.batch, device=zoo.device)
     ours_s = time.perf_counter() - started

@@ -48,8 +48,10 @@ def grid_ratio(url: str, name: str, n: int) -> None:
             client.post(f"/api/v1/generators/{name}/samples", json={"seed": seed, "count": 64}).raise_for_status()
             e2e.append(time.perf_counter() - t)
     e2e = e2e[1:]
-    print(f"{name:12} grid of 64: e2e p50 {statistics.median(e2e) * 1000:7.1f} ms, bare forward p50 "
-          f"{statistics.median(bare) * 1000:6.1f} ms, ratio {statistics.median(e2e) / statistics.median(bare):5.1f}x")
+    print(
+        f"{name:12} grid of 64: e2e p50 {statistics.median(e2e) * 1000:7.1f} ms, bare forward p50 "
+        f"{statistics.median(bare) * 1000:6.1f} ms, ratio {statistics.median(e2e) / statistics.median(bare):5.1f}x"
+    )
 
 
 def lab_speed(url: str, data: str, seconds: float) -> None:

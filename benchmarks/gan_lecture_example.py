@@ -21,9 +21,9 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.config import Settings  # noqa: E402
-from app.gan import faces, latent, studio  # noqa: E402
-from app.gan.zoo import Generators  # noqa: E402
+from app.config import Settings
+from app.gan import faces, latent, studio
+from app.gan.zoo import Generators
 
 NAME = "dcgan-faces"
 
@@ -41,8 +41,11 @@ def main() -> None:
     names = entry.spec.attributes.names if entry.spec.attributes else []
     male, glasses = names.index("Male"), names.index("Eyeglasses")
     seen = pool.probs > 0.5
-    groups = {"A": seen[:, male] & seen[:, glasses], "B": seen[:, male] & ~seen[:, glasses],
-              "C": ~seen[:, male] & ~seen[:, glasses]}
+    groups = {
+        "A": seen[:, male] & seen[:, glasses],
+        "B": seen[:, male] & ~seen[:, glasses],
+        "C": ~seen[:, male] & ~seen[:, glasses],
+    }
     print(f"{NAME}: pool of {len(pool.z)}: " + ", ".join(f"{g} {int(m.sum())} candidates" for g, m in groups.items()))
     gen = torch.Generator().manual_seed(0)
     results = []
@@ -54,16 +57,18 @@ def main() -> None:
         results.append(latent.arithmetic(*picked))
     decoded = studio.decode(entry, None, torch.stack(results), device)
     hits = (decoded.probs[:, glasses] > 0.5) & (decoded.probs[:, male] <= 0.5)
-    print(f"glasses man - man + woman, {args.draws} draws of {args.per_group} per group: "
-          f"{hits.float().mean():.0%} judged Eyeglasses and not Male (target >= 80%); mean p(Eyeglasses) "
-          f"{decoded.probs[:, glasses].mean():.2f}, mean p(Male) {decoded.probs[:, male].mean():.2f}")
+    print(
+        f"glasses man - man + woman, {args.draws} draws of {args.per_group} per group: "
+        f"{hits.float().mean():.0%} judged Eyeglasses and not Male (target >= 80%); mean p(Eyeglasses) "
+        f"{decoded.probs[:, glasses].mean():.2f}, mean p(Male) {decoded.probs[:, male].mean():.2f}"
+    )
     concept_edits(entry, pool, names, args.strength, device)
 
 
 def concept_edits(entry, pool, names: list[str], strength: float, device: torch.device) -> None:
     """Share of 200 samples whose edited attribute moves by >= 0.4 at the default strength, with D's
     verdict inside the range D gives real held-out faces (its 5th to 95th percentile)."""
-    real = faces.load_faces(Settings().data_dir)[0][-faces.HELD_OUT:].float().div(255)
+    real = faces.load_faces(Settings().data_dir)[0][-faces.HELD_OUT :].float().div(255)
     with torch.inference_mode():
         d_real = torch.sigmoid(entry.loaded_discriminator(real.to(device))).cpu()
     low, high = torch.quantile(d_real, 0.05), torch.quantile(d_real, 0.95)
@@ -75,9 +80,11 @@ def concept_edits(entry, pool, names: list[str], strength: float, device: torch.
         after = studio.decode(entry, None, z + strength * direction, device)
         moved = (after.probs[:, c] - before.probs[:, c]) >= 0.4
         inside = (after.real >= low) & (after.real <= high)
-        print(f"+{name} at strength {strength}: p moves by >= 0.4 on {moved.float().mean():.0%} of 200 samples "
-              f"(target >= 80%); D within real faces' 5-95% range [{low:.2f}, {high:.2f}] on "
-              f"{inside.float().mean():.0%}")
+        print(
+            f"+{name} at strength {strength}: p moves by >= 0.4 on {moved.float().mean():.0%} of 200 samples "
+            f"(target >= 80%); D within real faces' 5-95% range [{low:.2f}, {high:.2f}] on "
+            f"{inside.float().mean():.0%}"
+        )
 
 
 if __name__ == "__main__":

@@ -64,8 +64,10 @@ class Stats:
             codes, lat = self.codes[label], sorted(self.latency[label])
             total = sum(codes.values())
             errors = sum(n for c, n in codes.items() if c >= 500 and c != 503)
-            rows.append(f"{label:14} {total:8d} {len(lat) / seconds:7.1f} {_pct(lat, 50):>8} {_pct(lat, 95):>8} "
-                        f"{_pct(lat, 99):>8} {errors:5d} {codes.get(503, 0):5d}")
+            rows.append(
+                f"{label:14} {total:8d} {len(lat) / seconds:7.1f} {_pct(lat, 50):>8} {_pct(lat, 95):>8} "
+                f"{_pct(lat, 99):>8} {errors:5d} {codes.get(503, 0):5d}"
+            )
         return "\n".join(rows)
 
 
@@ -75,8 +77,9 @@ def _pct(values: list[float], p: int) -> str:
     return f"{values[min(len(values) - 1, int(len(values) * p / 100))] * 1000:.0f}ms"
 
 
-async def student(client: aiohttp.ClientSession, stats: Stats, i: int, start_at: float, end_at: float,
-                  old_slider: bool = False) -> None:
+async def student(
+    client: aiohttp.ClientSession, stats: Stats, i: int, start_at: float, end_at: float, old_slider: bool = False
+) -> None:
     rng = random.Random(i)
     await asyncio.sleep(max(0.0, start_at - time.monotonic()))
     while time.monotonic() < end_at:
@@ -111,8 +114,12 @@ async def lecture(url: str, students: int, ramp: float, duration: float, old_sli
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(url, connector=connector, timeout=timeout) as client:
         now = time.monotonic()
-        await asyncio.gather(*(student(client, stats, i, now + ramp * i / students, now + ramp + duration, old_slider)
-                               for i in range(students)))
+        await asyncio.gather(
+            *(
+                student(client, stats, i, now + ramp * i / students, now + ramp + duration, old_slider)
+                for i in range(students)
+            )
+        )
     return stats
 
 
@@ -123,8 +130,12 @@ def wrk_slider(url: str, clients: int, seconds: float) -> dict[str, str]:
     subprocess.run(run[:3] + ["-d3s", "-s", script, url], capture_output=True, check=True)  # warm-up
     _drain(url)
     out = subprocess.run(run, capture_output=True, text=True, check=True).stdout
-    found = {"rps": re.search(r"Requests/sec:\s+([\d.]+)", out), "p50": re.search(r"50%\s+(\S+)", out),
-             "p99": re.search(r"99%\s+(\S+)", out), "non2xx": re.search(r"Non-2xx or 3xx responses: (\d+)", out)}
+    found = {
+        "rps": re.search(r"Requests/sec:\s+([\d.]+)", out),
+        "p50": re.search(r"50%\s+(\S+)", out),
+        "p99": re.search(r"99%\s+(\S+)", out),
+        "non2xx": re.search(r"Non-2xx or 3xx responses: (\d+)", out),
+    }
     return {k: (m.group(1) if m else "0") for k, m in found.items()}
 
 
@@ -146,8 +157,11 @@ def main() -> None:
     parser.add_argument("--skip-wrk", action="store_true", help="only the lecture")
     parser.add_argument("--old-slider", action="store_true", help="drags send FGSM requests, not one sweep")
     parser.add_argument("--batching", choices=["both", "on", "off"], default="both")
-    parser.add_argument("--keep-no-results", action="store_true",
-                        help="the lecture on a server that keeps no results (ADVLAB_RESULT_CACHE_ENTRIES=0)")
+    parser.add_argument(
+        "--keep-no-results",
+        action="store_true",
+        help="the lecture on a server that keeps no results (ADVLAB_RESULT_CACHE_ENTRIES=0)",
+    )
     args = parser.parse_args()
     slider = {}
     for batching in {"both": ("1", "0"), "on": ("1",), "off": ("0",)}[args.batching]:
@@ -158,26 +172,34 @@ def main() -> None:
                 before = server.rss_mib()
                 stats = asyncio.run(lecture(server.url, args.students, args.ramp, args.duration, args.old_slider))
                 health = httpx.get(server.url + "/healthz").json()
-                print(f"\n== lecture, {name}: {args.students} students over {args.ramp:g} s, then {args.duration:g} s"
-                      f"{' (old slider: FGSM per move)' if args.old_slider else ''}"
-                      f"{' (no results kept)' if args.keep_no_results else ''} ==")
+                print(
+                    f"\n== lecture, {name}: {args.students} students over {args.ramp:g} s, then {args.duration:g} s"
+                    f"{' (old slider: FGSM per move)' if args.old_slider else ''}"
+                    f"{' (no results kept)' if args.keep_no_results else ''} =="
+                )
                 print(stats.table(args.ramp + args.duration))
-                print(f"server memory: {before:.0f} MiB before, {server.rss_mib():.0f} MiB after; "
-                      f"executor {health['executor']}; results kept {health.get('results')}")
+                print(
+                    f"server memory: {before:.0f} MiB before, {server.rss_mib():.0f} MiB after; "
+                    f"executor {health['executor']}; results kept {health.get('results')}"
+                )
         if args.skip_wrk:
             continue
         # The model path itself: no results kept, so every FGSM request is computed (and batched).
         with Server(BATCHING=batching, RESULT_CACHE_ENTRIES="0") as server:
             slider[name] = wrk_slider(server.url, args.clients, args.seconds)
             stats = httpx.get(server.url + "/healthz").json()["executor"]
-            print(f"\n== slider, {name}: {args.clients} connections, {args.seconds:g} s (wrk, no results kept): "
-                  f"{slider[name]['rps']} FGSM/s, p50 {slider[name]['p50']}, p99 {slider[name]['p99']}, "
-                  f"non-2xx {slider[name]['non2xx']}; executor {stats}")
+            print(
+                f"\n== slider, {name}: {args.clients} connections, {args.seconds:g} s (wrk, no results kept): "
+                f"{slider[name]['rps']} FGSM/s, p50 {slider[name]['p50']}, p99 {slider[name]['p99']}, "
+                f"non-2xx {slider[name]['non2xx']}; executor {stats}"
+            )
     if len(slider) < 2:
         return
     on, off = slider["batching on"], slider["batching off"]
-    print(f"\nFGSM throughput, batching on / off: {float(on['rps']) / float(off['rps']):.2f}x (target >= 3x); "
-          f"p99 with batching {on['p99']} (target <= 1 s)")
+    print(
+        f"\nFGSM throughput, batching on / off: {float(on['rps']) / float(off['rps']):.2f}x (target >= 3x); "
+        f"p99 with batching {on['p99']} (target <= 1 s)"
+    )
 
 
 if __name__ == "__main__":

@@ -19,8 +19,11 @@ SQUEEZENET = ROOT.parent / "shared" / "weights" / "squeezenet1_1_caffe_imagenetn
 def bench_env(**settings: str) -> dict[str, str]:
     """The environment a benchmark server runs with: no downloads, a fresh image store, the local
     ImageNet weights when they are there, and any ADVLAB_ settings given (e.g. BATCHING="0")."""
-    env = {**os.environ, "ADVLAB_ALLOW_DOWNLOADS": "0",
-           "ADVLAB_IMAGE_STORE_DIR": tempfile.mkdtemp(prefix="advlab-bench-")}
+    env = {
+        **os.environ,
+        "ADVLAB_ALLOW_DOWNLOADS": "0",
+        "ADVLAB_IMAGE_STORE_DIR": tempfile.mkdtemp(prefix="advlab-bench-"),
+    }
     if SQUEEZENET.exists() and "ADVLAB_LOCAL_WEIGHTS" not in env:
         env["ADVLAB_LOCAL_WEIGHTS"] = f"imagenet-squeezenet={SQUEEZENET}"
     env.update({f"ADVLAB_{k.upper()}": v for k, v in settings.items()})
@@ -38,8 +41,22 @@ class Server:
 
     def __enter__(self) -> Server:
         started = time.perf_counter()
-        self.proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
-                                      "--port", str(self.port), "--log-level", "warning"], cwd=ROOT, env=self.env)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "app.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=self.env,
+        )
         self.cold_start_s = wait_healthy(self.url, self.proc, started)
         return self
 

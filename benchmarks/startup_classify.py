@@ -32,8 +32,12 @@ from app.media.gallery import Gallery
 from app.zoo import Zoo
 from app.zoo.inference import predict
 
-CASES = [("mnist-mlp", "mnist-00000"), ("mnist-cnn", "mnist-00000"), ("fashion-cnn", "mnist-00000"),
-         ("imagenet-squeezenet", "chelsea")]
+CASES = [
+    ("mnist-mlp", "mnist-00000"),
+    ("mnist-cnn", "mnist-00000"),
+    ("fashion-cnn", "mnist-00000"),
+    ("imagenet-squeezenet", "chelsea"),
+]
 
 
 def main() -> None:
@@ -47,8 +51,10 @@ def main() -> None:
         if settings.torch_threads:
             torch.set_num_threads(settings.torch_threads)
         zoo = Zoo.load(settings)
-        print(f"cold start to healthy /healthz: {server.cold_start_s:.2f} s  (torch {torch.__version__}, "
-              f"{torch.get_num_threads()} CPU threads, device {zoo.device})")
+        print(
+            f"cold start to healthy /healthz: {server.cold_start_s:.2f} s  (torch {torch.__version__}, "
+            f"{torch.get_num_threads()} CPU threads, device {zoo.device})"
+        )
         gallery = Gallery(settings.gallery_dir)
         print(f"\n{'model':22} {'e2e median':>11} {'e2e p95':>9} {'forward':>9} {'e2e / forward':>14}")
         with httpx.Client(base_url=server.url, timeout=60) as client:
@@ -59,9 +65,11 @@ def main() -> None:
                     continue
                 e2e = _time_requests(client, name, f"sample:{sample}", args.requests)
                 forward = _time_forward(zoo, name, gallery.image(sample), args.requests)
-                print(f"{name:22} {_ms(statistics.median(e2e)):>11} {_ms(_p95(e2e)):>9} "
-                      f"{_ms(statistics.median(forward)):>9} "
-                      f"{statistics.median(e2e) / statistics.median(forward):>13.1f}x")
+                print(
+                    f"{name:22} {_ms(statistics.median(e2e)):>11} {_ms(_p95(e2e)):>9} "
+                    f"{_ms(statistics.median(forward)):>9} "
+                    f"{statistics.median(e2e) / statistics.median(forward):>13.1f}x"
+                )
 
 
 def _time_requests(client: httpx.Client, model: str, image: str, n: int) -> list[float]:

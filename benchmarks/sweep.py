@@ -82,14 +82,22 @@ def main() -> None:
                 work = bare(zoo, name, gallery.image(sample), n)
                 rows.append((name, len(attack_service.sweep_grid(zoo.entries[name])), e2e, work))
     with Server(RESULT_CACHE_ENTRIES="1024") as server, httpx.Client(base_url=server.url, timeout=120) as client:
-        repeat = timed(lambda: client.post("/api/v1/attacks/fgsm/sweep",
-                                           json={"model": "mnist-cnn", "image": "sample:mnist-00003"}), args.requests)
+        repeat = timed(
+            lambda: client.post(
+                "/api/v1/attacks/fgsm/sweep", json={"model": "mnist-cnn", "image": "sample:mnist-00003"}
+            ),
+            args.requests,
+        )
     print(f"{'model':22} {'ε values':>8} {'e2e p50':>9} {'e2e p95':>9} {'bare p50':>9} {'e2e / bare (p50)':>17}")
     for name, points, e2e, work in rows:
-        print(f"{name:22} {points:8d} {p(e2e, .5):7.1f}ms {p(e2e, .95):7.1f}ms {p(work, .5):7.1f}ms "
-              f"{p(e2e, .5) / p(work, .5):16.2f}x")
-    print(f"(target for the MNIST digit: e2e / bare <= 3 at p50)\n"
-          f"repeat request, sweeps kept (mnist-cnn): p50 {p(repeat, .5):.1f} ms, p95 {p(repeat, .95):.1f} ms")
+        print(
+            f"{name:22} {points:8d} {p(e2e, 0.5):7.1f}ms {p(e2e, 0.95):7.1f}ms {p(work, 0.5):7.1f}ms "
+            f"{p(e2e, 0.5) / p(work, 0.5):16.2f}x"
+        )
+    print(
+        f"(target for the MNIST digit: e2e / bare <= 3 at p50)\n"
+        f"repeat request, sweeps kept (mnist-cnn): p50 {p(repeat, 0.5):.1f} ms, p95 {p(repeat, 0.95):.1f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -66,8 +66,13 @@ def main() -> None:
     import torch
 
     def run(kind: str) -> float:
-        out = subprocess.run([sys.executable, __file__, "--child", kind, "--calls", str(args.calls)],
-                             capture_output=True, text=True, check=True, cwd=ROOT)
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", kind, "--calls", str(args.calls)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
         return float(out.stdout.strip().splitlines()[-1])
 
     alone, beside = run("alone"), run("beside")

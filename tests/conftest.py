@@ -75,13 +75,21 @@ def services(client: TestClient) -> Services:
 def live_server(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> str:
     """A real ``advlab serve`` process on a free port of 127.0.0.1, configured through ADVLAB_ variables."""
     port = _free_port()
-    env = {**os.environ, "ADVLAB_IMAGE_STORE_DIR": str(tmp_path_factory.mktemp("live-images")),
-           "ADVLAB_JOBS_DIR": str(tmp_path_factory.mktemp("live-jobs")),
-           "ADVLAB_ALLOW_DOWNLOADS": "0", "ADVLAB_DATA_DIR": str(data_dir)}
+    env = {
+        **os.environ,
+        "ADVLAB_IMAGE_STORE_DIR": str(tmp_path_factory.mktemp("live-images")),
+        "ADVLAB_JOBS_DIR": str(tmp_path_factory.mktemp("live-jobs")),
+        "ADVLAB_ALLOW_DOWNLOADS": "0",
+        "ADVLAB_DATA_DIR": str(data_dir),
+    }
     if SQUEEZENET.exists():
         env["ADVLAB_LOCAL_WEIGHTS"] = f"imagenet-squeezenet={SQUEEZENET}"
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL)  # as `make run` serves, deadlines included
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )  # as `make run` serves, deadlines included
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, proc)
@@ -113,15 +121,24 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120) -> Non
 
 # --- Debian's Chromium through Playwright, for the browser tests ---------------------------------
 
+
 @pytest.fixture(scope="module")  # per module: Playwright's sync API holds an event loop while open
 def browser():
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is not installed: `make test` installs it (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM),
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                    "--disable-component-update", "--disable-sync", "--no-first-run"])
+        b = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         yield b
         b.close()
 
@@ -136,8 +153,9 @@ def page(browser, request):
     expected = ("Failed to load resource", "htmx:sendAbort", "htmx:afterRequest")
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text)
-            if m.type == "error" and not m.text.startswith(expected) else None)
+    page.on(
+        "console", lambda m: errors.append(m.text) if m.type == "error" and not m.text.startswith(expected) else None
+    )
     page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status == 404 or r.status >= 500 else None)
     yield page
     ARTIFACTS.mkdir(exist_ok=True)

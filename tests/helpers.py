@@ -23,8 +23,8 @@ def photo_of_digit(digit: Image.Image, seed: int = 0) -> Image.Image:
     yy, xx = np.mgrid[0:h, 0:w]
     paper = 0.78 + 0.15 * xx / w - 0.08 * yy / h  # light falling off across the sheet
     top, left = 60, 250
-    region = paper[top: top + 168, left: left + 168]
-    paper[top: top + 168, left: left + 168] = region * (1 - 0.85 * ink)
+    region = paper[top : top + 168, left : left + 168]
+    paper[top : top + 168, left : left + 168] = region * (1 - 0.85 * ink)
     noisy = np.clip(paper + rng.normal(0, 0.02, paper.shape), 0, 1)
     rgb = np.stack([noisy * 0.98, noisy * 0.95, noisy * 0.9], axis=2)
     return Image.fromarray((rgb * 255).astype(np.uint8), "RGB")

@@ -62,18 +62,21 @@ def test_target_by_label(client) -> None:
     assert body["target"] == 7 and body["target_label"] == "7"
 
 
-@pytest.mark.parametrize("name, body, status, words", [
-    ("nope", {}, 404, "no attack"),
-    ("fgsm", {"params": {"eps": 5}}, 422, "eps"),
-    ("fgsm", {"params": {"epsilon": 0.1}}, 422, "epsilon"),
-    ("pgd", {"params": {"steps": 100000}}, 422, "steps"),
-    ("pgd", {"target": 10}, 422, "between 0 and 9"),
-    ("pgd", {"target": "banana"}, 422, "no class"),
-    ("fooling-noise", {}, 422, "needs a target"),
-    ("fgsm", {"model": "nope"}, 404, "no model"),
-    ("fgsm", {"image": "sample:nope"}, 404, ""),
-    ("fgsm", {"seed": -1}, 422, "seed"),
-])
+@pytest.mark.parametrize(
+    "name, body, status, words",
+    [
+        ("nope", {}, 404, "no attack"),
+        ("fgsm", {"params": {"eps": 5}}, 422, "eps"),
+        ("fgsm", {"params": {"epsilon": 0.1}}, 422, "epsilon"),
+        ("pgd", {"params": {"steps": 100000}}, 422, "steps"),
+        ("pgd", {"target": 10}, 422, "between 0 and 9"),
+        ("pgd", {"target": "banana"}, 422, "no class"),
+        ("fooling-noise", {}, 422, "needs a target"),
+        ("fgsm", {"model": "nope"}, 404, "no model"),
+        ("fgsm", {"image": "sample:nope"}, 404, ""),
+        ("fgsm", {"seed": -1}, 422, "seed"),
+    ],
+)
 def test_bad_requests_get_clear_4xx(client, name, body, status, words) -> None:
     r = attack(client, name, **body)
     assert r.status_code == status, r.text

@@ -16,13 +16,16 @@ def significant_digits(number: str) -> int:
     return len(mantissa.rstrip("0")) if "." in number else len(mantissa)
 
 
-@pytest.mark.parametrize("path,body", [
-    ("/api/v1/attacks/fgsm", {"model": "mnist-cnn", "image": "sample:mnist-00010", "params": {"eps": 0.1}}),
-    ("/api/v1/attacks/deepfool", {"model": "mnist-cnn", "image": "sample:mnist-00010"}),
-    ("/api/v1/attacks/fgsm/sweep", {"model": "mnist-cnn", "image": "sample:mnist-00010"}),
-    ("/api/v1/classify", {"model": "mnist-cnn", "image": "sample:mnist-00010"}),
-    ("/api/v1/gradients", {"model": "mnist-cnn", "image": "sample:mnist-00010"}),
-])
+@pytest.mark.parametrize(
+    "path,body",
+    [
+        ("/api/v1/attacks/fgsm", {"model": "mnist-cnn", "image": "sample:mnist-00010", "params": {"eps": 0.1}}),
+        ("/api/v1/attacks/deepfool", {"model": "mnist-cnn", "image": "sample:mnist-00010"}),
+        ("/api/v1/attacks/fgsm/sweep", {"model": "mnist-cnn", "image": "sample:mnist-00010"}),
+        ("/api/v1/classify", {"model": "mnist-cnn", "image": "sample:mnist-00010"}),
+        ("/api/v1/gradients", {"model": "mnist-cnn", "image": "sample:mnist-00010"}),
+    ],
+)
 def test_numbers_carry_no_float_noise(client, path, body) -> None:
     r = client.post(path, json=body)
     assert r.status_code == 200, r.text
@@ -44,14 +47,17 @@ def documented(client, method: str, path: str) -> set[int]:
     return {int(code) for code in operation["responses"] if code.isdigit() and int(code) >= 400}
 
 
-@pytest.mark.parametrize("method,path,expected", [
-    ("get", "/api/v1/jobs/{job_id}", {400, 404}),
-    ("delete", "/api/v1/jobs/{job_id}", {400, 403, 404}),
-    ("post", "/api/v1/images", {400, 403, 413, 415, 422}),
-    ("post", "/api/v1/classify", {400, 403, 404, 413, 422, 503, 504}),
-    ("post", "/api/v1/linear-toy", {400, 403, 413, 422}),
-    ("get", "/api/v1/images/{image_id}.png", {400, 404}),
-])
+@pytest.mark.parametrize(
+    "method,path,expected",
+    [
+        ("get", "/api/v1/jobs/{job_id}", {400, 404}),
+        ("delete", "/api/v1/jobs/{job_id}", {400, 403, 404}),
+        ("post", "/api/v1/images", {400, 403, 413, 415, 422}),
+        ("post", "/api/v1/classify", {400, 403, 404, 413, 422, 503, 504}),
+        ("post", "/api/v1/linear-toy", {400, 403, 413, 422}),
+        ("get", "/api/v1/images/{image_id}.png", {400, 404}),
+    ],
+)
 def test_each_operation_lists_the_errors_it_can_return(client, method, path, expected) -> None:
     assert documented(client, method, path) == expected
 
@@ -68,6 +74,14 @@ def test_each_attack_documents_its_own_parameters(client) -> None:
 def test_rounding_keeps_whole_numbers_timestamps_and_turns_non_finite_into_null() -> None:
     from app.web.http import json_text
 
-    text = json_text({"a": 4.999999046325684, "b": [0.1 + 0.2, 7], "t": 1764849600.123456, "n": float("nan"),
-                      "i": float("inf"), "ok": True})
+    text = json_text(
+        {
+            "a": 4.999999046325684,
+            "b": [0.1 + 0.2, 7],
+            "t": 1764849600.123456,
+            "n": float("nan"),
+            "i": float("inf"),
+            "ok": True,
+        }
+    )
     assert text == b'{"a":4.999999,"b":[0.3,7],"t":1764849600.123456,"n":null,"i":null,"ok":true}'

@@ -36,14 +36,17 @@ def test_content_type_and_filename_are_not_trusted(client) -> None:
     assert r.status_code == 415 and "SVG" in r.json()["detail"]
 
 
-@pytest.mark.parametrize("data, status", [
-    (b"hello, I am a text file", 415),
-    (b"<html><body>hi</body></html>", 415),
-    (b"II*\x00\x08\x00\x00\x00", 415),
-    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, 422),
-    (b"\xff\xd8\xff\xe0" + b"\x00" * 40, 422),
-    (b"GIF89a\x01\x00", 422),
-])
+@pytest.mark.parametrize(
+    "data, status",
+    [
+        (b"hello, I am a text file", 415),
+        (b"<html><body>hi</body></html>", 415),
+        (b"II*\x00\x08\x00\x00\x00", 415),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, 422),
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 40, 422),
+        (b"GIF89a\x01\x00", 422),
+    ],
+)
 def test_bad_uploads_get_a_clear_4xx(client, data: bytes, status: int) -> None:
     r = upload(client, data)
     assert r.status_code == status
@@ -51,7 +54,7 @@ def test_bad_uploads_get_a_clear_4xx(client, data: bytes, status: int) -> None:
 
 
 def test_too_many_pixels_is_413(client, settings) -> None:
-    side = int(settings.max_image_pixels ** 0.5) + 10
+    side = int(settings.max_image_pixels**0.5) + 10
     r = upload(client, encode(Image.new("1", (side, side)), "PNG"))
     assert r.status_code == 413 and "pixels" in r.json()["detail"]
 
@@ -69,8 +72,10 @@ def test_oversize_body_is_413_with_content_length(client, settings) -> None:
 
 def test_oversize_body_is_413_when_chunked(client, settings) -> None:
     boundary = "b0undary"
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n"
-            "Content-Type: image/png\r\n\r\n").encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n'
+        "Content-Type: image/png\r\n\r\n"
+    ).encode()
 
     def body():  # a generator body is sent chunked, without Content-Length
         yield head
@@ -78,8 +83,9 @@ def test_oversize_body_is_413_when_chunked(client, settings) -> None:
             yield b"\x00" * 65536
         yield f"\r\n--{boundary}--\r\n".encode()
 
-    r = client.post("/api/v1/images", content=body(),
-                    headers={"content-type": f"multipart/form-data; boundary={boundary}"})
+    r = client.post(
+        "/api/v1/images", content=body(), headers={"content-type": f"multipart/form-data; boundary={boundary}"}
+    )
     assert r.status_code == 413
 
 

@@ -29,15 +29,24 @@ def composite(original: np.ndarray, sign_png: np.ndarray, eps: float) -> np.ndar
     s = np.select([sign_png == 0, sign_png == 255], [-1.0, 1.0], 0.0).astype(np.float32)
     x = original.astype(np.float32) / np.float32(255)
     change = np.clip(x + np.float32(eps) * s, 0, 1) * np.float32(255) - original.astype(np.float32)
-    steps = np.sign(change) * np.floor(np.abs(change) + np.float32(2.0 ** -12))
+    steps = np.sign(change) * np.floor(np.abs(change) + np.float32(2.0**-12))
     return (original + steps).astype(np.uint8)
 
 
-@pytest.mark.parametrize("model,image,target", [
-    ("mnist-cnn", DIGIT, None), ("mnist-cnn", DIGIT, 3), ("fashion-cnn", "sample:mnist-00000", None),
-    pytest.param("imagenet-squeezenet", "sample:chelsea", None,
-                 marks=pytest.mark.skipif(not SQUEEZENET.exists(), reason="needs the local ImageNet weights")),
-])
+@pytest.mark.parametrize(
+    "model,image,target",
+    [
+        ("mnist-cnn", DIGIT, None),
+        ("mnist-cnn", DIGIT, 3),
+        ("fashion-cnn", "sample:mnist-00000", None),
+        pytest.param(
+            "imagenet-squeezenet",
+            "sample:chelsea",
+            None,
+            marks=pytest.mark.skipif(not SQUEEZENET.exists(), reason="needs the local ImageNet weights"),
+        ),
+    ],
+)
 def test_every_position_equals_the_fgsm_answer(client, model, image, target) -> None:
     r = sweep(client, model=model, image=image, target=target)
     assert r.status_code == 200, r.text
@@ -46,8 +55,10 @@ def test_every_position_equals_the_fgsm_answer(client, model, image, target) -> 
     original, sign = pixels(client, body["original"]["url"]), pixels(client, body["sign"]["url"])
     assert set(np.unique(sign)) <= {0, 128, 255}
     for step in body["steps"][1::9]:
-        one = client.post("/api/v1/attacks/fgsm", json={"model": model, "image": image, "target": target,
-                                                          "params": {"eps": step["eps"]}}).json()
+        one = client.post(
+            "/api/v1/attacks/fgsm",
+            json={"model": model, "image": image, "target": target, "params": {"eps": step["eps"]}},
+        ).json()
         assert np.array_equal(composite(original, sign, step["eps"]), pixels(client, one["adversarial"]["url"]))
         assert [p["index"] for p in step["predictions"]] == [p["index"] for p in one["after"]]
         assert np.allclose([p["prob"] for p in step["predictions"]], [p["prob"] for p in one["after"]], atol=1e-4)

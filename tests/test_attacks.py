@@ -175,8 +175,15 @@ def test_time_limit_stops_the_attack(mlp, digits) -> None:
         run_attack(attack, mlp, x, y, None, attack.Params(steps=1000), time_limit=0.0)
 
 
-@pytest.mark.parametrize("name, params", [("fgsm", {"eps": 0.2}), ("bim", QUICK["bim"]),
-                                          ("pgd", QUICK["pgd"]), ("pgd", {**QUICK["pgd"], "random_start": False})])
+@pytest.mark.parametrize(
+    "name, params",
+    [
+        ("fgsm", {"eps": 0.2}),
+        ("bim", QUICK["bim"]),
+        ("pgd", QUICK["pgd"]),
+        ("pgd", {**QUICK["pgd"], "random_start": False}),
+    ],
+)
 def test_before_predictions_are_the_models_on_the_start(name, params, components, digits) -> None:
     """FGSM and a first step without a random start reuse their forward pass for "before"; the
     others pay for one more. Either way it is the model's answer on the image attacked."""

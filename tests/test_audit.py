@@ -22,8 +22,15 @@ def test_a_known_vulnerability_fails_the_build() -> None:
 
 
 def test_packages_that_could_not_be_checked_warn_instead_of_passing_silently() -> None:
-    fail, lines = judge({"dependencies": [dep("torch", skip_reason=NOT_FOUND), dep("jinja2"),
-                                          dep("advlab", skip_reason="distribution marked as editable")]})
+    fail, lines = judge(
+        {
+            "dependencies": [
+                dep("torch", skip_reason=NOT_FOUND),
+                dep("jinja2"),
+                dep("advlab", skip_reason="distribution marked as editable"),
+            ]
+        }
+    )
     assert not fail and len(lines) == 1
     assert lines[0].startswith("WARNING: 1 of 3 installed packages were NOT audited") and "torch" in lines[0]
 
@@ -34,8 +41,10 @@ def test_no_report_at_all_is_a_warning() -> None:
 
 
 def test_a_clean_audit_says_so() -> None:
-    assert judge({"dependencies": [dep("jinja2"), dep("pillow")]}) == \
-        (False, ["pip-audit: 2 installed packages, no known vulnerabilities."])
+    assert judge({"dependencies": [dep("jinja2"), dep("pillow")]}) == (
+        False,
+        ["pip-audit: 2 installed packages, no known vulnerabilities."],
+    )
 
 
 def test_the_installed_pip_audit_accepts_our_flags() -> None:

@@ -29,15 +29,25 @@ def essentials(result: dict) -> tuple:
     move the 6th decimal."""
     labels = lambda preds: [p["label"] for p in preds]
     saved = result["survives_saving"]
-    return (result["adversarial"]["id"], result["perturbation"]["id"], labels(result["after"]),
-            labels(result["before"]), result["success"], result["norms"], [s["step"] for s in result["trajectory"]],
-            [s["image"]["id"] for s in result["snapshots"]], saved["success"], labels(saved["predictions"]),
-            saved["changed_values"])
+    return (
+        result["adversarial"]["id"],
+        result["perturbation"]["id"],
+        labels(result["after"]),
+        labels(result["before"]),
+        result["success"],
+        result["norms"],
+        [s["step"] for s in result["trajectory"]],
+        [s["image"]["id"] for s in result["snapshots"]],
+        saved["success"],
+        labels(saved["predictions"]),
+        saved["changed_values"],
+    )
 
 
 def probabilities(result: dict) -> list[float]:
-    return [p["prob"] for key in ("before", "after") for p in result[key]] + \
-        [p["prob"] for p in result["survives_saving"]["predictions"]]
+    return [p["prob"] for key in ("before", "after") for p in result[key]] + [
+        p["prob"] for p in result["survives_saving"]["predictions"]
+    ]
 
 
 def test_batched_fgsm_requests_get_what_they_would_alone(live_server) -> None:

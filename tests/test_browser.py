@@ -130,7 +130,8 @@ def test_targeted_pgd_makes_the_target_win(page, live_server):
     marker = page.locator("svg.chart .step-marker")
     assert marker.is_visible() and float(marker.get_attribute("x")) == -1  # the chart marks step 0
     page.get_by_role("button", name="▶ Play").click()
-    page.wait_for_function("() => document.querySelector('[data-scrubber] input[type=range]').value > 3",
-                           timeout=10_000)
+    page.wait_for_function(
+        "() => document.querySelector('[data-scrubber] input[type=range]').value > 3", timeout=10_000
+    )
     page.goto(live_server + page.locator("a.permalink").get_attribute("href"))
     assert page.locator("#adv-label").inner_text() == "3"

@@ -12,10 +12,21 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-PAGES = ["/", "/classify", "/classify?model=mnist-cnn&image=sample:mnist-00003", "/attack",
-         "/attack?model=mnist-cnn&attack=pgd&image=sample:mnist-00003&steps=5&run=1", "/gradients",
-         "/gradients?model=mnist-cnn&image=sample:mnist-00003", "/linear", "/gan", "/gan/lab", "/defenses",
-         "/experiments", "/presets"]
+PAGES = [
+    "/",
+    "/classify",
+    "/classify?model=mnist-cnn&image=sample:mnist-00003",
+    "/attack",
+    "/attack?model=mnist-cnn&attack=pgd&image=sample:mnist-00003&steps=5&run=1",
+    "/gradients",
+    "/gradients?model=mnist-cnn&image=sample:mnist-00003",
+    "/linear",
+    "/gan",
+    "/gan/lab",
+    "/defenses",
+    "/experiments",
+    "/presets",
+]
 
 COLLECT_VIOLATIONS = """
 window.__csp = [];

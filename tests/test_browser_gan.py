@@ -37,8 +37,9 @@ def test_the_lab_trains_pauses_and_its_curves_move(page, live_server):
     page.get_by_role("button", name="Start training").click()
     page.wait_for_url(re.compile(r"/gan/lab/[\w-]+$"))
     step = lambda: int(page.locator("#lab-step").inner_text().split()[1])
-    page.wait_for_function("() => parseInt(document.querySelector('#lab-step').textContent.split(' ')[1]) > 20",
-                           timeout=30_000)
+    page.wait_for_function(
+        "() => parseInt(document.querySelector('#lab-step').textContent.split(' ')[1]) > 20", timeout=30_000
+    )
     first_curve, first_step = page.locator("svg.plot polyline.d_loss").get_attribute("points"), step()
     page.wait_for_function(
         f"() => parseInt(document.querySelector('#lab-step').textContent.split(' ')[1]) > {first_step}", timeout=30_000

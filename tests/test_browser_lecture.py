@@ -19,6 +19,7 @@ def attack_fooled(label: str):
     def check(page) -> None:
         assert page.locator("#adv-label").inner_text() == label
         assert page.locator(".verdict .ok").inner_text().startswith("✓ Fooled")
+
     return check
 
 
@@ -30,6 +31,7 @@ def all_of(*checks):
     def check(page) -> None:
         for c in checks:
             assert c(page) is not False
+
     return check
 
 
@@ -54,8 +56,10 @@ SHOWS = {
     # both costs trained at the same settings: the saturating run's gradient is decades below the other's
     "gan-saturating": (
         "#compare-numbers",
-        lambda page: float(page.locator("#compare-numbers tr.saturating td.grad").inner_text()) * 1000
-        < float(page.locator("#compare-numbers tr.non-saturating td.grad").inner_text()),
+        lambda page: (
+            float(page.locator("#compare-numbers tr.saturating td.grad").inner_text()) * 1000
+            < float(page.locator("#compare-numbers tr.non-saturating td.grad").inner_text())
+        ),
     ),
     "latent-arithmetic": (
         ".equation",

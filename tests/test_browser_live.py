@@ -58,8 +58,9 @@ def test_dragging_epsilon_redraws_without_a_request(page, live_server):
     # A pointer drag: "input" at every position and "change" only when let go. (The keyboard sends a
     # change per key, and on a busy machine the half second between two keys counts as letting go.)
     for step in range(1, 31):
-        slider.evaluate("(el, v) => { el.value = v; el.dispatchEvent(new Event('input', {bubbles: true})); }",
-                        f"{step / 100:.2f}")
+        slider.evaluate(
+            "(el, v) => { el.value = v; el.dispatchEvent(new Event('input', {bubbles: true})); }", f"{step / 100:.2f}"
+        )
         frames.add(canvas_pixels(page, "#adversarial-img").tobytes())
         labels.append(page.locator("#after-bars").inner_text())
     assert requests == [], f"the drag sent requests: {requests}"

@@ -74,8 +74,9 @@ def test_batching_off_runs_each_item_alone() -> None:
     sizes: list[int] = []
 
     async def main():
-        return await asyncio.gather(*(executor.run_batched("k", i, lambda items: sizes.append(len(items)) or items)
-                                      for i in range(5)))
+        return await asyncio.gather(
+            *(executor.run_batched("k", i, lambda items: sizes.append(len(items)) or items) for i in range(5))
+        )
 
     assert asyncio.run(main()) == list(range(5)) and sizes == [1] * 5
     executor.shutdown()

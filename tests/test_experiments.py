@@ -40,8 +40,11 @@ def test_robustness_curve_falls_with_epsilon_and_is_cached(client) -> None:
 
 
 def test_transfer_matrix_has_a_white_box_column(client) -> None:
-    job = run(client, "transfer", {"surrogates": ["mnist-mlp"], "targets": ["mnist-cnn"], "attacks": ["pgd"],
-                                   "eps": [0.3], "n": 50, "steps": 10})
+    job = run(
+        client,
+        "transfer",
+        {"surrogates": ["mnist-mlp"], "targets": ["mnist-cnn"], "attacks": ["pgd"], "eps": [0.3], "n": 50, "steps": 10},
+    )
     (row,) = job["result"]["rows"]
     assert set(row["cells"]) == {"mnist-cnn", "mnist-mlp"} and row["cells"]["mnist-mlp"]["white_box"]
     white, black = row["cells"]["mnist-mlp"]["fooling_rate"], row["cells"]["mnist-cnn"]["fooling_rate"]
@@ -63,20 +66,23 @@ def test_hints_are_one_box_per_class_at_its_own_place() -> None:
     assert len({hint_position(c) for c in range(10)}) == 10
     for c in range(10):
         r, col = hint_position(c)
-        assert hinted[c, 0, r:r + BOX, col:col + BOX].eq(1).all() and hinted[c].sum() == BOX * BOX
+        assert hinted[c, 0, r : r + BOX, col : col + BOX].eq(1).all() and hinted[c].sum() == BOX * BOX
 
 
-@pytest.mark.parametrize("kind, params, status, words", [
-    ("robustness", {"n": 5000}, 422, "n"),
-    ("robustness", {"eps": [0.9]}, 422, "between 0 and 0.5"),
-    ("robustness", {"models": ["nope"]}, 404, "no model"),
-    ("robustness", {"models": ["imagenet-squeezenet"]}, 422, "no test set"),
-    ("transfer", {"targets": ["fashion-cnn"]}, 422, "not an MNIST"),
-    ("transfer", {"attacks": ["cw"]}, 422, "attacks"),
-    ("shortcut", {"epochs": 50}, 422, "epochs"),
-    ("shortcut", {"bogus": 1}, 422, "bogus"),
-    ("nope", {}, 404, "no experiment"),
-])
+@pytest.mark.parametrize(
+    "kind, params, status, words",
+    [
+        ("robustness", {"n": 5000}, 422, "n"),
+        ("robustness", {"eps": [0.9]}, 422, "between 0 and 0.5"),
+        ("robustness", {"models": ["nope"]}, 404, "no model"),
+        ("robustness", {"models": ["imagenet-squeezenet"]}, 422, "no test set"),
+        ("transfer", {"targets": ["fashion-cnn"]}, 422, "not an MNIST"),
+        ("transfer", {"attacks": ["cw"]}, 422, "attacks"),
+        ("shortcut", {"epochs": 50}, 422, "epochs"),
+        ("shortcut", {"bogus": 1}, 422, "bogus"),
+        ("nope", {}, 404, "no experiment"),
+    ],
+)
 def test_bad_parameters_are_refused(client, kind, params, status, words) -> None:
     r = client.post(f"/api/v1/experiments/{kind}", json=params)
     assert r.status_code == status and words in r.json()["detail"], r.text

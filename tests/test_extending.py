@@ -71,19 +71,23 @@ def test_the_new_attack_is_in_the_api_and_runs(client, registered) -> None:
     listed = {a["name"]: a for a in client.get("/api/v1/attacks").json()}
     assert registered in listed and "eps" in listed[registered]["params_schema"]["properties"]
     assert listed[registered]["description"].startswith("Random sign: one step")
-    r = client.post(f"/api/v1/attacks/{registered}", json={"model": "mnist-cnn", "image": "sample:mnist-00003",
-                                                          "params": {"eps": 0.2}})
+    r = client.post(
+        f"/api/v1/attacks/{registered}",
+        json={"model": "mnist-cnn", "image": "sample:mnist-00003", "params": {"eps": 0.2}},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["norms"]["linf"] <= 0.2 + 1e-6
-    bad = client.post(f"/api/v1/attacks/{registered}", json={"model": "mnist-cnn", "image": "sample:mnist-00003",
-                                                            "params": {"eps": 2}})
+    bad = client.post(
+        f"/api/v1/attacks/{registered}",
+        json={"model": "mnist-cnn", "image": "sample:mnist-00003", "params": {"eps": 2}},
+    )
     assert bad.status_code == 422
 
 
 def test_the_new_attack_has_a_form_and_an_explanation_on_the_lab(client, registered) -> None:
     page = client.get("/attack", params={"model": "mnist-cnn", "attack": registered, "image": "sample:mnist-00003"})
     assert page.status_code == 200
-    assert f'<option value="{registered}" selected' in page.text.replace("selected=\"selected\"", "selected")
+    assert f'<option value="{registered}" selected' in page.text.replace('selected="selected"', "selected")
     assert 'name="eps"' in page.text and "How Random sign works" in page.text
 
 
@@ -110,11 +114,18 @@ def test_the_docs_tables_are_up_to_date() -> None:
 def test_a_new_model_is_one_manifest_entry_and_a_new_input_kind_one_function(settings, tmp_path, monkeypatch) -> None:
     """README "Extending": a classifier is its weights plus one manifest entry; a new way of turning
     a picture into its input is one function in PREPARERS. The app lists, loads and runs it."""
-    monkeypatch.setitem(imaging.PREPARERS, "digit-flipped",
-                        lambda im, shape: imaging.PREPARERS["digit"](im, shape).transpose(Image.FLIP_LEFT_RIGHT))
+    monkeypatch.setitem(
+        imaging.PREPARERS,
+        "digit-flipped",
+        lambda im, shape: imaging.PREPARERS["digit"](im, shape).transpose(Image.FLIP_LEFT_RIGHT),
+    )
     body = json.loads((settings.models_dir / "manifest.json").read_text())
-    entry = {**next(e for e in body["models"] if e["name"] == "mnist-cnn"), "name": "mnist-cnn-mirror",
-             "title": "mnist-cnn on mirrored digits", "preprocess": "digit-flipped"}
+    entry = {
+        **next(e for e in body["models"] if e["name"] == "mnist-cnn"),
+        "name": "mnist-cnn-mirror",
+        "title": "mnist-cnn on mirrored digits",
+        "preprocess": "digit-flipped",
+    }
     shutil.copy(settings.models_dir / entry["weights"]["file"], tmp_path / entry["weights"]["file"])
     (tmp_path / "manifest.json").write_text(json.dumps({"models": [entry]}))
     with TestClient(create_app(Settings(**{**settings.model_dump(), "models_dir": tmp_path}))) as client:

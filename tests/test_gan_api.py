@@ -49,8 +49,16 @@ def test_samples_are_a_pure_function_of_seed_and_index(client) -> None:
 
 def test_arithmetic_with_equal_a_and_b_returns_c(client) -> None:
     c = post(client, MNIST, "samples", latents=[ref(0, 5)]).json()["samples"][0]
-    body = post(client, MNIST, "arithmetic", a=[ref(0, 1), ref(0, 2)], b=[ref(0, 2), ref(0, 1)], c=[ref(0, 5)],
-                noise=0.3, seed=1).json()
+    body = post(
+        client,
+        MNIST,
+        "arithmetic",
+        a=[ref(0, 1), ref(0, 2)],
+        b=[ref(0, 2), ref(0, 1)],
+        c=[ref(0, 5)],
+        noise=0.3,
+        seed=1,
+    ).json()
     assert body["result"]["image"]["id"] == c["image"]["id"] and body["c"]["image"]["id"] == c["image"]["id"]
     hood = body["neighbourhood"]
     assert len(hood) == 9 and hood[4]["image"]["id"] == c["image"]["id"]
@@ -88,18 +96,21 @@ def test_exemplars_match_the_query(client) -> None:
         assert s["probs"]["Male"] > 0.5 and s["probs"]["Eyeglasses"] > 0.5
 
 
-@pytest.mark.parametrize("what, body, status, words", [
-    ("samples", {"count": 65}, 422, "count"),
-    ("samples", {"latents": [{"z": [0.1] * 7}]}, 422, "100 numbers"),
-    ("samples", {"latents": [{"z": [50.0] * 100}]}, 422, "between -10 and 10"),
-    ("samples", {"latents": [{"seed": 1}]}, 422, "seed and index"),
-    ("samples", {"latents": [{"seed": 1, "index": 2, "z": [0] * 100}]}, 422, "not both"),
-    ("arithmetic", {"a": [], "b": [{"seed": 0, "index": 0}], "c": [{"seed": 0, "index": 0}]}, 422, "a"),
-    ("interpolate", {"start": {"seed": 0, "index": 0}, "end": {"seed": 0, "index": 1}, "steps": 99}, 422, "steps"),
-    ("concept", {"latent": {"seed": 0, "index": 0}, "concept": "Wings"}, 422, "no concept"),
-    ("concept", {"latent": {"seed": 0, "index": 0}, "concept": "7", "strengths": [9]}, 422, "between -5 and 5"),
-    ("exemplars", {"want": ["purple"]}, 422, "no concept"),
-])
+@pytest.mark.parametrize(
+    "what, body, status, words",
+    [
+        ("samples", {"count": 65}, 422, "count"),
+        ("samples", {"latents": [{"z": [0.1] * 7}]}, 422, "100 numbers"),
+        ("samples", {"latents": [{"z": [50.0] * 100}]}, 422, "between -10 and 10"),
+        ("samples", {"latents": [{"seed": 1}]}, 422, "seed and index"),
+        ("samples", {"latents": [{"seed": 1, "index": 2, "z": [0] * 100}]}, 422, "not both"),
+        ("arithmetic", {"a": [], "b": [{"seed": 0, "index": 0}], "c": [{"seed": 0, "index": 0}]}, 422, "a"),
+        ("interpolate", {"start": {"seed": 0, "index": 0}, "end": {"seed": 0, "index": 1}, "steps": 99}, 422, "steps"),
+        ("concept", {"latent": {"seed": 0, "index": 0}, "concept": "Wings"}, 422, "no concept"),
+        ("concept", {"latent": {"seed": 0, "index": 0}, "concept": "7", "strengths": [9]}, 422, "between -5 and 5"),
+        ("exemplars", {"want": ["purple"]}, 422, "no concept"),
+    ],
+)
 def test_bad_input_is_a_4xx_with_a_message(client, what, body, status, words) -> None:
     r = post(client, MNIST, what, **body)
     assert r.status_code == status and words in r.json()["detail"], r.text
@@ -126,13 +137,16 @@ def test_a_latent_walks_from_one_digit_to_another(client) -> None:
     assert [frames[0]["image"]["id"], frames[-1]["image"]["id"]] == [s["image"]["id"] for s in digits]
 
 
-@pytest.mark.parametrize("name, what, body, status, words", [
-    (MNIST, "digits", {"latents": [{"seed": 0, "index": 0}]}, 422, "not class-conditional"),
-    (FACES, "class-path", {"latent": {"seed": 0, "index": 0}, "start": 1, "end": 2}, 422, "not class-conditional"),
-    (COND, "digits", {"latents": [{"seed": 0, "index": 0}], "classes": [10]}, 422, "0 to 9"),
-    (COND, "class-path", {"latent": {"seed": 0, "index": 0}, "start": 1, "end": 12}, 422, "end"),
-    (COND, "digits", {"latents": []}, 422, "latents"),
-])
+@pytest.mark.parametrize(
+    "name, what, body, status, words",
+    [
+        (MNIST, "digits", {"latents": [{"seed": 0, "index": 0}]}, 422, "not class-conditional"),
+        (FACES, "class-path", {"latent": {"seed": 0, "index": 0}, "start": 1, "end": 2}, 422, "not class-conditional"),
+        (COND, "digits", {"latents": [{"seed": 0, "index": 0}], "classes": [10]}, 422, "0 to 9"),
+        (COND, "class-path", {"latent": {"seed": 0, "index": 0}, "start": 1, "end": 12}, 422, "end"),
+        (COND, "digits", {"latents": []}, 422, "latents"),
+    ],
+)
 def test_asking_for_a_digit_wrongly_is_a_4xx_with_a_message(client, name, what, body, status, words) -> None:
     r = post(client, name, what, **body)
     assert r.status_code == status and words in r.json()["detail"], r.text
@@ -166,7 +180,7 @@ def test_the_studio_draws_digits_on_demand_for_a_conditional_generator(client) -
     assert page.status_code == 200, page.text
     table = page.text.split('class="digit-table"')[1].split("</table>")[0]
     assert table.count('class="gan-img') == 40 and '<th scope="row">5.5</th>' in table  # the focus leads
-    assert '<option selected>2</option>' in page.text and "from 2's to 8's" in page.text
+    assert "<option selected>2</option>" in page.text and "from 2's to 8's" in page.text
     assert 'name="from_digit"' in page.text and "Digits on demand" not in client.get(f"/gan?model={MNIST}").text
     bad = client.get(f"/gan?model={COND}&to_digit=12")
     assert bad.status_code == 422 and "0 to 9" in bad.text
@@ -186,7 +200,7 @@ def test_the_default_edit_shows_something_the_sample_does_not_show_yet(client, n
 def test_faces_are_large_and_each_tile_has_one_menu_of_buttons(client) -> None:
     page = client.get(f"/gan?model={FACES}&a=0.1&b=0.2&c=0.3").text
     grid = page.split('class="gan-grid"')[1].split("</section>")[0]
-    assert grid.count('width="128"') == 24 and grid.count("<details class=\"use\">") == 24
+    assert grid.count('width="128"') == 24 and grid.count('<details class="use">') == 24
     assert grid.count('class="button"') == 24 * 6  # A, B, C, from here, to here, edit
     assert 'alt="result' in page and 'width="256"' in page  # the arithmetic's result, twice a tile
     assert 'id="busy"' in page and 'role="status"' in page
@@ -201,8 +215,9 @@ def test_the_seed_example_fills_the_three_groups(client) -> None:
 
 
 def test_generator_quality_matches_the_manifest_when_measured_again(data_dir) -> None:
-    recorded = next(g for g in json.loads((ROOT / "models" / "manifest.json").read_text())["generators"]
-                    if g["name"] == MNIST)["metrics"]
+    recorded = next(
+        g for g in json.loads((ROOT / "models" / "manifest.json").read_text())["generators"] if g["name"] == MNIST
+    )["metrics"]
     r = advlab("eval", MNIST, "--limit", "2000", data_dir=data_dir)
     assert r.returncode == 0, r.stderr
     share = float(re.search(r"([\d.]+)% of 2000 samples with p >= 0.9", r.stdout).group(1))
@@ -214,8 +229,9 @@ def test_generator_quality_matches_the_manifest_when_measured_again(data_dir) ->
 
 
 def test_the_conditional_generator_draws_what_the_manifest_says(data_dir) -> None:
-    recorded = next(g for g in json.loads((ROOT / "models" / "manifest.json").read_text())["generators"]
-                    if g["name"] == COND)["metrics"]
+    recorded = next(
+        g for g in json.loads((ROOT / "models" / "manifest.json").read_text())["generators"] if g["name"] == COND
+    )["metrics"]
     r = advlab("eval", COND, "--limit", "2000", data_dir=data_dir)
     assert r.returncode == 0, r.stderr
     share = float(re.search(r"([\d.]+)% of 2000 samples taken for the requested digit", r.stdout).group(1))

@@ -49,8 +49,9 @@ def test_a_session_steps_plays_pauses_resets_and_stops(client) -> None:
 
 
 def test_same_settings_and_seed_train_the_same_way(client) -> None:
-    runs = [control(client, start(client, data="moons", cost="saturating", k=2, seed=7)["id"], "step", 10)
-            for _ in range(2)]
+    runs = [
+        control(client, start(client, data="moons", cost="saturating", k=2, seed=7)["id"], "step", 10) for _ in range(2)
+    ]
     assert runs[0]["history"] == runs[1]["history"] and runs[0]["fake_points"] == runs[1]["fake_points"]
 
 
@@ -60,10 +61,17 @@ def test_a_tiny_mnist_gan_draws_a_grid_of_digits(client) -> None:
     assert grid.status_code == 200 and s["samples"]["width"] == 112 and s["real_points"] is None
 
 
-@pytest.mark.parametrize("config, words", [
-    ({"data": "spiral"}, "data"), ({"k": 0}, "k"), ({"lr_g": 1.0}, "lr_g"), ({"cost": "hinge"}, "cost"),
-    ({"batch_size": 4}, "batch_size"), ({"steps": 3}, "steps"),
-])
+@pytest.mark.parametrize(
+    "config, words",
+    [
+        ({"data": "spiral"}, "data"),
+        ({"k": 0}, "k"),
+        ({"lr_g": 1.0}, "lr_g"),
+        ({"cost": "hinge"}, "cost"),
+        ({"batch_size": 4}, "batch_size"),
+        ({"steps": 3}, "steps"),
+    ],
+)
 def test_bad_settings_are_refused_with_the_field_named(client, config, words) -> None:
     r = client.post("/api/v1/gan-lab/sessions", json=config)
     assert r.status_code == 422 and words in r.json()["detail"]

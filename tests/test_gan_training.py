@@ -136,8 +136,8 @@ def test_the_class_head_is_trained_in_both_costs() -> None:
     assert score.shape == (5,) and classes.shape == (5, 10)
     players = game.Players(g, d, torch.optim.Adam(g.parameters()), torch.optim.Adam(d.parameters()))
     head = d.classify.weight.detach().clone()
-    real = lambda: (torch.rand(4, 1, 28, 28), torch.tensor([0, 1, 2, 3]))  # noqa: E731
-    noise = lambda: (torch.randn(4, 8), torch.tensor([4, 5, 6, 7]))  # noqa: E731
+    real = lambda: (torch.rand(4, 1, 28, 28), torch.tensor([0, 1, 2, 3]))
+    noise = lambda: (torch.randn(4, 8), torch.tensor([4, 5, 6, 7]))
     with_class = game.train_step(players, real, noise, loss="hinge", class_weight=1.0)
     assert not torch.equal(head, d.classify.weight)
     torch.manual_seed(0)
@@ -152,8 +152,13 @@ def test_the_class_head_is_trained_in_both_costs() -> None:
 def test_set_changes_the_recipe_and_is_recorded(judged: Settings, tmp_path, monkeypatch) -> None:
     recipe = gans.with_overrides(RECIPES["dcgan-mnist"], ["lr_d=4e-4", "d_norm=spectral", "ema=none", "epochs=3"])
     assert (recipe.lr_d, recipe.cfg.d_norm, recipe.ema, recipe.epochs) == (4e-4, "spectral", None, 3)
-    for bad, says in (("nope=1", "no such setting"), ("epochs=x", "not a int"), ("lr", "KEY=VALUE"),
-                      ("name=x", "cannot change"), ("flip=maybe", "not a bool")):
+    for bad, says in (
+        ("nope=1", "no such setting"),
+        ("epochs=x", "not a int"),
+        ("lr", "KEY=VALUE"),
+        ("name=x", "cannot change"),
+        ("flip=maybe", "not a bool"),
+    ):
         with pytest.raises(ValueError, match=says):
             gans.with_overrides(RECIPES["dcgan-mnist"], [bad])
     monkeypatch.setenv("ADVLAB_DATA_DIR", str(judged.data_dir))

@@ -19,8 +19,9 @@ DIGIT = "sample:mnist-00003"  # an MNIST test 0
 
 def model_input(components, model: str, ref: str = DIGIT) -> torch.Tensor:
     entry, _ = components.zoo.model(model)
-    seen = imaging.prepare(components.gallery.image(ref.removeprefix("sample:")), entry.spec.preprocess,
-                           entry.spec.input_shape)
+    seen = imaging.prepare(
+        components.gallery.image(ref.removeprefix("sample:")), entry.spec.preprocess, entry.spec.input_shape
+    )
     return imaging.image_to_tensor(seen).to(components.zoo.device)
 
 
@@ -88,8 +89,9 @@ def test_backprop_of_a_wrong_class_matches_too(components) -> None:
 @pytest.mark.skipif(not SQUEEZENET.exists(), reason="needs the local ImageNet weights in ../shared")
 def test_backprop_matches_finite_differences_on_squeezenet(components) -> None:
     _, model = components.zoo.model("imagenet-squeezenet")
-    check, _ = gradients.check_gradient(model, model_input(components, "imagenet-squeezenet", "sample:chelsea"),
-                                        cls=285, k=6, seed=0)
+    check, _ = gradients.check_gradient(
+        model, model_input(components, "imagenet-squeezenet", "sample:chelsea"), cls=285, k=6, seed=0
+    )
     assert check.relative_error[~check.kink].max() < 1e-3
 
 
@@ -112,6 +114,7 @@ def test_the_heatmap_clips_the_top_percent() -> None:
 
 
 # --- API -----------------------------------------------------------------------------------------
+
 
 def test_api_gradient_of_a_gallery_digit(client) -> None:
     r = client.post("/api/v1/gradients", json={"model": "mnist-cnn", "image": DIGIT})
@@ -141,14 +144,17 @@ def test_api_uses_the_top_class_when_the_label_is_unknown(client) -> None:
     assert body["class_source"] == "top class" and body["target_class"] == body["predicted_class"]
 
 
-@pytest.mark.parametrize("request_body, words", [
-    ({"k": 0}, "k"),
-    ({"k": 65}, "k"),
-    ({"seed": -1}, "seed"),
-    ({"target_class": 10}, "0 to 9"),
-    ({"target_class": -1}, "target_class"),
-    ({"image": ""}, "choose an image"),
-])
+@pytest.mark.parametrize(
+    "request_body, words",
+    [
+        ({"k": 0}, "k"),
+        ({"k": 65}, "k"),
+        ({"seed": -1}, "seed"),
+        ({"target_class": 10}, "0 to 9"),
+        ({"target_class": -1}, "target_class"),
+        ({"image": ""}, "choose an image"),
+    ],
+)
 def test_api_refuses_bad_input_with_a_message(client, request_body, words) -> None:
     r = client.post("/api/v1/gradients", json={"model": "mnist-mlp", "image": DIGIT} | request_body)
     assert r.status_code == 422 and words in r.json()["detail"]
@@ -160,6 +166,7 @@ def test_api_unknown_model_or_image_is_a_404(client) -> None:
 
 
 # --- page ----------------------------------------------------------------------------------------
+
 
 def test_page_without_a_pick_opens_with_an_example(client) -> None:
     html = client.get("/gradients").text
@@ -182,12 +189,15 @@ def test_page_as_htmx_returns_the_lab_block(client) -> None:
     assert '<option value="3" selected>' in html
 
 
-@pytest.mark.parametrize("params, status, words", [
-    ({"model": "mnist-mlp", "image": DIGIT, "target": "seven"}, 422, "class number"),
-    ({"model": "mnist-mlp", "image": DIGIT, "target": "12"}, 422, "0 to 9"),
-    ({"model": "mnist-mlp", "image": DIGIT, "k": "100"}, 422, "k"),
-    ({"model": "nope", "image": DIGIT}, 404, "no model"),
-])
+@pytest.mark.parametrize(
+    "params, status, words",
+    [
+        ({"model": "mnist-mlp", "image": DIGIT, "target": "seven"}, 422, "class number"),
+        ({"model": "mnist-mlp", "image": DIGIT, "target": "12"}, 422, "0 to 9"),
+        ({"model": "mnist-mlp", "image": DIGIT, "k": "100"}, 422, "k"),
+        ({"model": "nope", "image": DIGIT}, 404, "no model"),
+    ],
+)
 def test_page_refuses_bad_input_with_a_message(client, params, status, words) -> None:
     r = client.get("/gradients", params=params)
     assert r.status_code == status and "<html" in r.text and words in r.text
@@ -197,7 +207,11 @@ def test_upload_form_redirects_to_the_permalink(client) -> None:
     digit = Image.open(io.BytesIO(client.get("/api/v1/samples/mnist-00003.png").content))
     buf = io.BytesIO()
     digit.save(buf, format="PNG")
-    r = client.post("/gradients", data={"model": "mnist-mlp"}, files={"file": ("d.png", buf.getvalue(), "image/png")},
-                    follow_redirects=False)
+    r = client.post(
+        "/gradients",
+        data={"model": "mnist-mlp"},
+        files={"file": ("d.png", buf.getvalue(), "image/png")},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and r.headers["location"].startswith("/gradients?model=mnist-mlp&image=")
     assert "Max relative error" in client.get(r.headers["location"]).text

@@ -19,14 +19,17 @@ def test_accepted_formats_decode_to_rgb(fmt: str) -> None:
     assert np.abs(np.asarray(im, dtype=int)[15, 20] - RED).max() < 40  # lossy formats come close
 
 
-@pytest.mark.parametrize("payload, hint", [
-    (b"<svg xmlns='http://www.w3.org/2000/svg'></svg>", "SVG"),
-    (b"<!DOCTYPE html><html><script>alert(1)</script></html>", "HTML"),
-    (b"%PDF-1.7 ...", "PDF"),
-    (b"II*\x00" + b"\x00" * 20, "TIFF"),
-    (b"", "empty"),
-    (b"just some text", "PNG, JPEG, WebP, GIF or BMP"),
-])
+@pytest.mark.parametrize(
+    "payload, hint",
+    [
+        (b"<svg xmlns='http://www.w3.org/2000/svg'></svg>", "SVG"),
+        (b"<!DOCTYPE html><html><script>alert(1)</script></html>", "HTML"),
+        (b"%PDF-1.7 ...", "PDF"),
+        (b"II*\x00" + b"\x00" * 20, "TIFF"),
+        (b"", "empty"),
+        (b"just some text", "PNG, JPEG, WebP, GIF or BMP"),
+    ],
+)
 def test_other_files_are_unsupported(payload: bytes, hint: str) -> None:
     with pytest.raises(UnsupportedImage, match=hint):
         imaging.decode_upload(payload, max_pixels=10_000)
@@ -60,13 +63,16 @@ def test_gif_first_frame_only() -> None:
     assert r > 200 and b < 50
 
 
-@pytest.mark.parametrize("make", [
-    lambda: Image.new("RGBA", (8, 8), (0, 0, 0, 0)),  # transparent -> white
-    lambda: Image.new("LA", (8, 8), (0, 0)),
-    lambda: Image.new("P", (8, 8)),
-    lambda: Image.fromarray(np.full((8, 8), 65535, dtype=np.uint16)),  # 16-bit white
-    lambda: Image.new("CMYK", (8, 8), (0, 0, 0, 0)),  # CMYK white
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Image.new("RGBA", (8, 8), (0, 0, 0, 0)),  # transparent -> white
+        lambda: Image.new("LA", (8, 8), (0, 0)),
+        lambda: Image.new("P", (8, 8)),
+        lambda: Image.fromarray(np.full((8, 8), 65535, dtype=np.uint16)),  # 16-bit white
+        lambda: Image.new("CMYK", (8, 8), (0, 0, 0, 0)),  # CMYK white
+    ],
+)
 def test_modes_become_rgb(make) -> None:
     im = imaging.to_rgb(make())
     assert im.mode == "RGB"

@@ -14,6 +14,7 @@ from app.runtime.jobs import JobManager, job_id, run_to_end
 
 def counting(n: int, pause: float = 0.0, fail_at: int | None = None):
     """A body factory: the body yields n chunks and returns their count."""
+
     def body(stop=None):
         for i in range(n):
             if i == fail_at:
@@ -21,6 +22,7 @@ def counting(n: int, pause: float = 0.0, fail_at: int | None = None):
             time.sleep(pause)
             yield i + 1, n, f"chunk {i + 1}"
         return {"chunks": n}
+
     return body
 
 
@@ -33,6 +35,7 @@ def with_manager(tmp_path, test, **kwargs):
         finally:
             await manager.close()
             manager.executor.shutdown()
+
     return asyncio.run(main())
 
 

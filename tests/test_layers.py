@@ -43,9 +43,13 @@ def modules(*packages: str) -> list[Path]:
 
 def breaks(path: Path, forbidden: tuple[str, ...], name: str | None = None) -> list[str]:
     allowed = KNOWN.get(name or module_name(path), set())
-    return sorted(name for name in imports(path) for bad in forbidden
-                  if (name == bad or name.startswith(bad + ".")) and not any(
-                      name == a or name.startswith(a + ".") for a in allowed))
+    return sorted(
+        name
+        for name in imports(path)
+        for bad in forbidden
+        if (name == bad or name.startswith(bad + "."))
+        and not any(name == a or name.startswith(a + ".") for a in allowed)
+    )
 
 
 @pytest.mark.parametrize("path", modules("media", "runtime"), ids=module_name)
@@ -90,6 +94,7 @@ def test_domain_errors_carry_no_http_status_and_the_web_layer_maps_each() -> Non
 
     kinds = [k for k in vars(errors).values() if isinstance(k, type) and issubclass(k, errors.AppError)]
     assert all(not hasattr(k, "status_code") and not hasattr(k, "headers") for k in kinds)
-    assert all(status_of(k("x") if k is not errors.InvalidField else k("f", "x")) in (*STATUS.values(), 400)
-               for k in kinds)
+    assert all(
+        status_of(k("x") if k is not errors.InvalidField else k("f", "x")) in (*STATUS.values(), 400) for k in kinds
+    )
     assert status_of(errors.ImageGone("x")) == 404 and status_of(errors.InvalidField("eps", "x")) == 422

@@ -36,6 +36,7 @@ def saved_list(location: str) -> list[dict]:
 
 # --- the presets themselves ---------------------------------------------------------------------
 
+
 def test_presets_tell_the_story_in_order_with_same_site_permalinks() -> None:
     assert [p.slug for p in PRESETS][:3] == ["linear-toy", "fgsm-slider", "pgd-7-to-3"]
     assert PRESETS[-1].slug == "latent-arithmetic" and len({p.slug for p in PRESETS}) == len(PRESETS)
@@ -53,6 +54,7 @@ def test_presets_page_links_every_demo_and_the_shortcuts(web) -> None:
 
 
 # --- presentation view -----------------------------------------------------------------------------
+
 
 def test_presentation_toggle_sets_a_cookie_and_comes_back(web) -> None:
     r = web.get("/present", params={"on": "1", "next": "/attack?attack=pgd"}, follow_redirects=False)
@@ -81,8 +83,16 @@ def test_every_page_links_the_toggle_back_to_itself(web) -> None:
     assert 'href="/present?on=1&amp;next=/gradients%3Fmodel%3Dmnist-cnn%26k%3D4"' in html
 
 
-OFF_SITE = ["//evil.example/", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", "/\t/evil.example",
-            "evil.example", "", "/" + "a" * 600]
+OFF_SITE = [
+    "//evil.example/",
+    "https://evil.example/",
+    "/\\evil.example",
+    "javascript:alert(1)",
+    "/\t/evil.example",
+    "evil.example",
+    "",
+    "/" + "a" * 600,
+]
 
 
 @pytest.mark.parametrize("target", OFF_SITE)
@@ -93,6 +103,7 @@ def test_the_toggle_never_redirects_off_site(web, target) -> None:
 
 
 # --- the demo sequence --------------------------------------------------------------------------
+
 
 def test_opening_a_demo_remembers_its_place_in_the_sequence(web) -> None:
     r = web.get("/presets/3", follow_redirects=False)
@@ -119,16 +130,23 @@ def test_a_demo_that_does_not_exist_is_a_clear_error(web, k, status) -> None:
 
 # --- saved presets -------------------------------------------------------------------------------
 
+
 def test_a_saved_list_round_trips_through_its_link(web) -> None:
-    r = web.get("/presets/add", params={"title": "FGSM on a 9 <b>live</b>", "url": "/attack?attack=fgsm&eps=0.2"},
-                follow_redirects=False)
+    r = web.get(
+        "/presets/add",
+        params={"title": "FGSM on a 9 <b>live</b>", "url": "/attack?attack=fgsm&eps=0.2"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and r.headers["location"].startswith("/presets?mine=")
     first = {"title": "FGSM on a 9 <b>live</b>", "url": "/attack?attack=fgsm&eps=0.2"}
     assert saved_list(r.headers["location"]) == [first]
 
     token = parse_qs(urlsplit(r.headers["location"]).query)["mine"][0]
-    r = web.get("/presets/add", params={"mine": token, "title": "Linear toy, ε = 0.5", "url": "/linear?eps=0.5"},
-                follow_redirects=False)
+    r = web.get(
+        "/presets/add",
+        params={"mine": token, "title": "Linear toy, ε = 0.5", "url": "/linear?eps=0.5"},
+        follow_redirects=False,
+    )
     two = r.headers["location"]
     assert [i["title"] for i in saved_list(two)] == ["FGSM on a 9 <b>live</b>", "Linear toy, ε = 0.5"]
 
@@ -174,8 +192,10 @@ BAD_ADDS = [
     ({"mine": "not a list!", "title": "A", "url": "/linear"}, "cannot be read"),
     ({"mine": token_of({"title": "A"}), "title": "B", "url": "/linear"}, "at most 12"),
     ({"mine": token_of([{"title": "A", "url": "/", "x": 1}]), "title": "B", "url": "/linear"}, "nothing else"),
-    ({"mine": token_of([{"title": "A", "url": "http://evil.example"}]), "title": "B", "url": "/linear"},
-     "path on this site"),
+    (
+        {"mine": token_of([{"title": "A", "url": "http://evil.example"}]), "title": "B", "url": "/linear"},
+        "path on this site",
+    ),
     ({"mine": token_of([{"title": "A", "url": "/"}] * 12), "title": "B", "url": "/linear"}, "at most 12"),
 ]
 
@@ -211,15 +231,18 @@ def test_a_long_list_that_would_not_fit_in_a_cookie_is_refused() -> None:
 
 # --- explanations and the GAN lab's link -------------------------------------------------------
 
-TOOL_PAGES = ([f"/attack?attack={name}" for name in ATTACKS] + ["/gradients", "/linear", "/gan", "/gan/lab"]
-              + [f"/experiments/{kind}" for kind in EXPERIMENTS])
+TOOL_PAGES = (
+    [f"/attack?attack={name}" for name in ATTACKS]
+    + ["/gradients", "/linear", "/gan", "/gan/lab"]
+    + [f"/experiments/{kind}" for kind in EXPERIMENTS]
+)
 
 
 @pytest.mark.parametrize("path", TOOL_PAGES)
 def test_each_tool_explains_itself_with_mathml(web, path) -> None:
     html = web.get(path).text
-    aside = html[html.index('<aside class="explain"'):]
-    aside = aside[:aside.index("</aside>")]
+    aside = html[html.index('<aside class="explain"') :]
+    aside = aside[: aside.index("</aside>")]
     assert '<math display="block">' in aside and "What to try" in aside and "<script" not in aside
 
 

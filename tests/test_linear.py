@@ -94,6 +94,7 @@ def test_the_loglog_plot_of_nothing_is_none() -> None:
 
 # --- API -----------------------------------------------------------------------------------------
 
+
 def test_api_defaults_are_the_seed_example(client) -> None:
     r = client.post("/api/v1/linear-toy", json={})
     assert r.status_code == 200
@@ -110,23 +111,27 @@ def test_api_takes_its_own_numbers(client) -> None:
     assert body["along_sign"]["x"] == [1.0, 0.0] and body["along_sign"]["change"] == pytest.approx(1.5)
 
 
-@pytest.mark.parametrize("body, words", [
-    ({"w": [1, 2], "x": [1]}, "same number of entries"),
-    ({"w": list(range(65)), "x": list(range(65))}, "at most 64"),
-    ({"w": [], "x": []}, "at least 1"),
-    ({"eps": 1.5}, "eps"),
-    ({"eps": -0.1}, "eps"),
-    ({"w": [1e9], "x": [1]}, "1000"),
-    ({"w": ["one"], "x": [1]}, "number"),
-])
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ({"w": [1, 2], "x": [1]}, "same number of entries"),
+        ({"w": list(range(65)), "x": list(range(65))}, "at most 64"),
+        ({"w": [], "x": []}, "at least 1"),
+        ({"eps": 1.5}, "eps"),
+        ({"eps": -0.1}, "eps"),
+        ({"w": [1e9], "x": [1]}, "1000"),
+        ({"w": ["one"], "x": [1]}, "number"),
+    ],
+)
 def test_api_refuses_bad_input_with_a_message(client, body, words) -> None:
     r = client.post("/api/v1/linear-toy", json=body)
     assert r.status_code == 422 and words in r.json()["detail"]
 
 
 def test_api_refuses_nan(client) -> None:
-    r = client.post("/api/v1/linear-toy", content=b'{"w": [NaN], "x": [1]}',
-                    headers={"content-type": "application/json"})
+    r = client.post(
+        "/api/v1/linear-toy", content=b'{"w": [NaN], "x": [1]}', headers={"content-type": "application/json"}
+    )
     assert r.status_code == 422
 
 

@@ -19,6 +19,8 @@ from app.attacks.run import run_attack
 from app.gan.latent import arithmetic, latent, latents, lerp, slerp
 
 FEW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
 # Attacks with a budget ε, by the norm each declares (a new attack is picked up from the registry).
 def budgeted(norm: str) -> list[str]:
     return [name for name, attack in ATTACKS.items() if attack.norm == norm and "eps" in attack.Params.model_fields]
@@ -43,6 +45,7 @@ def digits(components):
 
 # --- strategies ------------------------------------------------------------------------------------
 
+
 @st.composite
 def images(draw, digits: torch.Tensor):
     """(N, 1, 28, 28) in [0,1], N in 1..2: noise, gallery digits, a digit with noise, or flat
@@ -64,8 +67,9 @@ def goals(n: int):
     """(labels, target or None) for n images: random classes, targets different from the labels."""
     labels = st.lists(st.integers(0, 9), min_size=n, max_size=n)
     shifts = st.one_of(st.none(), st.lists(st.integers(1, 9), min_size=n, max_size=n))
-    return st.tuples(labels, shifts).map(lambda p: (
-        torch.tensor(p[0]), None if p[1] is None else (torch.tensor(p[0]) + torch.tensor(p[1])) % 10))
+    return st.tuples(labels, shifts).map(
+        lambda p: (torch.tensor(p[0]), None if p[1] is None else (torch.tensor(p[0]) + torch.tensor(p[1])) % 10)
+    )
 
 
 def small_params(name: str, draw, eps: float | None = None):
@@ -73,8 +77,11 @@ def small_params(name: str, draw, eps: float | None = None):
     fields = ATTACKS[name].Params.model_fields
     values = {}
     if "eps" in fields:
-        values["eps"] = eps if eps is not None else draw(
-            st.floats(0.0, 0.5 if ATTACKS[name].norm == "linf" else 4.0, allow_nan=False))
+        values["eps"] = (
+            eps
+            if eps is not None
+            else draw(st.floats(0.0, 0.5 if ATTACKS[name].norm == "linf" else 4.0, allow_nan=False))
+        )
     if "alpha" in fields:
         values["alpha"] = draw(st.floats(0.001, 0.2 if ATTACKS[name].norm == "linf" else 1.0))
     if "steps" in fields:

@@ -23,9 +23,13 @@ def ray_url(data_dir, tmp_path_factory):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     serve.start(http_options={"host": "127.0.0.1", "port": port})
-    settings = Settings(data_dir=data_dir, image_store_dir=tmp_path_factory.mktemp("ray-images"),
-                        jobs_dir=tmp_path_factory.mktemp("ray-jobs"),
-                        local_weights=local_weights(), allow_downloads=False)
+    settings = Settings(
+        data_dir=data_dir,
+        image_store_dir=tmp_path_factory.mktemp("ray-images"),
+        jobs_dir=tmp_path_factory.mktemp("ray-jobs"),
+        local_weights=local_weights(),
+        allow_downloads=False,
+    )
     serve.run(build(settings), name="advlab", route_prefix="/")
     try:
         yield f"http://127.0.0.1:{port}"

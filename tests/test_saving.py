@@ -44,8 +44,9 @@ def png(client, url: str) -> np.ndarray:
 
 @pytest.mark.parametrize("eps", [0.1, 0.3, 2 / 255])
 def test_the_downloaded_fgsm_png_is_inside_the_ball_and_its_norm_is_reported(client, eps) -> None:
-    body = client.post("/api/v1/attacks/fgsm", json={"model": "mnist-cnn", "image": "sample:mnist-00010",
-                                                     "params": {"eps": eps}}).json()
+    body = client.post(
+        "/api/v1/attacks/fgsm", json={"model": "mnist-cnn", "image": "sample:mnist-00010", "params": {"eps": eps}}
+    ).json()
     change = png(client, body["adversarial"]["url"]) - png(client, body["original"]["url"])
     assert np.abs(change).max() <= eps * 255 + 1e-3
     assert np.abs(change).max() == int(eps * 255 + 1e-3)  # a whole step is not lost either

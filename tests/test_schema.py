@@ -32,8 +32,12 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 # tests/test_gan_lab.py drive them with small settings, and tests/test_bad_inputs.py sends them bad parameters.
 # The attacks other than FGSM (one gradient step) are left out too: they run up to thousands of steps
 # per request. Each attack has its own operation and typed parameters, so FGSM's stands for them.
-EXPENSIVE = [("POST", "^/api/v1/experiments/"), ("POST", "^/api/v1/gan-lab/sessions$"),
-             ("POST", "^/api/v1/gan-lab/compare$"), ("POST", "^/api/v1/attacks/(?!fgsm)")]
+EXPENSIVE = [
+    ("POST", "^/api/v1/experiments/"),
+    ("POST", "^/api/v1/gan-lab/sessions$"),
+    ("POST", "^/api/v1/gan-lab/compare$"),
+    ("POST", "^/api/v1/attacks/(?!fgsm)"),
+]
 
 
 def own_app():
@@ -44,10 +48,16 @@ def own_app():
     work with pytest 9.2 (it renames test nodes through an attribute pytest no longer has)."""
     folders = tempfile.TemporaryDirectory(prefix="advlab-schema-")
     root = Path(folders.name)
-    own = Settings(image_store_dir=root / "images", jobs_dir=root / "jobs", data_dir=ROOT / "data",
-                   local_weights=local_weights(), allow_downloads=False,
-                   max_upload_bytes=2 * 1024 * 1024, max_image_pixels=4_000_000,
-                   trusted_hosts=["testserver", "localhost", "127.0.0.1"])
+    own = Settings(
+        image_store_dir=root / "images",
+        jobs_dir=root / "jobs",
+        data_dir=ROOT / "data",
+        local_weights=local_weights(),
+        allow_downloads=False,
+        max_upload_bytes=2 * 1024 * 1024,
+        max_image_pixels=4_000_000,
+        trusted_hosts=["testserver", "localhost", "127.0.0.1"],
+    )
     app = create_app(own)
     app.state.folders = folders  # removed with the app
     return app

@@ -25,14 +25,18 @@ def directives(policy: str) -> dict[str, set[str]]:
 
 # --- headers ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("method, url, status", [
-    ("GET", "/", 200),
-    ("GET", "/classify", 200),
-    ("GET", "/api/v1/models", 200),
-    ("GET", "/static/css/app.css", 200),
-    ("GET", "/no-such-page", 404),
-    ("POST", "/api/v1/classify", 422),
-])
+
+@pytest.mark.parametrize(
+    "method, url, status",
+    [
+        ("GET", "/", 200),
+        ("GET", "/classify", 200),
+        ("GET", "/api/v1/models", 200),
+        ("GET", "/static/css/app.css", 200),
+        ("GET", "/no-such-page", 404),
+        ("POST", "/api/v1/classify", 422),
+    ],
+)
 def test_every_response_carries_the_security_headers(client, method, url, status) -> None:
     r = client.request(method, url, json={} if method == "POST" else None)
     assert r.status_code == status
@@ -43,8 +47,11 @@ def test_every_response_carries_the_security_headers(client, method, url, status
 
 
 def test_the_body_limit_answer_has_the_headers_too(client, settings) -> None:
-    r = client.post("/api/v1/images", content=b"x" * 10,
-                    headers={"content-length": str(settings.max_upload_bytes * 2), "content-type": "image/png"})
+    r = client.post(
+        "/api/v1/images",
+        content=b"x" * 10,
+        headers={"content-length": str(settings.max_upload_bytes * 2), "content-type": "image/png"},
+    )
     assert r.status_code == 413 and r.headers["x-frame-options"] == "DENY"
 
 
@@ -89,12 +96,15 @@ def test_htmx_is_told_not_to_inject_its_indicator_style(client) -> None:
 BODY = {"model": "mnist-cnn", "image": "sample:mnist-00000"}
 
 
-@pytest.mark.parametrize("headers", [
-    {"Origin": EVIL},
-    {"Origin": "http://testserver:8080"},  # same host, another port: another origin
-    {"Origin": "null"},  # a sandboxed frame or a file:// page
-    {"Sec-Fetch-Site": "cross-site"},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": EVIL},
+        {"Origin": "http://testserver:8080"},  # same host, another port: another origin
+        {"Origin": "null"},  # a sandboxed frame or a file:// page
+        {"Sec-Fetch-Site": "cross-site"},
+    ],
+)
 def test_cross_site_api_posts_are_refused_with_json(client, headers) -> None:
     r = client.post("/api/v1/classify", json=BODY, headers=headers)
     assert r.status_code == 403 and r.headers["content-type"] == "application/json"
@@ -108,19 +118,27 @@ def test_cross_site_deletes_are_refused_too(client) -> None:
 
 def test_cross_site_form_post_gets_an_html_error_page(client) -> None:
     data = encode(Image.new("RGB", (16, 16), (250, 250, 250)), "PNG")
-    r = client.post("/classify", data={"model": "mnist-cnn"}, files={"file": ("d.png", data, "image/png")},
-                    headers={"Origin": EVIL}, follow_redirects=False)
+    r = client.post(
+        "/classify",
+        data={"model": "mnist-cnn"},
+        files={"file": ("d.png", data, "image/png")},
+        headers={"Origin": EVIL},
+        follow_redirects=False,
+    )
     assert r.status_code == 403 and "<html" in r.text and "another website" in r.text
     assert r.headers["content-security-policy"] == PAGE_POLICY
 
 
-@pytest.mark.parametrize("headers", [
-    {},  # curl and scripts send no Origin
-    {"Origin": "http://testserver"},
-    {"Origin": "http://TestServer:80"},  # the scheme's default port, any case
-    {"Sec-Fetch-Site": "same-origin", "Origin": "http://testserver"},
-    {"Sec-Fetch-Site": "none"},  # typed into the address bar, a bookmark
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # curl and scripts send no Origin
+        {"Origin": "http://testserver"},
+        {"Origin": "http://TestServer:80"},  # the scheme's default port, any case
+        {"Sec-Fetch-Site": "same-origin", "Origin": "http://testserver"},
+        {"Sec-Fetch-Site": "none"},  # typed into the address bar, a bookmark
+    ],
+)
 def test_same_origin_and_originless_posts_pass(client, headers) -> None:
     r = client.post("/api/v1/classify", json=BODY, headers=headers)
     assert r.status_code == 200, r.text
@@ -130,28 +148,35 @@ def test_reads_from_other_sites_are_not_refused(client) -> None:
     assert client.get("/api/v1/models", headers={"Origin": EVIL, "Sec-Fetch-Site": "cross-site"}).status_code == 200
 
 
-@pytest.mark.parametrize("origin, host, same", [
-    ("http://127.0.0.1:8000", "127.0.0.1:8000", True),
-    ("https://advlab.example", "advlab.example", True),  # behind a TLS proxy: no port in Host
-    ("https://advlab.example", "advlab.example:443", True),
-    ("http://advlab.example", "advlab.example:443", False),
-    ("http://[::1]:8000", "[::1]:8000", True),
-    ("http://127.0.0.1:8000", "127.0.0.1:8001", False),
-    ("http://advlab.example.evil.example", "advlab.example", False),
-    ("http://x:notaport", "x", False),
-    ("", "advlab.example", False),
-])
+@pytest.mark.parametrize(
+    "origin, host, same",
+    [
+        ("http://127.0.0.1:8000", "127.0.0.1:8000", True),
+        ("https://advlab.example", "advlab.example", True),  # behind a TLS proxy: no port in Host
+        ("https://advlab.example", "advlab.example:443", True),
+        ("http://advlab.example", "advlab.example:443", False),
+        ("http://[::1]:8000", "[::1]:8000", True),
+        ("http://127.0.0.1:8000", "127.0.0.1:8001", False),
+        ("http://advlab.example.evil.example", "advlab.example", False),
+        ("http://x:notaport", "x", False),
+        ("", "advlab.example", False),
+    ],
+)
 def test_same_host(origin, host, same) -> None:
     assert same_host(origin, host) is same
 
 
 # --- an image that is no longer stored -------------------------------------------------------------
 
-@pytest.mark.parametrize("page, upload_at", [
-    ("/classify", "/classify?model=mnist-cnn"),
-    ("/attack", "/attack?model=mnist-cnn"),
-    ("/gradients", "/gradients?model=mnist-cnn"),
-])
+
+@pytest.mark.parametrize(
+    "page, upload_at",
+    [
+        ("/classify", "/classify?model=mnist-cnn"),
+        ("/attack", "/attack?model=mnist-cnn"),
+        ("/gradients", "/gradients?model=mnist-cnn"),
+    ],
+)
 def test_a_permalink_to_a_lost_image_is_a_404_page_with_a_re_upload_link(client, page, upload_at) -> None:
     r = client.get(page, params={"model": "mnist-cnn", "image": GONE_ID})
     assert r.status_code == 404 and "<html" in r.text
@@ -171,8 +196,9 @@ def test_the_api_says_upload_it_again_as_json(client) -> None:
 @pytest.fixture(scope="module")
 def tiny_store_client(settings, tmp_path_factory):
     """An app whose image store holds about one image, so that the next upload evicts it."""
-    small = settings.model_copy(update={"image_store_dir": tmp_path_factory.mktemp("tiny-store"),
-                                        "image_store_max_bytes": 2000})
+    small = settings.model_copy(
+        update={"image_store_dir": tmp_path_factory.mktemp("tiny-store"), "image_store_max_bytes": 2000}
+    )
     with TestClient(create_app(small)) as c:
         yield c
 
@@ -233,8 +259,11 @@ def test_a_foreign_host_header_is_refused_before_anything_runs(client) -> None:
     assert "script-src 'self'" in r.headers["content-security-policy"]
     r = client.get("/api/v1/images/", headers={"host": "rebound.example"}, follow_redirects=False)
     assert r.status_code == 400 and "location" not in r.headers
-    page = client.post("/classify", headers={"host": "rebound.example", "origin": "http://rebound.example"},
-                       data={"model": "mnist-cnn"})
+    page = client.post(
+        "/classify",
+        headers={"host": "rebound.example", "origin": "http://rebound.example"},
+        data={"model": "mnist-cnn"},
+    )
     assert page.status_code == 400 and "<html" in page.text
     for host in ("localhost:8000", "127.0.0.1", "[::1]:8000"):
         assert client.get("/healthz", headers={"host": host}).status_code == 200, host

@@ -20,12 +20,22 @@ HEADER_S, BODY_S = 1.0, 2.0
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, data_dir):
     port = _free_port()
-    env = {**os.environ, "ADVLAB_IMAGE_STORE_DIR": str(tmp_path_factory.mktemp("slow-images")),
-           "ADVLAB_JOBS_DIR": str(tmp_path_factory.mktemp("slow-jobs")), "ADVLAB_ALLOW_DOWNLOADS": "0",
-           "ADVLAB_DATA_DIR": str(data_dir), "ADVLAB_HEADER_TIMEOUT_S": str(HEADER_S),
-           "ADVLAB_BODY_TIMEOUT_S": str(BODY_S)}
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "ADVLAB_IMAGE_STORE_DIR": str(tmp_path_factory.mktemp("slow-images")),
+        "ADVLAB_JOBS_DIR": str(tmp_path_factory.mktemp("slow-jobs")),
+        "ADVLAB_ALLOW_DOWNLOADS": "0",
+        "ADVLAB_DATA_DIR": str(data_dir),
+        "ADVLAB_HEADER_TIMEOUT_S": str(HEADER_S),
+        "ADVLAB_BODY_TIMEOUT_S": str(BODY_S),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         _wait_healthy(f"http://127.0.0.1:{port}", proc)
         yield port

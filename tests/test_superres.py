@@ -65,8 +65,9 @@ def test_the_page_shows_five_pictures_and_the_figures(client) -> None:
 
 
 def test_a_dry_run_writes_loadable_weights_and_its_figures(settings, tmp_path) -> None:
-    spec = superres.train(superres.RECIPES[NAME], settings, tmp_path, seed=0, dry_run=True, device="cpu",
-                          log=lambda _: None)
+    spec = superres.train(
+        superres.RECIPES[NAME], settings, tmp_path, seed=0, dry_run=True, device="cpu", log=lambda _: None
+    )
     entry = load_upscaler(spec, tmp_path, torch.device("cpu"))
     assert entry.available and not entry.adversarial.training
     figures = spec.metrics["upscaled"]
@@ -75,8 +76,9 @@ def test_a_dry_run_writes_loadable_weights_and_its_figures(settings, tmp_path) -
 
 
 def test_the_figures_in_the_manifest_hold_when_measured_again(settings, tmp_path) -> None:
-    entry = next(e for e in json.loads((ROOT / "models" / "manifest.json").read_text())["upscalers"]
-                 if e["name"] == NAME)
+    entry = next(
+        e for e in json.loads((ROOT / "models" / "manifest.json").read_text())["upscalers"] if e["name"] == NAME
+    )
     assert entry["metrics"]["command"] == f"advlab train {NAME} --seed 0"
     from app.zoo.manifest import UpscalerSpec
 

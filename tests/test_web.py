@@ -30,8 +30,9 @@ def test_classify_page_opens_with_an_example_computed(client) -> None:
 
 
 def test_switching_model_picks_a_picture_that_suits_it(client) -> None:
-    html = client.get("/classify", params={"model": "imagenet-squeezenet", "shown_model": "mnist-cnn",
-                                           "image": "sample:mnist-00000"}).text
+    html = client.get(
+        "/classify", params={"model": "imagenet-squeezenet", "shown_model": "mnist-cnn", "image": "sample:mnist-00000"}
+    ).text
     if "imagenet-squeezenet (unavailable)" in html:
         return
     assert 'value="sample:chelsea" checked' in html
@@ -53,8 +54,9 @@ def test_htmx_request_gets_only_the_lab_fragment(client) -> None:
 
 def test_upload_form_redirects_to_the_permalink(client) -> None:
     data = encode(Image.new("RGB", (64, 64), (250, 250, 250)), "PNG")
-    r = client.post("/classify", data={"model": "mnist-cnn"}, files={"file": ("d.png", data, "image/png")},
-                    follow_redirects=False)
+    r = client.post(
+        "/classify", data={"model": "mnist-cnn"}, files={"file": ("d.png", data, "image/png")}, follow_redirects=False
+    )
     assert r.status_code == 303
     query = parse_qs(urlparse(r.headers["location"]).query)
     assert query["model"] == ["mnist-cnn"] and len(query["image"][0]) == 64
@@ -64,8 +66,7 @@ def test_upload_form_redirects_to_the_permalink(client) -> None:
 
 def test_upload_with_htmx_returns_the_fragment_and_pushes_the_url(client) -> None:
     data = encode(Image.new("RGB", (64, 64), (250, 250, 250)), "PNG")
-    r = client.post("/classify", data={"model": "mnist-cnn"}, files={"file": ("d.png", data, "image/png")},
-                    headers=HX)
+    r = client.post("/classify", data={"model": "mnist-cnn"}, files={"file": ("d.png", data, "image/png")}, headers=HX)
     assert r.status_code == 200 and r.headers["HX-Push-Url"].startswith("/classify?model=mnist-cnn&image=")
     assert 'class="result"' in r.text
 
@@ -73,8 +74,9 @@ def test_upload_with_htmx_returns_the_fragment_and_pushes_the_url(client) -> Non
 def test_bad_upload_on_the_page_shows_the_message(client) -> None:
     r = client.post("/classify", data={"model": "mnist-cnn"}, files={"file": ("a.svg", b"<svg/>", "image/svg+xml")})
     assert r.status_code == 415 and "<html" in r.text and "SVG" in r.text
-    r = client.post("/classify", data={"model": "mnist-cnn"}, files={"file": ("a.svg", b"<svg/>", "image/svg+xml")},
-                    headers=HX)
+    r = client.post(
+        "/classify", data={"model": "mnist-cnn"}, files={"file": ("a.svg", b"<svg/>", "image/svg+xml")}, headers=HX
+    )
     assert r.status_code == 415 and r.headers["HX-Retarget"] == "#messages" and "<html" not in r.text
 
 

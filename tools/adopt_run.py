@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.config import Settings  # noqa: E402
-from app.zoo.manifest import (  # noqa: E402
+from app.config import Settings
+from app.zoo.manifest import (
     MANIFEST_NAME,
     SECTIONS,
     GeneratorSpec,

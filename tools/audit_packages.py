@@ -24,8 +24,22 @@ def run_pip_audit() -> tuple[dict | None, str]:
     """pip-audit's JSON report (None when it produced none) and its error output."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "audit.json"
-        proc = subprocess.run([sys.executable, "-m", "pip_audit", "--skip-editable", "--progress-spinner", "off",
-                               "--format", "json", "--output", str(report)], capture_output=True, text=True)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip_audit",
+                "--skip-editable",
+                "--progress-spinner",
+                "off",
+                "--format",
+                "json",
+                "--output",
+                str(report),
+            ],
+            capture_output=True,
+            text=True,
+        )
         text = report.read_text() if report.exists() else ""
     return (json.loads(text) if text.strip() else None), proc.stderr
 
@@ -33,8 +47,10 @@ def run_pip_audit() -> tuple[dict | None, str]:
 def judge(report: dict | None, stderr: str = "") -> tuple[bool, list[str]]:
     """(whether the build must fail, the lines to print) for a pip-audit JSON report."""
     if report is None:
-        return False, ["WARNING: the installed packages were NOT audited: pip-audit could not reach PyPI's "
-                       "vulnerability data.", *stderr.strip().splitlines()[-3:]]
+        return False, [
+            "WARNING: the installed packages were NOT audited: pip-audit could not reach PyPI's vulnerability data.",
+            *stderr.strip().splitlines()[-3:],
+        ]
     deps = report.get("dependencies", [])
     vulnerable = [d for d in deps if d.get("vulns")]
     unchecked = [d["name"] for d in deps if "could not be audited" in d.get("skip_reason", "")]

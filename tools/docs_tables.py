@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.attacks import ATTACKS  # noqa: E402
+from app.attacks import ATTACKS
 
 NORMS = {"linf": "L∞", "l2": "L2", "l0": "L0"}
 
@@ -25,7 +25,8 @@ def attack_table() -> str:
     rows = ["| name | attack | norm | goal | parameters (defaults) |", "|---|---|---|---|---|"]
     for a in ATTACKS.values():
         goal = {(True, True): "both", (False, True): "targeted", (True, False): "untargeted"}[
-            (a.supports_untargeted, a.supports_targeted)]
+            (a.supports_untargeted, a.supports_targeted)
+        ]
         norm = "— (from noise)" if a.starts_from_noise else NORMS.get(a.norm, a.norm)
         defaults = ", ".join(f"`{k}` {_value(f.default)}" for k, f in a.Params.model_fields.items())
         paper = f" ({a.paper})" if a.paper else ""

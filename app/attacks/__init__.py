@@ -12,8 +12,20 @@ from app.attacks.mifgsm import MIFGSM
 from app.attacks.pgd import PGD, PGDL2
 from app.attacks.proximity import FoolingNoise, Proximity
 
-ATTACKS: dict[str, Attack] = {a.name: a for a in (
-    FGSM(), BIM(), PGD(), PGDL2(), MIFGSM(), Proximity(), FoolingNoise(), CW(), DeepFool(), JSMA(),
-)}
+ATTACKS: dict[str, Attack] = {
+    a.name: a
+    for a in (
+        FGSM(),
+        BIM(),
+        PGD(),
+        PGDL2(),
+        MIFGSM(),
+        Proximity(),
+        FoolingNoise(),
+        CW(),
+        DeepFool(),
+        JSMA(),
+    )
+}
 
 __all__ = ["ATTACKS", "Attack", "Goal", "Params"]

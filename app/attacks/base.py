@@ -89,8 +89,9 @@ class Budget:
         if self.cancel is not None and self.cancel.is_set():
             raise ClientGone("The attack was stopped: its request was cancelled.")
         if self.seconds is not None and time.monotonic() - self.started > self.seconds:
-            raise DeadlineExceeded(f"The attack took longer than the {self.seconds:g} s limit. "
-                                   "Try fewer steps or a smaller model.")
+            raise DeadlineExceeded(
+                f"The attack took longer than the {self.seconds:g} s limit. Try fewer steps or a smaller model."
+            )
 
 
 @dataclass
@@ -104,23 +105,26 @@ class Recorder:
     snapshots: list[tuple[int, torch.Tensor]] = field(default_factory=list)
     budget: Budget = field(default_factory=Budget)
 
-    def record(self, step: int, x: torch.Tensor, probs: list[float], linf: float, l2: float,
-               loss: float | None = None) -> None:
+    def record(
+        self, step: int, x: torch.Tensor, probs: list[float], linf: float, l2: float, loss: float | None = None
+    ) -> None:
         """x: (C, H, W) the current image; probs: its K class probabilities; linf, l2: ‖x − x0‖."""
         self.budget.check()
         if self.steps and self.steps[-1]["step"] == step:  # the final state replaces a same-step record
             self.steps.pop()
             if self.snapshots and self.snapshots[-1][0] == step:
                 self.snapshots.pop()
-        self.steps.append({
-            "step": step,
-            "true_prob": probs[self.true_class],
-            "target_prob": None if self.target_class is None else probs[self.target_class],
-            "top_class": max(range(len(probs)), key=probs.__getitem__),
-            "loss": loss,
-            "linf": linf,
-            "l2": l2,
-        })
+        self.steps.append(
+            {
+                "step": step,
+                "true_prob": probs[self.true_class],
+                "target_prob": None if self.target_class is None else probs[self.target_class],
+                "top_class": max(range(len(probs)), key=probs.__getitem__),
+                "loss": loss,
+                "linf": linf,
+                "l2": l2,
+            }
+        )
         if step % self.snapshot_every == 0:
             self.snapshots.append((step, x.detach().cpu().clone()))
 
@@ -159,16 +163,16 @@ class Attack(ABC, Generic[P]):
             raise BadRequest(self.too_costly(features))
 
     def too_costly(self, features: int) -> str:
-        return (f"{self.title} is too costly for an input of {features:,} values "
-                f"(the limit is {self.max_features:,}).")
+        return f"{self.title} is too costly for an input of {features:,} values (the limit is {self.max_features:,})."
 
     def start(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """The image the attack starts from and is measured against: the input itself, usually."""
         return x
 
     @abstractmethod
-    def perturb(self, model: nn.Module, x: torch.Tensor, goal: Goal, params: P,
-                generator: torch.Generator, recorder: Trace) -> tuple[torch.Tensor, int]:
+    def perturb(
+        self, model: nn.Module, x: torch.Tensor, goal: Goal, params: P, generator: torch.Generator, recorder: Trace
+    ) -> tuple[torch.Tensor, int]:
         """x: (N, C, H, W) in [0,1] -> (adversarial (N, C, H, W) in [0,1], steps taken)."""
 
 
@@ -181,16 +185,28 @@ def input_gradient(model: nn.Module, x: torch.Tensor, objective) -> tuple[torch.
     return grad, logits.detach(), value.detach()
 
 
-def record_first(recorder: Trace, step: int, x0: torch.Tensor, x: torch.Tensor,
-                 logits: torch.Tensor, loss: torch.Tensor | None = None) -> None:
+def record_first(
+    recorder: Trace,
+    step: int,
+    x0: torch.Tensor,
+    x: torch.Tensor,
+    logits: torch.Tensor,
+    loss: torch.Tensor | None = None,
+) -> None:
     """Record image 0 of a batch, if there is a recorder; with a list (a batch of requests), image i
     goes to recorder i."""
     recorders = recorder if isinstance(recorder, list) else [] if recorder is None else [recorder]
     record_batch(recorders, step, x0, x, logits, loss)
 
 
-def record_batch(recorders: list[Recorder], step: int, x0: torch.Tensor, x: torch.Tensor, logits: torch.Tensor,
-                 loss: torch.Tensor | None = None) -> None:
+def record_batch(
+    recorders: list[Recorder],
+    step: int,
+    x0: torch.Tensor,
+    x: torch.Tensor,
+    logits: torch.Tensor,
+    loss: torch.Tensor | None = None,
+) -> None:
     """Image i of x0, x (N, C, H, W), logits (N, K) and loss (N,) goes to recorder i. The figures
     are computed for all traced images at once: a batch of 32 slider requests costs a few tensor
     operations, not a few hundred."""

@@ -26,7 +26,14 @@ class BIM(Attack[BIMParams]):
     Params = BIMParams
     paper = "Kurakin et al. 2017, arXiv:1607.02533"
 
-    def perturb(self, model: nn.Module, x: torch.Tensor, goal: Goal, params: BIMParams,
-                generator: torch.Generator, recorder: Trace) -> tuple[torch.Tensor, int]:
+    def perturb(
+        self,
+        model: nn.Module,
+        x: torch.Tensor,
+        goal: Goal,
+        params: BIMParams,
+        generator: torch.Generator,
+        recorder: Trace,
+    ) -> tuple[torch.Tensor, int]:
         schedule = Schedule(params.eps, params.alpha, params.steps)
         return iterate(model, x, goal, schedule, generator, recorder), params.steps

@@ -24,8 +24,9 @@ class CWParams(Params):
     steps: int = Field(100, ge=1, le=1000, description="Adam steps per binary-search round.")
     search_steps: int = Field(6, ge=1, le=20, description="Binary-search rounds over c.")
     lr: float = Field(0.05, gt=0.0, le=1.0, description="Adam learning rate (in tanh space).")
-    survive_saving: bool = Field(True, description=(
-        "Finish with an 8-bit step: grow the change until the saved PNG still fools the model."))
+    survive_saving: bool = Field(
+        True, description=("Finish with an 8-bit step: grow the change until the saved PNG still fools the model.")
+    )
 
 
 def margin(logits: torch.Tensor, goal: Goal, kappa: float) -> torch.Tensor:
@@ -44,8 +45,15 @@ class CW(Attack[CWParams]):
     Params = CWParams
     paper = "Carlini & Wagner 2017, arXiv:1608.04644"
 
-    def perturb(self, model: nn.Module, x: torch.Tensor, goal: Goal, params: CWParams,
-                generator: torch.Generator, recorder: Trace) -> tuple[torch.Tensor, int]:
+    def perturb(
+        self,
+        model: nn.Module,
+        x: torch.Tensor,
+        goal: Goal,
+        params: CWParams,
+        generator: torch.Generator,
+        recorder: Trace,
+    ) -> tuple[torch.Tensor, int]:
         n = x.shape[0]
         c = torch.full((n,), params.c, device=x.device)
         lower, upper = torch.zeros_like(c), torch.full_like(c, float("inf"))

@@ -19,8 +19,9 @@ class DeepFoolParams(Params):
     steps: int = Field(50, ge=1, le=500, description="Most linearisation steps.")
     overshoot: float = Field(0.02, ge=0.0, le=1.0, description="Extra fraction to step past the boundary.")
     candidates: int = Field(10, ge=2, le=100, description="Classes considered (the top ones at the start).")
-    survive_saving: bool = Field(True, description=(
-        "Finish with an 8-bit step: grow the change until the saved PNG still fools the model."))
+    survive_saving: bool = Field(
+        True, description=("Finish with an 8-bit step: grow the change until the saved PNG still fools the model.")
+    )
 
 
 class DeepFool(Attack[DeepFoolParams]):
@@ -30,11 +31,18 @@ class DeepFool(Attack[DeepFoolParams]):
     Params = DeepFoolParams
     paper = "Moosavi-Dezfooli et al. 2016, arXiv:1511.04599"
 
-    def perturb(self, model: nn.Module, x: torch.Tensor, goal: Goal, params: DeepFoolParams,
-                generator: torch.Generator, recorder: Trace) -> tuple[torch.Tensor, int]:
+    def perturb(
+        self,
+        model: nn.Module,
+        x: torch.Tensor,
+        goal: Goal,
+        params: DeepFoolParams,
+        generator: torch.Generator,
+        recorder: Trace,
+    ) -> tuple[torch.Tensor, int]:
         with torch.no_grad():
             ranked = model(x).argsort(dim=1, descending=True)
-        classes = goal.target[:, None] if goal.target is not None else ranked[:, :params.candidates]
+        classes = goal.target[:, None] if goal.target is not None else ranked[:, : params.candidates]
         total = torch.zeros_like(x)
         x_adv = x.clone()
         for i in range(params.steps):

@@ -30,8 +30,15 @@ class FGSM(Attack[FGSMParams]):
     paper = "Goodfellow et al. 2015, arXiv:1412.6572"
     per_image_params = ("eps",)  # one gradient, no randomness: concurrent slider requests share a batch
 
-    def perturb(self, model: nn.Module, x: torch.Tensor, goal: Goal, params: FGSMParams,
-                generator: torch.Generator, recorder: Trace) -> tuple[torch.Tensor, int]:
+    def perturb(
+        self,
+        model: nn.Module,
+        x: torch.Tensor,
+        goal: Goal,
+        params: FGSMParams,
+        generator: torch.Generator,
+        recorder: Trace,
+    ) -> tuple[torch.Tensor, int]:
         grad, logits, loss = input_gradient(model, x, goal.loss)  # goal.loss is ascended
         goal.start_logits = logits
         record_first(recorder, 0, x, x, logits, loss)
@@ -54,8 +61,9 @@ class Sweep:
 
     def cpu(self) -> Sweep:
         move = lambda v: v.cpu() if isinstance(v, torch.Tensor) else v
-        fields: dict[str, Any] = {k: ({n: move(t) for n, t in v.items()} if isinstance(v, dict) else move(v))
-                                  for k, v in vars(self).items()}
+        fields: dict[str, Any] = {
+            k: ({n: move(t) for n, t in v.items()} if isinstance(v, dict) else move(v)) for k, v in vars(self).items()
+        }
         return Sweep(**fields)
 
 
@@ -75,7 +83,13 @@ def sweep(model: nn.Module, x: torch.Tensor, goal: Goal, eps: list[float], chunk
     labels = goal.labels.repeat_interleave(e)
     target = None if goal.target is None else goal.target.repeat_interleave(e)
     success = Goal(labels, target).achieved(after)
-    return Sweep(eps=list(eps), sign=sign.detach(), logits_before=logits,
-                 logits_after=after.view(n, e, -1), logits_saved=after_saving.view(n, e, -1),
-                 success=success.view(n, e), rounded=(saved - adv).abs().gt(1e-6).flatten(1).sum(1).view(n, e),
-                 distances={k: v.view(n, e) for k, v in distances(saved, start).items()})
+    return Sweep(
+        eps=list(eps),
+        sign=sign.detach(),
+        logits_before=logits,
+        logits_after=after.view(n, e, -1),
+        logits_saved=after_saving.view(n, e, -1),
+        success=success.view(n, e),
+        rounded=(saved - adv).abs().gt(1e-6).flatten(1).sum(1).view(n, e),
+        distances={k: v.view(n, e) for k, v in distances(saved, start).items()},
+    )

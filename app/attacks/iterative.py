@@ -33,8 +33,9 @@ class Schedule:
     momentum: float | None = None  # MI-FGSM's decay μ; None: plain steps
 
 
-def iterate(model: nn.Module, x0: torch.Tensor, goal: Ascent, s: Schedule, generator: torch.Generator,
-            recorder: Trace) -> torch.Tensor:
+def iterate(
+    model: nn.Module, x0: torch.Tensor, goal: Ascent, s: Schedule, generator: torch.Generator, recorder: Trace
+) -> torch.Tensor:
     """x0: (N, C, H, W) -> adversarial (N, C, H, W) after ``s.steps`` projected steps."""
     x = random_start(x0, s.eps, s.norm, generator) if s.random_start else x0.clone()
     velocity = torch.zeros_like(x0)
@@ -51,8 +52,15 @@ def iterate(model: nn.Module, x0: torch.Tensor, goal: Ascent, s: Schedule, gener
     return x
 
 
-def iterate_with_restarts(model: nn.Module, x0: torch.Tensor, goal: Ascent, s: Schedule, restarts: int,
-                          generator: torch.Generator, recorder: Trace) -> torch.Tensor:
+def iterate_with_restarts(
+    model: nn.Module,
+    x0: torch.Tensor,
+    goal: Ascent,
+    s: Schedule,
+    restarts: int,
+    generator: torch.Generator,
+    recorder: Trace,
+) -> torch.Tensor:
     """Best of ``restarts`` runs per image: the first that succeeds, else the highest loss.
 
     The recorder keeps the trajectory of the run chosen for image 0."""
@@ -63,8 +71,11 @@ def iterate_with_restarts(model: nn.Module, x0: torch.Tensor, goal: Ascent, s: S
     best_score: torch.Tensor | None = None
     chosen: Recorder | None = None
     for _ in range(restarts):
-        trace = None if recorder is None else Recorder(recorder.true_class, recorder.target_class,
-                                                       recorder.snapshot_every, budget=recorder.budget)
+        trace = (
+            None
+            if recorder is None
+            else Recorder(recorder.true_class, recorder.target_class, recorder.snapshot_every, budget=recorder.budget)
+        )
         x = iterate(model, x0, goal, s, generator, trace)
         with torch.no_grad():
             logits = model(x)

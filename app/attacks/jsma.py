@@ -33,12 +33,21 @@ class JSMA(Attack[JSMAParams]):
     paper = "Papernot et al. 2016, arXiv:1511.07528"
 
     def too_costly(self, features: int) -> str:
-        return (f"JSMA changes two values per step, one gradient each: an input of {features:,} values "
-                f"would need thousands of steps (the limit is {self.max_features:,} values, e.g. "
-                "MNIST's 784). Try an MNIST model, or an L2 or L∞ attack for ImageNet.")
+        return (
+            f"JSMA changes two values per step, one gradient each: an input of {features:,} values "
+            f"would need thousands of steps (the limit is {self.max_features:,} values, e.g. "
+            "MNIST's 784). Try an MNIST model, or an L2 or L∞ attack for ImageNet."
+        )
 
-    def perturb(self, model: nn.Module, x: torch.Tensor, goal: Goal, params: JSMAParams,
-                generator: torch.Generator, recorder: Trace) -> tuple[torch.Tensor, int]:
+    def perturb(
+        self,
+        model: nn.Module,
+        x: torch.Tensor,
+        goal: Goal,
+        params: JSMAParams,
+        generator: torch.Generator,
+        recorder: Trace,
+    ) -> tuple[torch.Tensor, int]:
         target = goal.target
         if target is None:
             with torch.no_grad():

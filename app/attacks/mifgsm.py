@@ -28,7 +28,14 @@ class MIFGSM(Attack[MIFGSMParams]):
     Params = MIFGSMParams
     paper = "Dong et al. 2018, arXiv:1710.06081"
 
-    def perturb(self, model: nn.Module, x: torch.Tensor, goal: Goal, params: MIFGSMParams,
-                generator: torch.Generator, recorder: Trace) -> tuple[torch.Tensor, int]:
+    def perturb(
+        self,
+        model: nn.Module,
+        x: torch.Tensor,
+        goal: Goal,
+        params: MIFGSMParams,
+        generator: torch.Generator,
+        recorder: Trace,
+    ) -> tuple[torch.Tensor, int]:
         schedule = Schedule(params.eps, params.alpha, params.steps, momentum=params.decay)
         return iterate(model, x, goal, schedule, generator, recorder), params.steps

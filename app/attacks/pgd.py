@@ -34,8 +34,15 @@ class PGD(Attack[PGDParams]):
     Params = PGDParams
     paper = "Madry et al. 2018, arXiv:1706.06083"
 
-    def perturb(self, model: nn.Module, x: torch.Tensor, goal: Goal, params: PGDParams,
-                generator: torch.Generator, recorder: Trace) -> tuple[torch.Tensor, int]:
+    def perturb(
+        self,
+        model: nn.Module,
+        x: torch.Tensor,
+        goal: Goal,
+        params: PGDParams,
+        generator: torch.Generator,
+        recorder: Trace,
+    ) -> tuple[torch.Tensor, int]:
         schedule = Schedule(params.eps, params.alpha, params.steps, self.norm, params.random_start)
         x_adv = iterate_with_restarts(model, x, goal, schedule, params.restarts, generator, recorder)
         return x_adv, params.steps * params.restarts

@@ -18,9 +18,15 @@ from torch import nn
 
 from app.attacks.base import Attack, Goal, Params, Trace, record_first
 
-TEMPERATURE = Field(10.0, ge=1.0, le=1000.0, description=(
-    "Softmax temperature T in the loss (softmax(logits / T)). A confident model's softmax is "
-    "saturated, so the seed's loss has a zero gradient at T = 1; a larger T keeps it alive."))
+TEMPERATURE = Field(
+    10.0,
+    ge=1.0,
+    le=1000.0,
+    description=(
+        "Softmax temperature T in the loss (softmax(logits / T)). A confident model's softmax is "
+        "saturated, so the seed's loss has a zero gradient at T = 1; a larger T keeps it alive."
+    ),
+)
 
 
 class ProximityParams(Params):
@@ -38,6 +44,7 @@ class NoiseParams(Params):
 
 def seed_loss(goal: Goal, lam: float, x0: torch.Tensor, temperature: float):
     """The objective to ascend (the seed's loss, negated), as a function of (x, logits) -> (N,)."""
+
     def objective(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
         probs = torch.softmax(logits / temperature, dim=1)
         if goal.target is not None:
@@ -45,11 +52,19 @@ def seed_loss(goal: Goal, lam: float, x0: torch.Tensor, temperature: float):
         else:
             miss = -0.5 * (probs - F.one_hot(goal.labels, probs.shape[1])).pow(2).sum(1)
         return -(miss + lam * (x - x0).flatten(1).pow(2).sum(1))
+
     return objective
 
 
-def descend(model: nn.Module, x0: torch.Tensor, start: torch.Tensor, goal: Goal, lam: float,
-            params: NoiseParams | ProximityParams, recorder: Trace) -> torch.Tensor:
+def descend(
+    model: nn.Module,
+    x0: torch.Tensor,
+    start: torch.Tensor,
+    goal: Goal,
+    lam: float,
+    params: NoiseParams | ProximityParams,
+    recorder: Trace,
+) -> torch.Tensor:
     """Descend the seed's loss from ``start`` with Adam, clipping to [0,1]. (N, C, H, W).
 
     Adam rather than plain steps: the softmax saturates on a confident model, so the raw gradient
@@ -76,8 +91,15 @@ class Proximity(Attack[ProximityParams]):
     Params = ProximityParams
     paper = "Szegedy et al. 2014, arXiv:1312.6199; seed 002's formulation"
 
-    def perturb(self, model: nn.Module, x: torch.Tensor, goal: Goal, params: ProximityParams,
-                generator: torch.Generator, recorder: Trace) -> tuple[torch.Tensor, int]:
+    def perturb(
+        self,
+        model: nn.Module,
+        x: torch.Tensor,
+        goal: Goal,
+        params: ProximityParams,
+        generator: torch.Generator,
+        recorder: Trace,
+    ) -> tuple[torch.Tensor, int]:
         return descend(model, x, x, goal, params.lam, params, recorder), params.steps
 
 
@@ -93,6 +115,13 @@ class FoolingNoise(Attack[NoiseParams]):
     def start(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         return torch.rand(x.shape, generator=generator).to(x.device)
 
-    def perturb(self, model: nn.Module, x: torch.Tensor, goal: Goal, params: NoiseParams,
-                generator: torch.Generator, recorder: Trace) -> tuple[torch.Tensor, int]:
+    def perturb(
+        self,
+        model: nn.Module,
+        x: torch.Tensor,
+        goal: Goal,
+        params: NoiseParams,
+        generator: torch.Generator,
+        recorder: Trace,
+    ) -> tuple[torch.Tensor, int]:
         return descend(model, x, x, goal, 0.0, params, recorder), params.steps

@@ -45,9 +45,19 @@ class Outcome:
         return self.snapshot_lists[0] if self.snapshot_lists else []
 
 
-def run_attack(attack: Attack, model: nn.Module, x: torch.Tensor, labels: torch.Tensor,
-               target: torch.Tensor | None, params: Params, seed: int = 0, time_limit: float | None = None,
-               trace: bool = True, cancel: threading.Event | None = None, every_image: bool = False) -> Outcome:
+def run_attack(
+    attack: Attack,
+    model: nn.Module,
+    x: torch.Tensor,
+    labels: torch.Tensor,
+    target: torch.Tensor | None,
+    params: Params,
+    seed: int = 0,
+    time_limit: float | None = None,
+    trace: bool = True,
+    cancel: threading.Event | None = None,
+    every_image: bool = False,
+) -> Outcome:
     """x: (N, C, H, W) in [0,1] on the model's device; labels, target: (N,) class indices.
 
     ``trace`` records image 0's trajectory, or each image's with ``every_image`` (a batch of
@@ -59,8 +69,7 @@ def run_attack(attack: Attack, model: nn.Module, x: torch.Tensor, labels: torch.
     budget = Budget(time_limit, cancel=cancel)
     start = attack.start(x, generator)
     traced = range(len(x) if every_image else 1) if trace else range(0)
-    recorders = [_recorder(params, int(labels[i]), None if target is None else int(target[i]), budget)
-                 for i in traced]
+    recorders = [_recorder(params, int(labels[i]), None if target is None else int(target[i]), budget) for i in traced]
     recorder = recorders if every_image else (recorders[0] if recorders else None)
     adversarial, steps = attack.perturb(model, start, goal, params, generator, recorder)
     if getattr(params, "survive_saving", False):
@@ -78,12 +87,18 @@ def run_attack(attack: Attack, model: nn.Module, x: torch.Tensor, labels: torch.
         r.snapshot_every = 1  # always keep the final image
     record_batch(recorders, steps, start, adversarial, after)
     return Outcome(
-        start=start.cpu(), adversarial=adversarial.detach().cpu(), saved=saved.cpu(),
-        probs_before=torch.softmax(before, 1).cpu(), probs_after=torch.softmax(after, 1).cpu(),
+        start=start.cpu(),
+        adversarial=adversarial.detach().cpu(),
+        saved=saved.cpu(),
+        probs_before=torch.softmax(before, 1).cpu(),
+        probs_after=torch.softmax(after, 1).cpu(),
         probs_saved=torch.softmax(after_saving, 1).cpu(),
-        success=goal.achieved(after).cpu(), distances={k: v.cpu() for k, v in distances(saved, original).items()},
-        steps=steps, seconds=seconds,
-        trajectories=[r.steps for r in recorders], snapshot_lists=[r.snapshots for r in recorders],
+        success=goal.achieved(after).cpu(),
+        distances={k: v.cpu() for k, v in distances(saved, original).items()},
+        steps=steps,
+        seconds=seconds,
+        trajectories=[r.steps for r in recorders],
+        snapshot_lists=[r.snapshots for r in recorders],
     )
 
 

@@ -18,7 +18,7 @@ from torch import nn
 
 from app.attacks.base import Goal
 
-TOLERANCE = 2.0 ** -12  # of one 1/255 step: float error (at most ~1e-4), not a fraction to drop
+TOLERANCE = 2.0**-12  # of one 1/255 step: float error (at most ~1e-4), not a fraction to drop
 GROWTH = (1.0, 1.05, 1.1, 1.2, 1.35, 1.5, 1.75, 2.0)  # factors tried on the change, smallest first
 
 

@@ -33,8 +33,9 @@ class AdversarialTraining:
         return asdict(self)
 
 
-def adversarial_batch(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, cfg: AdversarialTraining,
-                      generator: torch.Generator) -> torch.Tensor:
+def adversarial_batch(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, cfg: AdversarialTraining, generator: torch.Generator
+) -> torch.Tensor:
     """PGD examples (random start) for the batch, made with the model in eval mode (no dropout)."""
     if eps <= 0:
         return x

@@ -65,9 +65,19 @@ class _State:
     value_at_last: torch.Tensor
 
 
-def apgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *, steps: int = 100,
-         loss: Loss = ce_loss, target: torch.Tensor | None = None, seed: int = 0) -> torch.Tensor:
+def apgd(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    *,
+    steps: int = 100,
+    loss: Loss = ce_loss,
+    target: torch.Tensor | None = None,
+    seed: int = 0,
+) -> torch.Tensor:
     """(N,) bool: APGD found a point of the L∞ ball around x (N, C, H, W) that the model misclassifies."""
+
     def project(z: torch.Tensor) -> torch.Tensor:
         return torch.minimum(torch.maximum(z, x - eps), x + eps).clamp(0.0, 1.0)
 
@@ -82,9 +92,19 @@ def apgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *, step
     start = project(x + eps * (2 * noise - 1))
     value, grad, fooled = evaluate(start)
     n = len(x)
-    s = _State(start, start, value, grad, torch.full((n, 1, 1, 1), 2 * eps, device=x.device), start.clone(),
-               value.clone(), grad.clone(), torch.zeros(n, device=x.device),
-               torch.ones(n, dtype=torch.bool, device=x.device), value.clone())
+    s = _State(
+        start,
+        start,
+        value,
+        grad,
+        torch.full((n, 1, 1, 1), 2 * eps, device=x.device),
+        start.clone(),
+        value.clone(),
+        grad.clone(),
+        torch.zeros(n, device=x.device),
+        torch.ones(n, dtype=torch.bool, device=x.device),
+        value.clone(),
+    )
     marks, last_mark = checkpoints(steps), 0
     for k in range(steps):
         z = project(s.x + s.eta * s.grad.sign())
@@ -119,9 +139,18 @@ class AutoAttackResult:
     after_t: float  # after APGD-CE and APGD-T on every one of its targets
 
 
-def autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *, steps: int = 100,
-               targets: int = TARGETS, batch: int = 500, seed: int = 0,
-               device: torch.device | str = "cpu") -> AutoAttackResult:
+def autoattack(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    *,
+    steps: int = 100,
+    targets: int = TARGETS,
+    batch: int = 500,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+) -> AutoAttackResult:
     """Robust accuracy under APGD-CE, then APGD-T, each run only on the images still standing."""
     standing, after_ce = [], []
     for xb, yb in zip(x.split(batch), y.split(batch)):
@@ -134,8 +163,16 @@ def autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *
         after_ce.append(ok.clone())
         for j in range(1, min(targets, logits.shape[1] - 1) + 1):
             if ok.any():
-                ok[ok.clone()] = ~apgd(model, xb[ok], yb[ok], eps, steps=steps, loss=dlr_targeted_loss,
-                                       target=_target(ranked[ok], yb[ok], j), seed=seed)
+                ok[ok.clone()] = ~apgd(
+                    model,
+                    xb[ok],
+                    yb[ok],
+                    eps,
+                    steps=steps,
+                    loss=dlr_targeted_loss,
+                    target=_target(ranked[ok], yb[ok], j),
+                    seed=seed,
+                )
         standing.append(ok)
     clean = float((torch.cat([model(xb.to(device)).argmax(1).cpu() for xb in x.split(batch)]) == y).float().mean())
     return AutoAttackResult(clean, float(torch.cat(after_ce).float().mean()), float(torch.cat(standing).float().mean()))

@@ -43,18 +43,28 @@ class AdaptiveGoal:
         return False
 
     def loss(self, logits: torch.Tensor) -> torch.Tensor:
-        cls, det = logits[:, : self.classes], logits[:, self.classes:]
+        cls, det = logits[:, : self.classes], logits[:, self.classes :]
         clean = torch.full_like(self.labels, CLEAN)
         return cross_entropy(cls, self.labels) - self.weight * cross_entropy(det, clean)
 
     def achieved(self, logits: torch.Tensor) -> torch.Tensor:
-        cls, det = logits[:, : self.classes], logits[:, self.classes:]
+        cls, det = logits[:, : self.classes], logits[:, self.classes :]
         return (cls.argmax(1) != self.labels) & (det.argmax(1) == CLEAN)
 
 
-def adaptive_attack(classifier: nn.Module, detector: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float,
-                    steps: int = 100, alpha: float = 0.01, restarts: int = 1, weight: float = 1.0,
-                    generator: torch.Generator) -> torch.Tensor:
+def adaptive_attack(
+    classifier: nn.Module,
+    detector: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    eps: float,
+    steps: int = 100,
+    alpha: float = 0.01,
+    restarts: int = 1,
+    weight: float = 1.0,
+    generator: torch.Generator,
+) -> torch.Tensor:
     """L∞ PGD against classifier and detector at once (Carlini & Wagner 2017's lesson: attack the
     whole defended system, not the classifier alone)."""
     guarded = Guarded(classifier, detector)

@@ -15,9 +15,19 @@ from app.attacks.base import Budget, Goal, Recorder
 Progress = Callable[[int, int], None]  # (images done, images in all)
 
 
-def adversarial_examples(model: nn.Module, x: torch.Tensor, y: torch.Tensor, attack: str, params: dict,
-                         *, seed: int = 0, batch: int = 500, device: torch.device | str = "cpu",
-                         progress: Progress | None = None, cancel: threading.Event | None = None) -> torch.Tensor:
+def adversarial_examples(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    attack: str,
+    params: dict,
+    *,
+    seed: int = 0,
+    batch: int = 500,
+    device: torch.device | str = "cpu",
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> torch.Tensor:
     """Untargeted adversarial versions of x (N, C, H, W) against ``model`` (on the CPU). When
     ``cancel`` is set the attack stops at its next step (ClientGone)."""
     chosen = ATTACKS[attack]
@@ -25,7 +35,7 @@ def adversarial_examples(model: nn.Module, x: torch.Tensor, y: torch.Tensor, att
     generator = torch.Generator().manual_seed(seed)
     out = []
     for start in range(0, len(x), batch):
-        xb, yb = x[start:start + batch].to(device), y[start:start + batch].to(device)
+        xb, yb = x[start : start + batch].to(device), y[start : start + batch].to(device)
         watch = (
             None if cancel is None else Recorder(int(yb[0]), None, snapshot_every=2**31, budget=Budget(cancel=cancel))
         )

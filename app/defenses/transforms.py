@@ -53,8 +53,11 @@ def median(x: torch.Tensor, size: int) -> torch.Tensor:
     return windows.flatten(-2).median(dim=-1).values
 
 
-TRANSFORMS = {t.name: t for t in [
-    Transform("jpeg", "JPEG compression", "quality", 75, 1, 100, jpeg),
-    Transform("bits", "Bit-depth reduction", "bits", 3, 1, 8, bit_depth),
-    Transform("median", "Median filter", "size", 3, 3, 7, lambda x, s: median(x, s | 1)),
-]}
+TRANSFORMS = {
+    t.name: t
+    for t in [
+        Transform("jpeg", "JPEG compression", "quality", 75, 1, 100, jpeg),
+        Transform("bits", "Bit-depth reduction", "bits", 3, 1, 8, bit_depth),
+        Transform("median", "Median filter", "size", 3, 3, 7, lambda x, s: median(x, s | 1)),
+    ]
+}

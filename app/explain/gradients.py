@@ -97,8 +97,9 @@ def pick_pixels(shape: tuple[int, ...], k: int, seed: int) -> torch.Tensor:
     return torch.stack(torch.unravel_index(flat, shape), dim=1)
 
 
-def one_sided_slopes(model: Classifier, x: torch.Tensor, cls: int, pixels: torch.Tensor,
-                     h: float) -> tuple[torch.Tensor, torch.Tensor]:
+def one_sided_slopes(
+    model: Classifier, x: torch.Tensor, cls: int, pixels: torch.Tensor, h: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Left and right difference quotients (k,) of the loss at x (C, H, W) along each pixel (k, 3)."""
     k = len(pixels)
     batch = x.expand(2 * k + 1, *x.shape).clone()  # k nudged up, k nudged down, x itself
@@ -107,12 +108,13 @@ def one_sided_slopes(model: Classifier, x: torch.Tensor, cls: int, pixels: torch
     batch[rows + k, c, y, w] -= h
     with torch.no_grad():
         losses = torch.cat([class_loss(model(part), cls) for part in batch.split(CHUNK)])
-    up, down, at = losses[:k], losses[k:2 * k], losses[2 * k]
+    up, down, at = losses[:k], losses[k : 2 * k], losses[2 * k]
     return (at - down) / h, (up - at) / h
 
 
-def check_gradient(model: Classifier, x: torch.Tensor, cls: int, k: int, seed: int,
-                   h: float = H) -> tuple[Check, torch.Tensor]:
+def check_gradient(
+    model: Classifier, x: torch.Tensor, cls: int, k: int, seed: int, h: float = H
+) -> tuple[Check, torch.Tensor]:
     """Backprop vs finite differences at k seeded pixels, both in float64; also the float64 gradient."""
     model64, x64 = copy.deepcopy(model).double(), x.double()
     _, grad64 = input_gradient(model64, x64, cls)
@@ -123,8 +125,9 @@ def check_gradient(model: Classifier, x: torch.Tensor, cls: int, k: int, seed: i
     return check, grad64.cpu()
 
 
-def explain(model: Classifier, x: torch.Tensor, target: int | None, truth: int | None, k: int,
-            seed: int, device: torch.device) -> GradientReport:
+def explain(
+    model: Classifier, x: torch.Tensor, target: int | None, truth: int | None, k: int, seed: int, device: torch.device
+) -> GradientReport:
     """Everything the gradient page shows, for x (C, H, W) in [0, 1]. Runs on the executor's thread.
 
     The class is ``target`` if given, else the true label if known, else the model's top class.

@@ -50,8 +50,14 @@ def decades(values: list[float]) -> tuple[int, int]:
     return lo, max(hi, lo + 1)
 
 
-def loglog(ns: list[int], lines: dict[str, list[float]], markers: list[tuple[str, int, float]],
-           width: int = 640, height: int = 300, margin: tuple[int, int, int, int] = (20, 40, 40, 80)) -> Plot | None:
+def loglog(
+    ns: list[int],
+    lines: dict[str, list[float]],
+    markers: list[tuple[str, int, float]],
+    width: int = 640,
+    height: int = 300,
+    margin: tuple[int, int, int, int] = (20, 40, 40, 80),
+) -> Plot | None:
     """A plot of each line (values over ns) on log-log axes, or None when nothing is positive.
 
     markers are (label, n, value) points to point out; margin is (top, right, bottom, left).
@@ -71,6 +77,14 @@ def loglog(ns: list[int], lines: dict[str, list[float]], markers: list[tuple[str
             # labels point inwards, so that neither end of the plot cuts them off
             anchor = "start" if px < (x.start + x.end) / 2 else "end"
             # the lines rise to the right: a label below-right or above-left of its dot stays off them
-            plot.markers.append({"label": label, "x": px, "y": round(y.at(value), 1), "anchor": anchor,
-                                 "dx": 8 if anchor == "start" else -8, "dy": 16 if anchor == "start" else -8})
+            plot.markers.append(
+                {
+                    "label": label,
+                    "x": px,
+                    "y": round(y.at(value), 1),
+                    "anchor": anchor,
+                    "dx": 8 if anchor == "start" else -8,
+                    "dy": 16 if anchor == "start" else -8,
+                }
+            )
     return plot

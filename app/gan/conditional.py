@@ -40,8 +40,9 @@ def embedding_path(generator: ConditionalGenerator, start: int, end: int, steps:
 
 
 @torch.no_grad()
-def interpolate_classes(generator: ConditionalGenerator, z: torch.Tensor, start: int, end: int,
-                        steps: int) -> torch.Tensor:
+def interpolate_classes(
+    generator: ConditionalGenerator, z: torch.Tensor, start: int, end: int, steps: int
+) -> torch.Tensor:
     """One latent z (nz,) drawn along the path from digit ``start`` to digit ``end``: (steps, C, H, W).
     The first and last frames are exactly draw_class(z, start) and draw_class(z, end)."""
     path = embedding_path(generator, start, end, steps)

@@ -22,11 +22,23 @@ SIDE = 64
 # The crop, in fractions of an aligned CelebA image (178x218 at full size): a 128-pixel square
 # from (24, 52), which holds the face and a little hair.
 CROP = (24 / 178, 52 / 218, 152 / 178, 180 / 218)
-ATTRIBUTES = ["Male", "Smiling", "Eyeglasses", "Young", "Blond_Hair", "Black_Hair", "Bangs",
-              "Wearing_Hat", "Mustache", "Mouth_Slightly_Open"]
+ATTRIBUTES = [
+    "Male",
+    "Smiling",
+    "Eyeglasses",
+    "Young",
+    "Blond_Hair",
+    "Black_Hair",
+    "Bangs",
+    "Wearing_Hat",
+    "Mustache",
+    "Mouth_Slightly_Open",
+]
 HELD_OUT = 1000  # the last faces of the set, never trained on, for the classifier's accuracy
-LICENCE = ("Trained on CelebA (Liu et al. 2015): non-commercial research and education use only "
-           "(mmlab.ie.cuhk.edu.hk/projects/CelebA.html).")
+LICENCE = (
+    "Trained on CelebA (Liu et al. 2015): non-commercial research and education use only "
+    "(mmlab.ie.cuhk.edu.hk/projects/CelebA.html)."
+)
 
 
 def face_folder(data_dir: Path) -> tuple[Path, Path]:
@@ -37,8 +49,10 @@ def face_folder(data_dir: Path) -> tuple[Path, Path]:
     full = data_dir / "celeba"
     if (full / "img_align_celeba").is_dir():
         return full / "img_align_celeba", full / "list_attr_celeba.txt"
-    raise FileNotFoundError(f"CelebA is not in {data_dir}: run `advlab data --from DIR` with the "
-                            "celeba-10k folder, or `advlab data --download` on a machine with internet")
+    raise FileNotFoundError(
+        f"CelebA is not in {data_dir}: run `advlab data --from DIR` with the "
+        "celeba-10k folder, or `advlab data --download` on a machine with internet"
+    )
 
 
 def read_attributes(path: Path) -> tuple[list[str], list[str], np.ndarray]:

@@ -78,10 +78,18 @@ class StepStats:
     g_grad_norm: float  # norm of the generator's parameter gradient
 
 
-def train_step(p: Players, real_batch: Callable[[], Batch], noise: Callable[[], Batch],
-               cost: Cost = "non-saturating", k: int = 1, augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
-               real_label: float = 1.0, loss: Loss = "logistic", stats: bool = True,
-               class_weight: float = 1.0) -> StepStats | None:
+def train_step(
+    p: Players,
+    real_batch: Callable[[], Batch],
+    noise: Callable[[], Batch],
+    cost: Cost = "non-saturating",
+    k: int = 1,
+    augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    real_label: float = 1.0,
+    loss: Loss = "logistic",
+    stats: bool = True,
+    class_weight: float = 1.0,
+) -> StepStats | None:
     """k discriminator updates, then one generator update. real_batch/noise give fresh batches.
 
     ``augment``, when given, is applied to every image D sees, real and generated alike, and is
@@ -122,8 +130,13 @@ def train_step(p: Players, real_batch: Callable[[], Batch], noise: Callable[[], 
     p.opt_g.step()
     if grad_norm is None:  # stats=False
         return None
-    return StepStats(float(loss_d.detach()), float(loss_g.detach()), float(torch.sigmoid(real_logits.detach()).mean()),
-                     float(torch.sigmoid(fake_logits.detach()).mean()), float(grad_norm))
+    return StepStats(
+        float(loss_d.detach()),
+        float(loss_g.detach()),
+        float(torch.sigmoid(real_logits.detach()).mean()),
+        float(torch.sigmoid(fake_logits.detach()).mean()),
+        float(grad_norm),
+    )
 
 
 def _split(batch: Batch) -> tuple[torch.Tensor, torch.Tensor | None]:

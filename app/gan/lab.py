@@ -78,8 +78,16 @@ class Session:
 
     def record(self, s: StepStats) -> None:
         self.steps += 1
-        self.history.append({"step": self.steps, "d_loss": s.d_loss, "g_loss": s.g_loss, "d_real": s.d_real,
-                             "d_fake": s.d_fake, "g_grad_norm": s.g_grad_norm})
+        self.history.append(
+            {
+                "step": self.steps,
+                "d_loss": s.d_loss,
+                "g_loss": s.g_loss,
+                "d_real": s.d_real,
+                "d_fake": s.d_fake,
+                "g_grad_norm": s.g_grad_norm,
+            }
+        )
         if len(self.history) > 2 * HISTORY_POINTS:  # keep every other old point, the newest always
             self.history = self.history[:-1:2] + self.history[-1:]
 
@@ -99,14 +107,22 @@ def build_session(config: LabConfig, data_dir: Path) -> Session:
         shown_real = draw(SHOWN_POINTS, torch.Generator().manual_seed(config.seed + 1))
     g.apply(init_weights)
     d.apply(init_weights)
-    opt = (lambda p, lr: torch.optim.Adam(p, lr, betas=(0.5, 0.999))) if config.optimizer == "adam" else \
-          (lambda p, lr: torch.optim.SGD(p, lr))
+    opt = (
+        (lambda p, lr: torch.optim.Adam(p, lr, betas=(0.5, 0.999)))
+        if config.optimizer == "adam"
+        else (lambda p, lr: torch.optim.SGD(p, lr))
+    )
     players = Players(g, d, opt(g.parameters(), config.lr_g), opt(d.parameters(), config.lr_d))
     shown = 16 if config.data == "mnist" else SHOWN_POINTS
-    return Session(id=secrets.token_urlsafe(12), config=config, players=players, sample_real=sample_real,
-                   noise=lambda: torch.randn(config.batch_size, nz, generator=gen),
-                   shown_z=torch.randn(shown, nz, generator=torch.Generator().manual_seed(config.seed + 2)),
-                   shown_real=shown_real)
+    return Session(
+        id=secrets.token_urlsafe(12),
+        config=config,
+        players=players,
+        sample_real=sample_real,
+        noise=lambda: torch.randn(config.batch_size, nz, generator=gen),
+        shown_z=torch.randn(shown, nz, generator=torch.Generator().manual_seed(config.seed + 2)),
+        shown_real=shown_real,
+    )
 
 
 @torch.no_grad()
@@ -125,8 +141,9 @@ def picture(s: Session) -> dict[str, torch.Tensor]:
 class LabManager(BackgroundLoop):
     """The sessions, their cap, and the loop that trains the playing ones in turn."""
 
-    def __init__(self, executor, data_dir: Path, *, max_sessions: int, idle_s: float, max_steps: int,
-                 slice_s: float = 0.05) -> None:
+    def __init__(
+        self, executor, data_dir: Path, *, max_sessions: int, idle_s: float, max_steps: int, slice_s: float = 0.05
+    ) -> None:
         super().__init__()
         self.executor = executor
         self.data_dir = data_dir
@@ -136,8 +153,10 @@ class LabManager(BackgroundLoop):
     async def start(self, config: LabConfig) -> Session:
         self.reap()
         if len(self.sessions) >= self.max_sessions:
-            raise Busy(f"All {self.max_sessions} training slots are in use. Please wait a moment and try again "
-                       "(a slot frees up when someone closes their lab page).")
+            raise Busy(
+                f"All {self.max_sessions} training slots are in use. Please wait a moment and try again "
+                "(a slot frees up when someone closes their lab page)."
+            )
         session = await self.executor.run(build_session, config, self.data_dir)
         self.sessions[session.id] = session
         return session
@@ -145,8 +164,10 @@ class LabManager(BackgroundLoop):
     def get(self, session_id: str) -> Session:
         session = self.sessions.get(session_id)
         if session is None:
-            raise NotFound("This training session has ended (its page was closed, it reached its step limit, "
-                           "or it was stopped). Start a new one.")
+            raise NotFound(
+                "This training session has ended (its page was closed, it reached its step limit, "
+                "or it was stopped). Start a new one."
+            )
         session.last_seen = time.monotonic()
         return session
 

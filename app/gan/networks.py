@@ -41,7 +41,7 @@ class GanConfig:
 
     @property
     def side(self) -> int:
-        return self.base * 2 ** self.stages
+        return self.base * 2**self.stages
 
     def to_dict(self) -> dict[str, int | str]:
         return asdict(self)  # older manifest entries lack the newer fields: their defaults apply
@@ -56,11 +56,15 @@ class Generator(nn.Module):
         width = cfg.g_width * 2 ** (cfg.stages - 1)
         layers: list[nn.Module] = [
             nn.ConvTranspose2d(cfg.nz, width, cfg.base, 1, 0, bias=False),
-            nn.BatchNorm2d(width), nn.ReLU(True),
+            nn.BatchNorm2d(width),
+            nn.ReLU(True),
         ]
         for _ in range(cfg.stages - 1):
-            layers += [nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False),
-                       nn.BatchNorm2d(width // 2), nn.ReLU(True)]
+            layers += [
+                nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(width // 2),
+                nn.ReLU(True),
+            ]
             width //= 2
         layers += [nn.ConvTranspose2d(width, cfg.channels, 4, 2, 1, bias=False), nn.Tanh()]
         self.net = nn.Sequential(*layers)
@@ -149,8 +153,9 @@ class ProjectionDiscriminator(nn.Module):
         self.embed = spectral_norm(embed) if cfg.d_norm == "spectral" else embed
         self.classify = nn.Linear(self.body.feature_width, cfg.num_classes) if cfg.classifier else None
 
-    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None,
-                classes: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, labels: torch.Tensor | None = None, classes: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Logits (N,); with ``classes`` (a D with a classifier) also class logits (N, num_classes)."""
         h = self.body.hidden(x)
         pooled = h.mean((2, 3))

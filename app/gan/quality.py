@@ -16,15 +16,21 @@ CONFIDENT = 0.9
 
 
 @torch.no_grad()
-def generate(generator: AnyGenerator, n: int, seed: int, device: torch.device | str, batch: int = 500,
-             labels: torch.Tensor | None = None) -> torch.Tensor:
+def generate(
+    generator: AnyGenerator,
+    n: int,
+    seed: int,
+    device: torch.device | str,
+    batch: int = 500,
+    labels: torch.Tensor | None = None,
+) -> torch.Tensor:
     """n samples (n, C, H, W) in [0,1] on the CPU, latents (seed, 0..n-1); ``labels`` (n,) are the
     requested classes of a conditional generator."""
     nz = generator.cfg.nz
     out = []
     for start in range(0, n, batch):
         z = latents(seed, range(start, min(n, start + batch)), nz).to(device)
-        y = None if labels is None else labels[start: start + len(z)].to(device)
+        y = None if labels is None else labels[start : start + len(z)].to(device)
         out.append((generator(z) if y is None else generator(z, y)).cpu())
     return torch.cat(out)
 
@@ -45,12 +51,17 @@ def judge_report(probs: torch.Tensor, requested: torch.Tensor | None = None) -> 
     a conditional generator, the share it judges as the requested class (``requested``: (N,))."""
     top, label = probs.max(1)
     shares = torch.bincount(label, minlength=probs.shape[1]).float() / len(probs)
-    report = {"samples": len(probs), "confident_share": _share(top >= CONFIDENT),
-              "confidence_threshold": CONFIDENT, "class_shares": [round(float(s), 4) for s in shares]}
+    report = {
+        "samples": len(probs),
+        "confident_share": _share(top >= CONFIDENT),
+        "confidence_threshold": CONFIDENT,
+        "class_shares": [round(float(s), 4) for s in shares],
+    }
     if requested is not None:
         report["requested_share"] = _share(label == requested)
-        report["requested_share_per_class"] = [_share((label == requested)[requested == k])
-                                               for k in range(probs.shape[1])]
+        report["requested_share_per_class"] = [
+            _share((label == requested)[requested == k]) for k in range(probs.shape[1])
+        ]
     return report
 
 
@@ -71,8 +82,9 @@ def _share(mask: torch.Tensor) -> float:
 
 
 @torch.no_grad()
-def features(fn: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor, device: torch.device | str,
-             batch: int = 1000) -> torch.Tensor:
+def features(
+    fn: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor, device: torch.device | str, batch: int = 1000
+) -> torch.Tensor:
     """(N, F) float64 features of images (N, C, H, W), computed in batches."""
     return torch.cat([fn(x.to(device)).double().cpu() for x in images.split(batch)])
 

@@ -30,8 +30,9 @@ class Decoded:
 
 
 @torch.inference_mode()  # no autograd bookkeeping: a 64-face grid decodes about 15% faster
-def decode(entry: GanEntry, judge: nn.Module | None, z: torch.Tensor, device: torch.device,
-           labels: torch.Tensor | None = None) -> Decoded:
+def decode(
+    entry: GanEntry, judge: nn.Module | None, z: torch.Tensor, device: torch.device, labels: torch.Tensor | None = None
+) -> Decoded:
     """z: (N, nz) -> images, D's verdict and labels. ``labels`` (N,): the digits a conditional
     generator is asked for (D then judges each image as that digit); without them it reads the
     digit from z."""
@@ -48,8 +49,9 @@ def decode(entry: GanEntry, judge: nn.Module | None, z: torch.Tensor, device: to
 
 
 @torch.inference_mode()
-def decode_class_path(entry: GanEntry, judge: nn.Module | None, z: torch.Tensor, start: int, end: int,
-                      steps: int, device: torch.device) -> Decoded:
+def decode_class_path(
+    entry: GanEntry, judge: nn.Module | None, z: torch.Tensor, start: int, end: int, steps: int, device: torch.device
+) -> Decoded:
     """One latent z (nz,) drawn along the straight line from digit ``start``'s label embedding to
     ``end``'s (conditional generators): the first and last frames are those two digits."""
     generator = entry.loaded_generator

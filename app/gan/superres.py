@@ -51,8 +51,13 @@ def bicubic(x: torch.Tensor, scale: int) -> torch.Tensor:
 class _Block(nn.Module):
     def __init__(self, width: int) -> None:
         super().__init__()
-        self.body = nn.Sequential(nn.Conv2d(width, width, 3, 1, 1), nn.BatchNorm2d(width), nn.PReLU(width),
-                                  nn.Conv2d(width, width, 3, 1, 1), nn.BatchNorm2d(width))
+        self.body = nn.Sequential(
+            nn.Conv2d(width, width, 3, 1, 1),
+            nn.BatchNorm2d(width),
+            nn.PReLU(width),
+            nn.Conv2d(width, width, 3, 1, 1),
+            nn.BatchNorm2d(width),
+        )
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         return h + self.body(h)
@@ -89,9 +94,12 @@ class Critic(nn.Module):
         self.cfg = cfg
         side = cfg.high // 4
         self.net = nn.Sequential(
-            spectral_norm(nn.Conv2d(cfg.channels, width, 4, 2, 1)), nn.LeakyReLU(0.2),
-            spectral_norm(nn.Conv2d(width, width * 2, 4, 2, 1)), nn.LeakyReLU(0.2),
-            nn.Flatten(), spectral_norm(nn.Linear(width * 2 * side * side, 1)),
+            spectral_norm(nn.Conv2d(cfg.channels, width, 4, 2, 1)),
+            nn.LeakyReLU(0.2),
+            spectral_norm(nn.Conv2d(width, width * 2, 4, 2, 1)),
+            nn.LeakyReLU(0.2),
+            nn.Flatten(),
+            spectral_norm(nn.Linear(width * 2 * side * side, 1)),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -44,16 +44,21 @@ def line(n: int, g: torch.Generator) -> torch.Tensor:
 
 
 TOYS: dict[str, Callable[[int, torch.Generator], torch.Tensor]] = {
-    "ring": ring, "grid": grid, "moons": moons, "line": line,
+    "ring": ring,
+    "grid": grid,
+    "moons": moons,
+    "line": line,
 }
 
 
 def toy_players(hidden: int = 64) -> tuple[nn.Module, nn.Module]:
     """G: latent (8) -> point (2); D: point (2) -> logit."""
-    g = nn.Sequential(nn.Linear(TOY_LATENT, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
-                      nn.Linear(hidden, 2))
-    d = nn.Sequential(nn.Linear(2, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
-                      nn.Linear(hidden, 1), nn.Flatten(0))
+    g = nn.Sequential(
+        nn.Linear(TOY_LATENT, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 2)
+    )
+    d = nn.Sequential(
+        nn.Linear(2, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1), nn.Flatten(0)
+    )
     return g, d
 
 
@@ -66,10 +71,23 @@ class _Pixels(nn.Module):
 
 def mnist_players(hidden: int = 256) -> tuple[nn.Module, nn.Module]:
     """G: latent (64) -> 28x28 pixels in [0,1]; D: pixels -> logit. Two-layer MLPs."""
-    g = nn.Sequential(nn.Linear(MNIST_LATENT, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden),
-                      nn.LeakyReLU(0.2), nn.Linear(hidden, 784), _Pixels())
-    d = nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden),
-                      nn.LeakyReLU(0.2), nn.Linear(hidden, 1), nn.Flatten(0))
+    g = nn.Sequential(
+        nn.Linear(MNIST_LATENT, hidden),
+        nn.LeakyReLU(0.2),
+        nn.Linear(hidden, hidden),
+        nn.LeakyReLU(0.2),
+        nn.Linear(hidden, 784),
+        _Pixels(),
+    )
+    d = nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(784, hidden),
+        nn.LeakyReLU(0.2),
+        nn.Linear(hidden, hidden),
+        nn.LeakyReLU(0.2),
+        nn.Linear(hidden, 1),
+        nn.Flatten(0),
+    )
     return g, d
 
 

@@ -57,8 +57,10 @@ class Upscalers:
 def load_upscaler(spec: UpscalerSpec, models_dir: Path, device: torch.device) -> UpscalerEntry:
     cfg = UpscalerConfig(**spec.config)
     try:
-        nets = {role: _load(net, getattr(spec, role), models_dir).to(device)
-                for role, net in (("pixel", Upscaler(cfg)), ("adversarial", Upscaler(cfg)), ("critic", Critic(cfg)))}
+        nets = {
+            role: _load(net, getattr(spec, role), models_dir).to(device)
+            for role, net in (("pixel", Upscaler(cfg)), ("adversarial", Upscaler(cfg)), ("critic", Critic(cfg)))
+        }
     except (OSError, ValueError, RuntimeError) as exc:
         log.warning("upscaler %s unavailable: %s", spec.name, exc)
         return UpscalerEntry(spec, cfg, reason=str(exc))
@@ -87,6 +89,12 @@ def upscale_all(entry: UpscalerEntry, high: torch.Tensor) -> dict[str, torch.Ten
     s = entry.cfg.scale
     device = next(entry.adversarial.parameters()).device
     low = downscale(high.to(device), s)
-    out = {"original": high.to(device), "low": low, "blocks": F.interpolate(low, scale_factor=s, mode="nearest"),
-           "bicubic": bicubic(low, s), "pixel": entry.pixel(low), "adversarial": entry.adversarial(low)}
+    out = {
+        "original": high.to(device),
+        "low": low,
+        "blocks": F.interpolate(low, scale_factor=s, mode="nearest"),
+        "bicubic": bicubic(low, s),
+        "pixel": entry.pixel(low),
+        "adversarial": entry.adversarial(low),
+    }
     return {k: v.cpu() for k, v in out.items()}

@@ -35,7 +35,19 @@ def run_experiment(settings: Settings, name: str, *, quick: bool = False, out: P
     folder = out or (Path(tempfile.mkdtemp(prefix="advlab-quick-")) if quick else settings.models_dir / "experiments")
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.json"
-    path.write_text(json.dumps({"kind": name, "params": params.model_dump(), "finished": time.time(),
-                                "seconds": round(time.perf_counter() - started, 1), "device": str(zoo.device),
-                                "command": f"advlab experiment {name}", "result": result}, indent=1) + "\n")
+    path.write_text(
+        json.dumps(
+            {
+                "kind": name,
+                "params": params.model_dump(),
+                "finished": time.time(),
+                "seconds": round(time.perf_counter() - started, 1),
+                "device": str(zoo.device),
+                "command": f"advlab experiment {name}",
+                "result": result,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     return path

@@ -18,9 +18,11 @@ from app.zoo import Zoo
 BATCH = 100  # images per chunk of work
 # The registry's L∞ attacks that can run untargeted from the image within a budget ε: any new one
 # is offered by the robustness and transfer experiments without a change here.
-LINF_ATTACKS = tuple(a.name for a in ATTACKS.values()
-                     if a.norm == "linf" and a.supports_untargeted and not a.starts_from_noise
-                     and "eps" in a.Params.model_fields)
+LINF_ATTACKS = tuple(
+    a.name
+    for a in ATTACKS.values()
+    if a.norm == "linf" and a.supports_untargeted and not a.starts_from_noise and "eps" in a.Params.model_fields
+)
 
 
 class RobustnessParams(BaseModel):
@@ -63,7 +65,7 @@ def run(params: RobustnessParams, zoo: Zoo, data_dir, stop: threading.Event | No
         for eps in params.eps:
             right = 0
             for start in range(0, params.n, BATCH):
-                xb, yb = x[start:start + BATCH], y[start:start + BATCH]
+                xb, yb = x[start : start + BATCH], y[start : start + BATCH]
                 adv = adversarial_examples(
                     model,
                     xb,

@@ -30,8 +30,12 @@ class ShortcutParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     epochs: int = Field(20, ge=1, le=20, description="Epochs per model (the seed: 20).")
-    weights: list[int] = Field([0, 1, 2, 3, 4, 5], min_length=1, max_length=9,
-                               description="The i of each multi-task model: classification weight 10^-i.")
+    weights: list[int] = Field(
+        [0, 1, 2, 3, 4, 5],
+        min_length=1,
+        max_length=9,
+        description="The i of each multi-task model: classification weight 10^-i.",
+    )
     train_images: int = Field(
         60_000, ge=1000, le=60_000, description="Training digits used (80% train, 20% validation)."
     )

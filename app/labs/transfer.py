@@ -57,9 +57,19 @@ def run(params: TransferParams, zoo: Zoo, data_dir, stop: threading.Event | None
                 crafted = []
                 for start in range(0, params.n, BATCH):
                     budget = attack_params(attack, eps, params.steps)
-                    crafted.append(adversarial_examples(model, x[start:start + BATCH], y[start:start + BATCH], attack,
-                                                        budget, seed=params.seed + start, batch=BATCH,
-                                                        device=zoo.device, cancel=stop))
+                    crafted.append(
+                        adversarial_examples(
+                            model,
+                            x[start : start + BATCH],
+                            y[start : start + BATCH],
+                            attack,
+                            budget,
+                            seed=params.seed + start,
+                            batch=BATCH,
+                            device=zoo.device,
+                            cancel=stop,
+                        )
+                    )
                     done += len(crafted[-1])
                     yield done, total, f"crafting {attack} ε = {eps:g} on {entry.spec.name}"
                 rows.append(_row(entry.spec.name, attack, eps, crafted, targets, clean, y, zoo))
@@ -72,9 +82,11 @@ def _row(surrogate: str, attack: str, eps: float, crafted, targets, clean, y, zo
     for name, target in targets.items():
         still = correct(target, adv, y, device=zoo.device)
         was = clean[name]
-        cells[name] = {"fooling_rate": round(float((was & ~still).sum() / max(int(was.sum()), 1)), 4),
-                       "accuracy": round(float(still.float().mean()), 4),
-                       "white_box": name == surrogate}
+        cells[name] = {
+            "fooling_rate": round(float((was & ~still).sum() / max(int(was.sum()), 1)), 4),
+            "accuracy": round(float(still.float().mean()), 4),
+            "white_box": name == surrogate,
+        }
     return {"surrogate": surrogate, "attack": attack, "eps": eps, "cells": cells}
 
 

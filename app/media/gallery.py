@@ -78,8 +78,17 @@ def build_gallery(data_dir: Path, out: Path, photos: Path | None, per_class: int
         for index in (labels == digit).nonzero().flatten()[:per_class].tolist():
             file = f"mnist/{index:05d}.png"
             imaging.tensor_to_image(images[index]).save(out / file)
-            samples.append(Sample(f"mnist-{index:05d}", f"MNIST test digit #{index} (a {digit})", "digit",
-                                  file, MNIST_CREDIT, label=digit, dataset="mnist"))
+            samples.append(
+                Sample(
+                    f"mnist-{index:05d}",
+                    f"MNIST test digit #{index} (a {digit})",
+                    "digit",
+                    file,
+                    MNIST_CREDIT,
+                    label=digit,
+                    dataset="mnist",
+                )
+            )
     if photos:
         (out / "photos").mkdir(exist_ok=True)
         shutil.copy(photos / "LICENSES.md", out / "photos" / "LICENSES.md")

@@ -30,8 +30,12 @@ _SIGNATURES = {
 }
 # Formats we recognise only to name them in the refusal.
 _OTHER_SIGNATURES = {
-    b"II*\x00": "TIFF", b"MM\x00*": "TIFF", b"%PDF": "PDF", b"PK\x03\x04": "ZIP",
-    b"\x00\x00\x01\x00": "ICO", b"8BPS": "Photoshop",
+    b"II*\x00": "TIFF",
+    b"MM\x00*": "TIFF",
+    b"%PDF": "PDF",
+    b"PK\x03\x04": "ZIP",
+    b"\x00\x00\x01\x00": "ICO",
+    b"8BPS": "Photoshop",
 }
 
 
@@ -42,8 +46,9 @@ def sniff_format(data: bytes) -> str:
     for fmt, prefixes in _SIGNATURES.items():
         if data.startswith(prefixes):
             return fmt
-    raise UnsupportedImage(f"This file is not an image AdvLab can read{_looks_like(data)}. "
-                           f"Please upload a {ACCEPTED} file.")
+    raise UnsupportedImage(
+        f"This file is not an image AdvLab can read{_looks_like(data)}. Please upload a {ACCEPTED} file."
+    )
 
 
 def _looks_like(data: bytes) -> str:
@@ -75,18 +80,24 @@ def decode_upload(data: bytes, max_pixels: int) -> Image.Image:
         # Pillow refuses while reading the header, before we see the size: a small file can declare
         # billions of pixels (a "decompression bomb").
         limit = min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
-        raise ImageTooLarge(f"This image says it has more than {limit:,} pixels, too many to open safely. "
-                            "Please scale it down and upload it again.") from exc
+        raise ImageTooLarge(
+            f"This image says it has more than {limit:,} pixels, too many to open safely. "
+            "Please scale it down and upload it again."
+        ) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError) as exc:
-        raise BrokenImage(f"This {fmt} file is damaged or incomplete and cannot be decoded. "
-                          "Try saving it again, or pick another image.") from exc
+        raise BrokenImage(
+            f"This {fmt} file is damaged or incomplete and cannot be decoded. "
+            "Try saving it again, or pick another image."
+        ) from exc
 
 
 def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
     width, height = size
     if width * height > max_pixels:
-        raise ImageTooLarge(f"This image is {width}x{height} = {width * height:,} pixels; the limit is "
-                            f"{max_pixels:,}. Please scale it down and upload it again.")
+        raise ImageTooLarge(
+            f"This image is {width}x{height} = {width * height:,} pixels; the limit is "
+            f"{max_pixels:,}. Please scale it down and upload it again."
+        )
     if width == 0 or height == 0:
         raise BrokenImage("This image has no pixels.")
     check_proportions(size)
@@ -96,8 +107,10 @@ def check_proportions(size: tuple[int, int]) -> None:
     """Refuse a picture too thin to scale for a model (see MAX_ASPECT_RATIO), with a 422."""
     width, height = size
     if max(width, height) > MAX_ASPECT_RATIO * min(width, height):
-        raise BadShape(f"This image is {width}×{height}: one side is more than {MAX_ASPECT_RATIO} times the other, "
-                       "too thin a strip to scale for a model. Please crop it closer to a square.")
+        raise BadShape(
+            f"This image is {width}×{height}: one side is more than {MAX_ASPECT_RATIO} times the other, "
+            "too thin a strip to scale for a model. Please crop it closer to a square."
+        )
 
 
 def to_rgb(im: Image.Image) -> Image.Image:
@@ -144,6 +157,7 @@ def image_to_tensor(im: Image.Image) -> torch.Tensor:
 
 # --- making model inputs ---------------------------------------------------------------------
 
+
 def prepare(im: Image.Image, preprocess: str, input_shape: tuple[int, int, int]) -> Image.Image:
     """The picture the model will see: grayscale 28x28 for MNIST-style models, RGB crop for ImageNet.
     ``preprocess`` names an entry of PREPARERS (a model's manifest entry says which)."""
@@ -189,7 +203,8 @@ def _background(g: np.ndarray, work: int = 64, window: int = 9) -> np.ndarray:
         return np.full_like(g, np.median(g))
     scale = min(1.0, work / max(h, w))
     small = Image.fromarray((g * 255).astype(np.uint8), "L").resize(
-        (max(window, round(w * scale)), max(window, round(h * scale))), Image.Resampling.BOX)
+        (max(window, round(w * scale)), max(window, round(h * scale))), Image.Resampling.BOX
+    )
     # the 20th percentile of each window: strokes cover less than that, paper the rest
     small = small.filter(ImageFilter.RankFilter(window, window * window // 5))
     small = small.filter(ImageFilter.GaussianBlur(window / 3))
@@ -234,7 +249,7 @@ def digit_like_mnist(im: Image.Image) -> Image.Image:
     cy, cx = ((np.indices(g.shape) * g).reshape(2, -1).sum(1) / mass) if mass > 0 else (h / 2, w / 2)
     top = int(np.clip(round(14 - cy), 0, 28 - h))
     left = int(np.clip(round(14 - cx), 0, 28 - w))
-    canvas[top: top + h, left: left + w] = g
+    canvas[top : top + h, left : left + w] = g
     return Image.fromarray((canvas * 255).round().astype(np.uint8), "L")
 
 
@@ -245,7 +260,7 @@ def item_like_fashion_mnist(im: Image.Image) -> Image.Image:
     g = _fit(_crop_to_content(_ink_on_dark(im, thin_strokes=False)), 28)
     canvas = np.zeros((28, 28), dtype=np.float32)
     h, w = g.shape
-    canvas[(28 - h) // 2: (28 - h) // 2 + h, (28 - w) // 2: (28 - w) // 2 + w] = g
+    canvas[(28 - h) // 2 : (28 - h) // 2 + h, (28 - w) // 2 : (28 - w) // 2 + w] = g
     return Image.fromarray((canvas * 255).round().astype(np.uint8), "L")
 
 
@@ -265,8 +280,9 @@ def resize_center_crop(im: Image.Image, resize: int, crop: tuple[int, int]) -> I
     """torchvision's ImageNet eval transform: shorter side to ``resize``, then a centre crop."""
     w, h = im.size
     scale = resize / min(w, h)
-    im = im.convert("RGB").resize((max(crop[0], round(w * scale)), max(crop[1], round(h * scale))),
-                                  Image.Resampling.BILINEAR)
+    im = im.convert("RGB").resize(
+        (max(crop[0], round(w * scale)), max(crop[1], round(h * scale))), Image.Resampling.BILINEAR
+    )
     w, h = im.size
     left, top = (w - crop[0]) // 2, (h - crop[1]) // 2
     return im.crop((left, top, left + crop[0], top + crop[1]))

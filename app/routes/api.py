@@ -33,8 +33,13 @@ _ERROR_TEXT = {
 
 def errors(*codes: int) -> dict[int, dict]:
     """The OpenAPI ``responses`` for the error statuses an operation can return."""
-    return {code: {"description": _ERROR_TEXT[code],
-                   "content": {"application/json": {"example": {"detail": _ERROR_TEXT[code]}}}} for code in codes}
+    return {
+        code: {
+            "description": _ERROR_TEXT[code],
+            "content": {"application/json": {"example": {"detail": _ERROR_TEXT[code]}}},
+        }
+        for code in codes
+    }
 
 
 def own_error_lists(app: FastAPI, *more: Callable[[dict], None]) -> None:
@@ -71,11 +76,14 @@ ImageId = Annotated[str, Path(description="An image id (64 hexadecimal character
 # they work on a machine without internet, and the pages' policy names no other site.
 @router.get("/docs", include_in_schema=False)
 async def swagger_ui() -> Response:
-    return get_swagger_ui_html(openapi_url="/openapi.json", title="AdvLab API",
-                               swagger_js_url="/static/vendor/swagger-ui-bundle.js",
-                               swagger_css_url="/static/vendor/swagger-ui.css",
-                               swagger_favicon_url="/static/favicon.svg",
-                               oauth2_redirect_url="/docs/oauth2-redirect")
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="AdvLab API",
+        swagger_js_url="/static/vendor/swagger-ui-bundle.js",
+        swagger_css_url="/static/vendor/swagger-ui.css",
+        swagger_favicon_url="/static/favicon.svg",
+        oauth2_redirect_url="/docs/oauth2-redirect",
+    )
 
 
 @router.get("/docs/oauth2-redirect", include_in_schema=False)
@@ -85,14 +93,24 @@ async def swagger_ui_redirect() -> Response:
 
 @router.get("/redoc", include_in_schema=False)
 async def redoc() -> Response:
-    return get_redoc_html(openapi_url="/openapi.json", title="AdvLab API", with_google_fonts=False,
-                          redoc_js_url="/static/vendor/redoc.standalone.js", redoc_favicon_url="/static/favicon.svg")
+    return get_redoc_html(
+        openapi_url="/openapi.json",
+        title="AdvLab API",
+        with_google_fonts=False,
+        redoc_js_url="/static/vendor/redoc.standalone.js",
+        redoc_favicon_url="/static/favicon.svg",
+    )
 
 
 @router.get("/healthz", tags=["meta"])
 async def healthz(zoo: ZooDep, executor: ExecutorDep, results: ResultsDep) -> dict:
-    return {"status": "ok", "device": str(zoo.device), "queue": executor.pending,
-            "executor": executor.stats, "results": results.stats}
+    return {
+        "status": "ok",
+        "device": str(zoo.device),
+        "queue": executor.pending,
+        "executor": executor.stats,
+        "results": results.stats,
+    }
 
 
 @v1.get("/models", tags=["models"])
@@ -113,8 +131,9 @@ async def sample_png(images: ImagesDep, sample_id: str) -> Response:
 
 
 @v1.post("/images", tags=["images"], status_code=201, responses=errors(400, 403, 413, 415, 422))
-async def upload_image(request: Request, images: ImagesDep,
-                       file: Annotated[UploadFile, File(description="PNG, JPEG, WebP, GIF or BMP")]) -> ImageInfo:
+async def upload_image(
+    request: Request, images: ImagesDep, file: Annotated[UploadFile, File(description="PNG, JPEG, WebP, GIF or BMP")]
+) -> ImageInfo:
     """Store an image (content-addressed). Limits: ADVLAB_MAX_UPLOAD_BYTES, ADVLAB_MAX_IMAGE_PIXELS,
     and ADVLAB_IMAGE_STORE_CLIENT_MAX_BYTES of uploads kept per client (its oldest go first)."""
     return await keep_upload(request, images, file)

@@ -39,6 +39,7 @@ async def fgsm_sweep(attacks: AttacksDep, body: SweepRequest) -> Response:
 def _attack_route(name: str):
     async def run_one(request: Request, attacks: AttacksDep, body: AttackRequest) -> Response:
         return json_body(await attacks.attack(name, body, disconnected=request.is_disconnected))
+
     # Real annotations, not the strings of ``from __future__ import annotations``: Ray Serve pickles this
     # closure by value, and there the strings would not resolve (the body would be read as a query parameter).
     run_one.__annotations__ = {"request": Request, "attacks": AttacksDep, "body": AttackRequest, "return": Response}
@@ -48,11 +49,17 @@ def _attack_route(name: str):
 # One documented operation per attack, its request naming that attack's parameters (typed_params).
 for _attack in ATTACKS.values():
     api.add_api_route(
-        f"/{_attack.name}", _attack_route(_attack.name), methods=["POST"], responses=MODEL_WORK,
-        response_model=AttackResponse, summary=_attack.title, operation_id=f"attack_{_attack.name.replace('-', '_')}",
+        f"/{_attack.name}",
+        _attack_route(_attack.name),
+        methods=["POST"],
+        responses=MODEL_WORK,
+        response_model=AttackResponse,
+        summary=_attack.title,
+        operation_id=f"attack_{_attack.name.replace('-', '_')}",
         description=f"{_attack.title} on one image ({_attack.norm}; {_attack.paper}). Same request and seed, same "
-                    "result. Steps are bounded by its parameters; the work stops with a 504 after "
-                    "ADVLAB_REQUEST_TIMEOUT_S seconds, and at its next step when the client disconnects.")
+        "result. Steps are bounded by its parameters; the work stops with a 504 after "
+        "ADVLAB_REQUEST_TIMEOUT_S seconds, and at its next step when the client disconnects.",
+    )
 
 
 @api.post("/{name}", responses=MODEL_WORK, response_model=AttackResponse, include_in_schema=False)
@@ -79,11 +86,22 @@ def typed_params(schema: dict) -> None:
 
 pages = APIRouter(include_in_schema=False)
 
+
 @pages.get("/attack")
-async def attack_page(request: Request, attacks: AttacksDep, images: ImagesDep, zoo: ZooDep, store: StoreDep,
-                      model: str = "mnist-cnn", image: str = "", attack: str = "fgsm", target: str = "",
-                      seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0, run: bool = False,
-                      shown_model: str = "") -> Response:
+async def attack_page(
+    request: Request,
+    attacks: AttacksDep,
+    images: ImagesDep,
+    zoo: ZooDep,
+    store: StoreDep,
+    model: str = "mnist-cnn",
+    image: str = "",
+    attack: str = "fgsm",
+    target: str = "",
+    seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+    run: bool = False,
+    shown_model: str = "",
+) -> Response:
     """The attack lab. ``run`` runs the attack (FGSM, one gradient, always runs); without it the
     form (for a new model or attack) is shown. ``shown_model`` is the model the form was drawn for:
     after a switch, the new model's picture and parameters apply. htmx requests aimed at #result

@@ -158,8 +158,9 @@ async def experiment_start(request: Request, experiments: ExperimentsDep, kind: 
 
 
 @pages.get("/jobs/{job_id}")
-async def job_page(request: Request, experiments: ExperimentsDep, queue: JobsDep, htmx: IsHtmx,
-                   job_id: str) -> Response:
+async def job_page(
+    request: Request, experiments: ExperimentsDep, queue: JobsDep, htmx: IsHtmx, job_id: str
+) -> Response:
     """The job's progress (polled by htmx; 286 stops the polling once it has finished) and result."""
     try:
         job = queue.get(job_id)

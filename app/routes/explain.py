@@ -25,6 +25,7 @@ router = APIRouter()
 api = APIRouter(prefix="/api/v1", tags=["explain"])
 pages = APIRouter(include_in_schema=False)
 
+
 @api.post("/gradients", responses=MODEL_WORK)
 async def gradients_api(explainer: ExplainDep, body: GradientRequest) -> GradientResponse:
     """dL/dx as a heatmap and a sign map, and backprop checked against finite differences at k pixels."""
@@ -39,11 +40,22 @@ async def linear_toy_api(body: LinearToyRequest) -> LinearToyResponse:
 
 # --- pages ---------------------------------------------------------------------------------------
 
+
 @pages.get("/gradients")
-async def gradients_page(request: Request, explainer: ExplainDep, classifier: ClassifierDep, images: ImagesDep,
-                         zoo: ZooDep, htmx: IsHtmx, model: str = "", image: str = "", target: str = "",
-                         k: Annotated[int, Query(ge=1, le=MAX_K)] = 8,
-                         seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0, shown_model: str = "") -> Response:
+async def gradients_page(
+    request: Request,
+    explainer: ExplainDep,
+    classifier: ClassifierDep,
+    images: ImagesDep,
+    zoo: ZooDep,
+    htmx: IsHtmx,
+    model: str = "",
+    image: str = "",
+    target: str = "",
+    k: Annotated[int, Query(ge=1, le=MAX_K)] = 8,
+    seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+    shown_model: str = "",
+) -> Response:
     """Opens with an example computed: the model's suitable gallery picture when none is chosen."""
     models = classifier.list_models()
     model = model or next((m.name for m in models if m.available), "")
@@ -52,8 +64,12 @@ async def gradients_page(request: Request, explainer: ExplainDep, classifier: Cl
     target = "" if switched else target
     body = explain.validated(GradientRequest, model=model, image=image, target_class=_class(target), k=k, seed=seed)
     context = {
-        **classifier.picker_context(model, image, models), "target": target, "k": k, "seed": seed,
-        "max_k": MAX_K, "classes": zoo.entry(model).classes if model else [],
+        **classifier.picker_context(model, image, models),
+        "target": target,
+        "k": k,
+        "seed": seed,
+        "max_k": MAX_K,
+        "classes": zoo.entry(model).classes if model else [],
         "result": await explainer.gradient_view(body),
     }
     return render(request, "gradients.html", context, block="lab" if htmx else None)
@@ -68,9 +84,16 @@ def _class(target: str) -> int | None:
 
 
 @pages.post("/gradients")
-async def gradients_upload(request: Request, explainer: ExplainDep, classifier: ClassifierDep, images: ImagesDep,
-                           zoo: ZooDep, htmx: IsHtmx, model: Annotated[str, Form()],
-                           file: Annotated[UploadFile | None, File()] = None) -> Response:
+async def gradients_upload(
+    request: Request,
+    explainer: ExplainDep,
+    classifier: ClassifierDep,
+    images: ImagesDep,
+    zoo: ZooDep,
+    htmx: IsHtmx,
+    model: Annotated[str, Form()],
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
     """Store the upload, then show its gradient at the permalink (a redirect, or the fragment and HX-Push-Url)."""
     info = await keep_upload(request, images, file)
     url = "/gradients?" + urlencode({"model": model, "image": info.id})
@@ -82,12 +105,21 @@ async def gradients_upload(request: Request, explainer: ExplainDep, classifier: 
 
 
 @pages.get("/linear")
-async def linear_page(request: Request, htmx: IsHtmx, w: str = "", x: str = "",
-                      b: Annotated[float, Query(ge=-1000, le=1000)] = linear.SEED_B,
-                      eps: Annotated[float, Query(ge=0, le=1)] = linear.SEED_EPS) -> Response:
-    body = explain.validated(LinearToyRequest, b=b, eps=eps,
-                             w=explain.parse_vector(w, "w") if w.strip() else list(linear.SEED_W),
-                             x=explain.parse_vector(x, "x") if x.strip() else list(linear.SEED_X))
+async def linear_page(
+    request: Request,
+    htmx: IsHtmx,
+    w: str = "",
+    x: str = "",
+    b: Annotated[float, Query(ge=-1000, le=1000)] = linear.SEED_B,
+    eps: Annotated[float, Query(ge=0, le=1)] = linear.SEED_EPS,
+) -> Response:
+    body = explain.validated(
+        LinearToyRequest,
+        b=b,
+        eps=eps,
+        w=explain.parse_vector(w, "w") if w.strip() else list(linear.SEED_W),
+        x=explain.parse_vector(x, "x") if x.strip() else list(linear.SEED_X),
+    )
     result = explain.linear_toy(body)
     context = {"result": result, "plot": _dimension_plot(result), "lecture": _lecture_numbers()}
     return render(request, "linear.html", context, block="result" if htmx else None)

@@ -108,14 +108,41 @@ async def exemplars(gan: GanDep, name: str, body: ExemplarRequest) -> ExemplarRe
 Refs = Annotated[list[str], Query(max_length=MAX_GROUP)]
 
 
-def studio_state(gan: GanDep, model: str = "", seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
-                 a: Refs = [], b: Refs = [], c: Refs = [], start: str = "", end: str = "", steps: int = 10,  # noqa: B006
-                 focus: str = "", concept: str = "", strength: float = 1.5, noise: float = 0.25,
-                 from_digit: int = 1, to_digit: int = 7) -> page.StudioState:
+def studio_state(
+    gan: GanDep,
+    model: str = "",
+    seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+    a: Refs = [],
+    b: Refs = [],
+    c: Refs = [],
+    start: str = "",
+    end: str = "",
+    steps: int = 10,
+    focus: str = "",
+    concept: str = "",
+    strength: float = 1.5,
+    noise: float = 0.25,
+    from_digit: int = 1,
+    to_digit: int = 7,
+) -> page.StudioState:
     """The studio's state from the query string (the page's URL is its whole state)."""
     model = model or next((g.name for g in gan.list_generators() if g.available), "")
-    return page.StudioState(model, seed, tuple(a), tuple(b), tuple(c), start, end, steps, focus, concept,
-                            strength, noise, from_digit, to_digit)
+    return page.StudioState(
+        model,
+        seed,
+        tuple(a),
+        tuple(b),
+        tuple(c),
+        start,
+        end,
+        steps,
+        focus,
+        concept,
+        strength,
+        noise,
+        from_digit,
+        to_digit,
+    )
 
 
 StateDep = Annotated[page.StudioState, Depends(studio_state)]
@@ -127,9 +154,16 @@ async def studio(request: Request, gan: GanDep, htmx: IsHtmx, state: StateDep) -
 
 
 @pages.get("/gan/fill")
-async def fill(gan: GanDep, htmx: IsHtmx, state: StateDep, group: str = "", want: Annotated[list[str], Query()] = [],  # noqa: B006
-               avoid: Annotated[list[str], Query()] = [], count: Annotated[int, Query(ge=1, le=MAX_GROUP)] = 3,  # noqa: B006
-               seed_example: bool = False) -> Response:
+async def fill(
+    gan: GanDep,
+    htmx: IsHtmx,
+    state: StateDep,
+    group: str = "",
+    want: Annotated[list[str], Query()] = [],
+    avoid: Annotated[list[str], Query()] = [],
+    count: Annotated[int, Query(ge=1, le=MAX_GROUP)] = 3,
+    seed_example: bool = False,
+) -> Response:
     """Fill a group with exemplars (or A, B and C with the seed's glasses example), keeping the rest
     of the studio's state, then show the page."""
     if seed_example:
@@ -157,8 +191,9 @@ async def start_session(lab: GanLabDep, body: LabConfig) -> LabState:
 
 
 @lab_api.post("/compare", responses=BODY | errors(503))
-async def compare_costs(lab: GanLabDep, body: LabConfig,
-                        steps: Annotated[int, Query(ge=1, le=lab_service.COMPARE_MAX_STEPS)] = 300) -> LabComparison:
+async def compare_costs(
+    lab: GanLabDep, body: LabConfig, steps: Annotated[int, Query(ge=1, le=lab_service.COMPARE_MAX_STEPS)] = 300
+) -> LabComparison:
     """Train both generator costs for ``steps`` steps at the same settings and seed (body's ``cost``
     is ignored) and return both histories, pictures, and the figures that tell them apart. Each run
     takes a training slot while it trains: 503 with Retry-After when none is free."""
@@ -217,22 +252,31 @@ async def lab_start(
 
 
 @pages.get("/gan/lab/compare")
-async def lab_compare(request: Request, lab: GanLabDep,
-                      steps: Annotated[int, Query(ge=1, le=lab_service.COMPARE_MAX_STEPS)] = 300) -> Response:
+async def lab_compare(
+    request: Request, lab: GanLabDep, steps: Annotated[int, Query(ge=1, le=lab_service.COMPARE_MAX_STEPS)] = 300
+) -> Response:
     """Both generator costs trained for ``steps`` steps at the settings in the query string (its
     ``cost`` is ignored), side by side: a permalink, since the same settings and seed give the same runs."""
     given = {k: request.query_params[k] for k in LAB_FORM_FIELDS if k in request.query_params and k != "cost"}
     config = validated(LabConfig, **given)
     comparison = await lab.compare(config, steps)
     links = {r.cost: "/gan/lab?" + urlencode({**comparison.config, "cost": r.cost}) for r in comparison.runs}
-    return render(request, "gan_lab_compare.html", {
-        "comparison": comparison, "config": config, "charts": figures.compare_charts(comparison), "links": links,
-    })
+    return render(
+        request,
+        "gan_lab_compare.html",
+        {
+            "comparison": comparison,
+            "config": config,
+            "charts": figures.compare_charts(comparison),
+            "links": links,
+        },
+    )
 
 
 @pages.get("/gan/lab/{session_id}")
-async def lab_session_page(request: Request, lab: GanLabDep, settings: SettingsDep, sessions: GanSessionsDep,
-                           htmx: IsHtmx, session_id: str) -> Response:
+async def lab_session_page(
+    request: Request, lab: GanLabDep, settings: SettingsDep, sessions: GanSessionsDep, htmx: IsHtmx, session_id: str
+) -> Response:
     """The session's page; htmx polls its ``live`` block. When the session is gone, polling stops (286)."""
     try:
         state = await lab.state(session_id)

@@ -38,8 +38,11 @@ def _set(response: Response, name: str, value: str | None) -> None:
 
 
 @router.get("/present")
-async def present(on: bool | None = None, controls: Literal["show", "hide"] | None = None,
-                  next: Annotated[str, Query(max_length=lecture.MAX_PATH)] = "/") -> Response:
+async def present(
+    on: bool | None = None,
+    controls: Literal["show", "hide"] | None = None,
+    next: Annotated[str, Query(max_length=lecture.MAX_PATH)] = "/",
+) -> Response:
     """Turn the presentation view on or off (``on``) and hide or show its controls, then go back."""
     response = RedirectResponse(lecture.same_site_path(next), status_code=303)
     if on is not None:
@@ -52,14 +55,27 @@ async def present(on: bool | None = None, controls: Literal["show", "hide"] | No
 
 
 @router.get("/presets")
-async def presets_page(request: Request, zoo: ZooDep, generators: GeneratorsDep, queue: JobsDep, mine: Text = "",
-                       url: Text = "", title: Text = "") -> Response:
+async def presets_page(
+    request: Request,
+    zoo: ZooDep,
+    generators: GeneratorsDep,
+    queue: JobsDep,
+    mine: Text = "",
+    url: Text = "",
+    title: Text = "",
+) -> Response:
     """The curated demos, your own list (from ``mine``, else the one this browser last opened), and a
     form that adds a page to it (``url`` and ``title`` fill it in: "save this page" links here)."""
     token, items = lecture.opened(mine) if mine else lecture.remembered(request)
-    context = {"presets": PRESETS, "missing": {p.slug: missing(zoo, generators, queue, p) for p in PRESETS},
-               "token": token, "items": items, "new_url": url, "new_title": title,
-               "limits": {"max_items": lecture.MAX_ITEMS, "title": lecture.MAX_TITLE, "path": lecture.MAX_PATH}}
+    context = {
+        "presets": PRESETS,
+        "missing": {p.slug: missing(zoo, generators, queue, p) for p in PRESETS},
+        "token": token,
+        "items": items,
+        "new_url": url,
+        "new_title": title,
+        "limits": {"max_items": lecture.MAX_ITEMS, "title": lecture.MAX_TITLE, "path": lecture.MAX_PATH},
+    }
     response = render(request, "presets.html", context)
     if mine:
         _set(response, lecture.MINE, token)  # remembered, so that "save this page" adds to this list
@@ -105,8 +121,10 @@ async def open_mine(request: Request, k: Annotated[int, Path(ge=1)], mine: Text 
     """Item k of your own list, opened as part of its sequence."""
     token, items = lecture.opened(mine) if mine else lecture.remembered(request)
     if k > len(items):
-        raise NotFound(f"Your list has {len(items)} presets, so there is no number {k}. "
-                       "Open it from its bookmarked /presets?mine=… link first.")
+        raise NotFound(
+            f"Your list has {len(items)} presets, so there is no number {k}. "
+            "Open it from its bookmarked /presets?mine=… link first."
+        )
     response = RedirectResponse(items[k - 1].url, status_code=303)
     _set(response, lecture.DEMO, f"mine-{k}")
     _set(response, lecture.MINE, token)

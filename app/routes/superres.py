@@ -32,21 +32,38 @@ async def upscale(superres: UpscaleDep, name: str, body: UpscaleRequest) -> Upsc
 
 
 @pages.get("/superres")
-async def superres_page(request: Request, superres: UpscaleDep, classifier: ClassifierDep, images: ImagesDep,
-                        htmx: IsHtmx, model: str = "", image: str = "") -> Response:
+async def superres_page(
+    request: Request,
+    superres: UpscaleDep,
+    classifier: ClassifierDep,
+    images: ImagesDep,
+    htmx: IsHtmx,
+    model: str = "",
+    image: str = "",
+) -> Response:
     upscalers = superres.list_upscalers()
     model = model or next((u.name for u in upscalers if u.available), "")
     image = image or "sample:mnist-00003"
     result = await superres.upscale(model, UpscaleRequest(image=image)) if model else None
-    context = {**classifier.picker_context(model, image), "upscalers": upscalers, "result": result,
-               "samples": [s for s in images.list_samples() if s.kind == "digit"]}
+    context = {
+        **classifier.picker_context(model, image),
+        "upscalers": upscalers,
+        "result": result,
+        "samples": [s for s in images.list_samples() if s.kind == "digit"],
+    }
     return render(request, "superres.html", context, block="lab" if htmx else None)
 
 
 @pages.post("/superres")
-async def superres_upload(request: Request, superres: UpscaleDep, classifier: ClassifierDep, images: ImagesDep,
-                          htmx: IsHtmx, model: Annotated[str, Form()],
-                          file: Annotated[UploadFile | None, File()] = None) -> Response:
+async def superres_upload(
+    request: Request,
+    superres: UpscaleDep,
+    classifier: ClassifierDep,
+    images: ImagesDep,
+    htmx: IsHtmx,
+    model: Annotated[str, Form()],
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
     """Store the upload, then show it upscaled at its permalink (a redirect, or the fragment and HX-Push-Url)."""
     info = await keep_upload(request, images, file)
     url = "/superres?" + urlencode({"model": model, "image": info.id})

@@ -21,8 +21,16 @@ async def home(request: Request, classifier: ClassifierDep) -> Response:
 
 
 @router.get("/classify")
-async def classify_page(request: Request, classifier: ClassifierDep, images: ImagesDep, zoo: ZooDep, htmx: IsHtmx,
-                        model: str = "", image: str = "", shown_model: str = "") -> Response:
+async def classify_page(
+    request: Request,
+    classifier: ClassifierDep,
+    images: ImagesDep,
+    zoo: ZooDep,
+    htmx: IsHtmx,
+    model: str = "",
+    image: str = "",
+    shown_model: str = "",
+) -> Response:
     """Opens with an example classified: the model's suitable gallery picture when none is chosen
     (and after a switch of model, when the chosen sample does not suit the new one)."""
     models = classifier.list_models()
@@ -34,8 +42,15 @@ async def classify_page(request: Request, classifier: ClassifierDep, images: Ima
 
 
 @router.post("/classify")
-async def classify_upload(request: Request, classifier: ClassifierDep, images: ImagesDep, zoo: ZooDep, htmx: IsHtmx,
-                          model: Annotated[str, Form()], file: Annotated[UploadFile | None, File()] = None) -> Response:
+async def classify_upload(
+    request: Request,
+    classifier: ClassifierDep,
+    images: ImagesDep,
+    zoo: ZooDep,
+    htmx: IsHtmx,
+    model: Annotated[str, Form()],
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
     """Store the upload, then show it classified at its permalink (a redirect, or HX-Location)."""
     info = await keep_upload(request, images, file)
     url = "/classify?" + urlencode({"model": model, "image": info.id})

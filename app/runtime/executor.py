@@ -58,8 +58,16 @@ class _Work:
 
 
 class Executor:
-    def __init__(self, queue_max: int, timeout_s: float, *, max_batch: int = 32, max_wait_s: float = 0.002,
-                 batching: bool = True, torch_threads: int = 0) -> None:
+    def __init__(
+        self,
+        queue_max: int,
+        timeout_s: float,
+        *,
+        max_batch: int = 32,
+        max_wait_s: float = 0.002,
+        batching: bool = True,
+        torch_threads: int = 0,
+    ) -> None:
         self.queue_max, self.timeout_s = queue_max, timeout_s
         self.torch_threads = torch_threads or DEFAULT_TORCH_THREADS
         self.max_batch, self.max_wait_s, self.batching = max_batch, max_wait_s, batching
@@ -80,15 +88,28 @@ class Executor:
     def pending(self) -> int:
         return self._pending
 
-    async def run(self, fn: Callable[..., T], *args: object, timeout: float | None = None,
-                  cancel: threading.Event | None = None, disconnected: Disconnected | None = None) -> T:
+    async def run(
+        self,
+        fn: Callable[..., T],
+        *args: object,
+        timeout: float | None = None,
+        cancel: threading.Event | None = None,
+        disconnected: Disconnected | None = None,
+    ) -> T:
         """fn(*args) on the worker thread. ``cancel`` is set when the deadline passes or the client leaves."""
         item = _Item(args, cancel=cancel or threading.Event())
         self._submit(_Work(lambda items: [fn(*items[0].payload)], [item]), item)
         return await self._wait(item, timeout, disconnected)
 
-    async def run_batched(self, key: Hashable, payload: object, fn: Callable[[list], list], *,
-                          timeout: float | None = None, disconnected: Disconnected | None = None) -> Any:
+    async def run_batched(
+        self,
+        key: Hashable,
+        payload: object,
+        fn: Callable[[list], list],
+        *,
+        timeout: float | None = None,
+        disconnected: Disconnected | None = None,
+    ) -> Any:
         """fn([payload, ...]) -> [result, ...] on the worker thread, batched with others of ``key``."""
         item = _Item(payload)
         with self._cv:
@@ -135,8 +156,9 @@ class Executor:
             return await asyncio.wait_for(asyncio.shield(outcome), limit)
         except TimeoutError:
             item.cancel.set()
-            raise DeadlineExceeded(f"This took longer than the {limit:g} s limit and was stopped. "
-                                   "Try fewer steps or a smaller image.") from None
+            raise DeadlineExceeded(
+                f"This took longer than the {limit:g} s limit and was stopped. Try fewer steps or a smaller image."
+            ) from None
         finally:
             if watcher:
                 watcher.cancel()
@@ -176,8 +198,13 @@ class Executor:
                     return None
                 head = self._queue[0]
                 wait = head.created + self.max_wait_s - time.monotonic()
-                if (head.key is None or not self._busy or len(self._queue) > 1 or len(head.items) >= self.max_batch
-                        or wait <= 0):
+                if (
+                    head.key is None
+                    or not self._busy
+                    or len(self._queue) > 1
+                    or len(head.items) >= self.max_batch
+                    or wait <= 0
+                ):
                     self._queue.popleft()
                     if self._open.get(head.key) is head:
                         del self._open[head.key]
@@ -194,8 +221,9 @@ class Executor:
             return work.fn(items)
         except torch.cuda.OutOfMemoryError:
             torch.cuda.empty_cache()  # give the memory back before anyone else runs
-            error = OutOfMemory("The GPU ran out of memory for this request. Try a smaller batch, "
-                                "image or number of steps.")
+            error = OutOfMemory(
+                "The GPU ran out of memory for this request. Try a smaller batch, image or number of steps."
+            )
         except BaseException as exc:  # every caller hears about it; the worker goes on
             error = exc
         return [error] * len(items)

@@ -74,8 +74,16 @@ class Job:
 
 
 class JobManager(BackgroundLoop):
-    def __init__(self, executor, results_dir: Path, shipped_dir: Path | None = None, *, max_queued: int = 16,
-                 idle_s: float = 30.0, deadline_s: float = 1800.0) -> None:
+    def __init__(
+        self,
+        executor,
+        results_dir: Path,
+        shipped_dir: Path | None = None,
+        *,
+        max_queued: int = 16,
+        idle_s: float = 30.0,
+        deadline_s: float = 1800.0,
+    ) -> None:
         super().__init__()
         self.executor = executor
         self.results_dir = results_dir
@@ -91,8 +99,15 @@ class JobManager(BackgroundLoop):
     def _load(self, folder: Path) -> None:
         for path in sorted(folder.glob("*.json")):
             saved = json.loads(path.read_text())
-            job = Job(id=job_id(saved["kind"], saved["params"]), kind=saved["kind"], params=saved["params"],
-                      status="done", result=saved["result"], message="finished", finished=saved.get("finished"))
+            job = Job(
+                id=job_id(saved["kind"], saved["params"]),
+                kind=saved["kind"],
+                params=saved["params"],
+                status="done",
+                result=saved["result"],
+                message="finished",
+                finished=saved.get("finished"),
+            )
             self.jobs[job.id] = job
 
     # --- what routes call ----------------------------------------------------------------------
@@ -109,8 +124,10 @@ class JobManager(BackgroundLoop):
             existing.last_seen = time.monotonic()
             return existing, self._hold(existing)
         if len(self.queue) >= self.max_queued:
-            raise Busy(f"{len(self.queue)} experiments are already waiting. Please try again in a couple of minutes.",
-                       retry_after=RETRY_AFTER_S)
+            raise Busy(
+                f"{len(self.queue)} experiments are already waiting. Please try again in a couple of minutes.",
+                retry_after=RETRY_AFTER_S,
+            )
         job = Job(id=jid, kind=kind, params=params, body=body)
         self.jobs[jid] = job
         self.queue.append(job)
@@ -126,8 +143,10 @@ class JobManager(BackgroundLoop):
     def get(self, jid: str) -> Job:
         job = self.jobs.get(jid)
         if job is None:
-            raise NotFound("There is no such experiment run: it may have been cancelled or the server restarted. "
-                           "Start it again from its page.")
+            raise NotFound(
+                "There is no such experiment run: it may have been cancelled or the server restarted. "
+                "Start it again from its page."
+            )
         job.last_seen = time.monotonic()
         return job
 
@@ -138,8 +157,10 @@ class JobManager(BackgroundLoop):
         if not job.active:
             return job
         if not token or token not in job.holders:
-            raise Forbidden("Only a client that started this run (or asked for it while it was running) can "
-                            "cancel it: send the cancel_token that its start returned, in the X-Cancel-Token header.")
+            raise Forbidden(
+                "Only a client that started this run (or asked for it while it was running) can "
+                "cancel it: send the cancel_token that its start returned, in the X-Cancel-Token header."
+            )
         job.holders.discard(token)
         if job.holders:
             job.message = f"still running: {len(job.holders)} other client(s) asked for it"
@@ -212,15 +233,17 @@ class JobManager(BackgroundLoop):
             return f"stopped: it ran past the {self.deadline_s:g} s limit"
         return None
 
-    def _finish(self, job: Job, status: Status, *, result: dict | None = None, error: str | None = None,
-                message: str = "") -> None:
+    def _finish(
+        self, job: Job, status: Status, *, result: dict | None = None, error: str | None = None, message: str = ""
+    ) -> None:
         job.status, job.result, job.error, job.message, job.finished = status, result, error, message, time.time()
         job.body = None
         job.holders.clear()
         if status == "done":
             path = self.results_dir / f"{job.id}.json"
-            path.write_text(json.dumps({"kind": job.kind, "params": job.params, "finished": job.finished,
-                                        "result": result}))
+            path.write_text(
+                json.dumps({"kind": job.kind, "params": job.params, "finished": job.finished, "result": result})
+            )
 
 
 @dataclass

@@ -12,8 +12,10 @@ from app.validation import no_booleans_for_numbers
 
 M = TypeVar("M", bound=BaseModel)
 
-IMAGE_REF = ("An image id from POST /api/v1/images (64 hex characters) or a gallery sample as "
-             "sample:<id> (see GET /api/v1/samples).")
+IMAGE_REF = (
+    "An image id from POST /api/v1/images (64 hex characters) or a gallery sample as "
+    "sample:<id> (see GET /api/v1/samples)."
+)
 
 
 class RequestBody(BaseModel):

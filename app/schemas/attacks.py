@@ -27,8 +27,9 @@ class AttackInfo(BaseModel):
 class AttackRequest(RequestBody):
     model: str = Field(examples=["mnist-cnn"])
     image: str = Field(description=IMAGE_REF, examples=["sample:mnist-00003"])
-    target: int | str | None = Field(None, description="Target class (index or label); null: untargeted.",
-                                     examples=[None, 3, "tabby"])
+    target: int | str | None = Field(
+        None, description="Target class (index or label); null: untargeted.", examples=[None, 3, "tabby"]
+    )
     params: dict[str, Any] = Field(default_factory=dict, description="The attack's Params (see GET /api/v1/attacks).")
     seed: int = Field(0, ge=0, le=2**31 - 1, description="Seeds random starts and noise: same seed, same result.")
     top_k: int | None = Field(None, ge=1, le=MAX_TOP_K)
@@ -72,8 +73,10 @@ class AttackResponse(BaseModel):
     params: dict[str, Any] = Field(description="Every parameter, defaults filled in.")
     target: int | None
     target_label: str | None
-    label: int = Field(description="The class the attack moves away from: the true label when known, "
-                                   "else the model's prediction on the clean image.")
+    label: int = Field(
+        description="The class the attack moves away from: the true label when known, "
+        "else the model's prediction on the clean image."
+    )
     label_name: str
     original: ImageInfo = Field(description="The model's input before the attack (after preprocessing).")
     perturbation: ImageInfo = Field(description="adversarial − original, amplified: mid-gray is no change.")
@@ -96,12 +99,16 @@ MAX_SWEEP_EPS = 101  # the most values of ε one sweep scores (each is two forwa
 class SweepRequest(RequestBody):
     model: str = Field(examples=["mnist-cnn"])
     image: str = Field(description=IMAGE_REF, examples=["sample:mnist-00003"])
-    target: int | str | None = Field(None, description="Target class (index or label); null: untargeted.",
-                                     examples=[None, 3, "tabby"])
+    target: int | str | None = Field(
+        None, description="Target class (index or label); null: untargeted.", examples=[None, 3, "tabby"]
+    )
     eps: list[float] | None = Field(
-        None, min_length=1, max_length=MAX_SWEEP_EPS,
+        None,
+        min_length=1,
+        max_length=MAX_SWEEP_EPS,
         description=f"The values of ε (0–1), at most {MAX_SWEEP_EPS}. Default: the page slider's positions, "
-                    "0 to 0.5 in steps of 0.01 for 28×28 images, 0 to 16/255 in steps of 0.5/255 for ImageNet.")
+        "0 to 0.5 in steps of 0.01 for 28×28 images, 0 to 16/255 in steps of 0.5/255 for ImageNet.",
+    )
     seed: int = Field(
         0, ge=0, le=2**31 - 1, description="Accepted for symmetry with the attacks; FGSM uses no randomness."
     )

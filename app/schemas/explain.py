@@ -19,9 +19,14 @@ MAX_ABS = 1000.0
 class GradientRequest(RequestBody):
     model: str = Field(examples=["mnist-cnn"])
     image: str = Field(description=IMAGE_REF, examples=["sample:mnist-00003"])
-    target_class: int | None = Field(None, ge=0, description=(
-        "The class whose cross-entropy loss is differentiated. Default: the true label of a gallery "
-        "sample from the model's dataset, else the model's top class."))
+    target_class: int | None = Field(
+        None,
+        ge=0,
+        description=(
+            "The class whose cross-entropy loss is differentiated. Default: the true label of a gallery "
+            "sample from the model's dataset, else the model's top class."
+        ),
+    )
     k: int = Field(8, ge=1, le=MAX_K, description="How many random pixels to check by finite differences.")
     seed: int = Field(0, ge=0, le=2**31 - 1, description="Picks the checked pixels; same seed, same pixels.")
 
@@ -57,15 +62,21 @@ class GradientResponse(BaseModel):
     model_input: ImageInfo = Field(description="The picture the model saw, after preprocessing.")
     heatmap: GradientMap
     sign_map: GradientMap
-    float32_relative_difference: float = Field(description=(
-        "||g32 - g64|| / ||g64||: how far the served float32 model's gradient (the maps) is from float64's."))
+    float32_relative_difference: float = Field(
+        description=(
+            "||g32 - g64|| / ||g64||: how far the served float32 model's gradient (the maps) is from float64's."
+        )
+    )
     h: float = Field(description="The finite-difference step, in pixel units (pixels span [0, 1]).")
     k: int
     seed: int
     checks: list[GradientCheckRow]
     kinks: int = Field(description="How many checked pixels sit on a corner of the loss.")
-    max_relative_error: float | None = Field(description=(
-        "The largest relative error over the checked pixels where the loss is smooth (None if all are kinks)."))
+    max_relative_error: float | None = Field(
+        description=(
+            "The largest relative error over the checked pixels where the loss is smooth (None if all are kinks)."
+        )
+    )
 
 
 # --- linear toy --------------------------------------------------------------------------------

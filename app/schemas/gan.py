@@ -122,8 +122,9 @@ class InterpolateResponse(BaseModel):
 
 class DigitsRequest(RequestBody):
     latents: list[LatentRef] = Field(min_length=1, max_length=MAX_GROUP, description="Each one becomes a row.")
-    classes: list[int] | None = Field(None, min_length=1, max_length=MAX_CLASSES,
-                                      description="The digits to draw (0-9); every class when left out.")
+    classes: list[int] | None = Field(
+        None, min_length=1, max_length=MAX_CLASSES, description="The digits to draw (0-9); every class when left out."
+    )
 
 
 class DigitRow(BaseModel):
@@ -234,8 +235,9 @@ class LabRun(BaseModel):
     start_points: list[tuple[float, float]] | None = Field(None, description="2D: the generated points at step 0.")
     grad_median: float = Field(description="Median ‖∇G‖ over the second half of the steps.")
     d_fake: float = Field(description="Mean D(G(z)) over the second half of the steps.")
-    distance_start: float | None = Field(None, description="2D: mean distance from a generated point to the "
-                                         "nearest real one, at step 0.")
+    distance_start: float | None = Field(
+        None, description="2D: mean distance from a generated point to the nearest real one, at step 0."
+    )
     distance_end: float | None = Field(None, description="2D: the same after the steps.")
 
 

@@ -38,5 +38,7 @@ class UpscaleResponse(BaseModel):
     upscaler: str
     image: str
     judge: str
-    results: list[UpscaledImage] = Field(description="The original (as the judge's model input), the low-resolution "
-                                                "input, bicubic, the pixel-loss and the adversarial upscaler.")
+    results: list[UpscaledImage] = Field(
+        description="The original (as the judge's model input), the low-resolution "
+        "input, bicubic, the pixel-loss and the adversarial upscaler."
+    )

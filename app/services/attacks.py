@@ -56,9 +56,16 @@ def list_attacks() -> list[AttackInfo]:
 
 def describe(a: Attack) -> AttackInfo:
     return AttackInfo(
-        name=a.name, title=a.title, norm=a.norm, untargeted=a.supports_untargeted,
-        targeted=a.supports_targeted, starts_from_noise=a.starts_from_noise, max_features=a.max_features,
-        paper=a.paper, description=_doc(a), params_schema=a.Params.model_json_schema(),
+        name=a.name,
+        title=a.title,
+        norm=a.norm,
+        untargeted=a.supports_untargeted,
+        targeted=a.supports_targeted,
+        starts_from_noise=a.starts_from_noise,
+        max_features=a.max_features,
+        paper=a.paper,
+        description=_doc(a),
+        params_schema=a.Params.model_json_schema(),
     )
 
 
@@ -86,8 +93,9 @@ def resolve_target(entry: ZooEntry, target: int | str | None) -> int | None:
     if isinstance(target, int):
         if 0 <= target < len(entry.classes):
             return target
-        raise InvalidField("target", f"The target class must be between 0 and {len(entry.classes) - 1} "
-                                     f"for {entry.spec.name}.")
+        raise InvalidField(
+            "target", f"The target class must be between 0 and {len(entry.classes) - 1} for {entry.spec.name}."
+        )
     by_label = {c.lower(): i for i, c in enumerate(entry.classes)}
     if target.strip().lower() in by_label:
         return by_label[target.strip().lower()]
@@ -112,8 +120,9 @@ def _fixed_params(chosen: Attack, params: Params) -> str:
     return json.dumps(fixed, sort_keys=True)
 
 
-def _run_batch(chosen: Attack, model: Classifier, device: torch.device, limit: float,
-               jobs: list[_Job]) -> list[tuple[Outcome, _Digest, int, int]]:
+def _run_batch(
+    chosen: Attack, model: Classifier, device: torch.device, limit: float, jobs: list[_Job]
+) -> list[tuple[Outcome, _Digest, int, int]]:
     """On the model thread: one attack over the jobs' images, traced per image. Each job gets the
     shared outcome and its digest, the label attacked (its truth, else the model's prediction)
     and its index."""
@@ -122,14 +131,25 @@ def _run_batch(chosen: Attack, model: Classifier, device: torch.device, limit: f
     if len(jobs) > 1:  # per-image values as (N, 1, 1, 1) columns
         column = lambda k: torch.tensor([float(getattr(j.params, k)) for j in jobs], device=device).view(-1, 1, 1, 1)
         params = params.model_copy(update={k: column(k) for k in chosen.per_image_params})
-    outcome = run_attack(chosen, model, x, torch.tensor(labels, device=device), targets, params, jobs[0].seed,
-                         time_limit=limit, cancel=jobs[0].cancel, every_image=len(jobs) > 1)
+    outcome = run_attack(
+        chosen,
+        model,
+        x,
+        torch.tensor(labels, device=device),
+        targets,
+        params,
+        jobs[0].seed,
+        time_limit=limit,
+        cancel=jobs[0].cancel,
+        every_image=len(jobs) > 1,
+    )
     digest = _Digest.of(outcome)
     return [(outcome, digest, labels[i], i) for i in range(len(jobs))]
 
 
-def _batch_inputs(model: Classifier, device: torch.device,
-                  jobs: list[_Job]) -> tuple[torch.Tensor, list[int], torch.Tensor | None]:
+def _batch_inputs(
+    model: Classifier, device: torch.device, jobs: list[_Job]
+) -> tuple[torch.Tensor, list[int], torch.Tensor | None]:
     """The jobs' images as one batch (N, C, H, W) on the device, the label each moves away from (its
     truth, else the model's prediction on it) and the target classes (None: untargeted)."""
     x = torch.cat([j.x for j in jobs]).to(device)
@@ -304,8 +324,15 @@ class AttackService:
     """Attacks and FGSM sweeps on one picture: results kept by request (same request and seed, same
     result), the pages' context."""
 
-    def __init__(self, zoo: Zoo, images: ImageService, classifier: ClassifierService, executor: Executor,
-                 results: ResultCache, settings: Settings) -> None:
+    def __init__(
+        self,
+        zoo: Zoo,
+        images: ImageService,
+        classifier: ClassifierService,
+        executor: Executor,
+        results: ResultCache,
+        settings: Settings,
+    ) -> None:
         self.zoo, self.images, self.classifier, self.executor = zoo, images, classifier, executor
         self.results, self.settings = results, settings
 
@@ -333,8 +360,16 @@ class AttackService:
     def _images_kept(self, r: AttackResponse) -> bool:
         return self.images.kept(r.original, r.adversarial, r.perturbation, *(s.image for s in r.snapshots))
 
-    async def _attack(self, chosen: Attack, req: AttackRequest, entry: ZooEntry, model: Classifier, params: Params,
-                      target: int | None, disconnected: Disconnected | None) -> AttackResponse:
+    async def _attack(
+        self,
+        chosen: Attack,
+        req: AttackRequest,
+        entry: ZooEntry,
+        model: Classifier,
+        params: Params,
+        target: int | None,
+        disconnected: Disconnected | None,
+    ) -> AttackResponse:
         name = chosen.name
         x = await self.images.model_input_async(req.image, entry)
         truth = self.images.true_label(req.image, entry.spec.dataset)
@@ -346,13 +381,24 @@ class AttackService:
             result = await self.executor.run_batched(key, job, run, timeout=limit + 5, disconnected=disconnected)
         else:
             job.cancel = threading.Event()
-            result = await self.executor.run(lambda: run([job])[0], timeout=limit + 5, cancel=job.cancel,
-                                             disconnected=disconnected)
+            result = await self.executor.run(
+                lambda: run([job])[0], timeout=limit + 5, cancel=job.cancel, disconnected=disconnected
+            )
         render = partial(self._response, name, req, entry, params, target, *result)
         return render() if x.numel() <= INLINE_RESULT_VALUES else await run_in_threadpool(render)
 
-    def _response(self, name: str, req: AttackRequest, entry: ZooEntry, params: Params, target: int | None,
-                  o: Outcome, digest: _Digest, label: int, i: int) -> AttackResponse:
+    def _response(
+        self,
+        name: str,
+        req: AttackRequest,
+        entry: ZooEntry,
+        params: Params,
+        target: int | None,
+        o: Outcome,
+        digest: _Digest,
+        label: int,
+        i: int,
+    ) -> AttackResponse:
         """The response for image i of the outcome (a batch of requests shares one outcome)."""
         k = min(req.top_k or self.settings.top_k, len(entry.classes))
         saved_pred = digest.ranked["saved"][1][i][0]
@@ -390,8 +436,9 @@ class AttackService:
             ),
         )
 
-    def _snapshot(self, pixels: np.ndarray, digest: _Digest, i: int, original: ImageInfo,
-                  adversarial: ImageInfo) -> ImageInfo:
+    def _snapshot(
+        self, pixels: np.ndarray, digest: _Digest, i: int, original: ImageInfo, adversarial: ImageInfo
+    ) -> ImageInfo:
         """A trajectory image; the first and last usually look like the original and the result."""
         if np.array_equal(pixels, digest.original[i]):
             return original
@@ -399,8 +446,9 @@ class AttackService:
             return adversarial
         return self.images.store_image(imaging.array_to_image(pixels))
 
-    def page_context(self, req: AttackRequest, name: str, result: AttackResponse | None,
-                     error: BadRequest | None = None) -> dict:
+    def page_context(
+        self, req: AttackRequest, name: str, result: AttackResponse | None, error: BadRequest | None = None
+    ) -> dict:
         """Everything templates/attack.html shows: choices, the generated Params form, the result, and
         a bad input's message (beside its field when it names one)."""
         chosen = get_attack(name)
@@ -437,8 +485,9 @@ class AttackService:
         result = await self.results.get(("fgsm-sweep", *key), compute, still_valid)
         return result.model_copy(update={"seed": req.seed})
 
-    async def _compute_sweep(self, req: SweepRequest, entry: ZooEntry, model: Classifier, target: int | None,
-                             eps: list[float], k: int) -> SweepResponse:
+    async def _compute_sweep(
+        self, req: SweepRequest, entry: ZooEntry, model: Classifier, target: int | None, eps: list[float], k: int
+    ) -> SweepResponse:
         x = await self.images.model_input_async(req.image, entry)
         job = _Job(x, self.images.true_label(req.image, entry.spec.dataset), target, None, 0)
         run = partial(_sweep_batch, model, self.zoo.device, eps)
@@ -448,8 +497,18 @@ class AttackService:
         render = partial(self._sweep_response, req, entry, target, k, x, sweep, label, i, seconds)
         return render() if x.numel() <= INLINE_RESULT_VALUES else await run_in_threadpool(render)
 
-    def _sweep_response(self, req: SweepRequest, entry: ZooEntry, target: int | None, k: int, x: torch.Tensor,
-                        s: Sweep, label: int, i: int, seconds: float) -> SweepResponse:
+    def _sweep_response(
+        self,
+        req: SweepRequest,
+        entry: ZooEntry,
+        target: int | None,
+        k: int,
+        x: torch.Tensor,
+        s: Sweep,
+        label: int,
+        i: int,
+        seconds: float,
+    ) -> SweepResponse:
         """Image i of a batched sweep as a response: two PNGs and, per ε, the numbers to draw."""
         png = lambda pixels: self.images.store_image(imaging.array_to_image(imaging.to_uint8(pixels)[0]))
         classes = entry.classes

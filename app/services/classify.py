@@ -23,9 +23,17 @@ class ClassifierService:
 
     def list_models(self) -> list[ModelInfo]:
         return [
-            ModelInfo(name=e.spec.name, title=e.spec.title, dataset=e.spec.dataset,
-                      input_shape=e.spec.input_shape, num_classes=len(e.classes), metrics=e.spec.metrics,
-                      available=e.available, reason=e.reason, weights_source=e.weights_source)
+            ModelInfo(
+                name=e.spec.name,
+                title=e.spec.title,
+                dataset=e.spec.dataset,
+                input_shape=e.spec.input_shape,
+                num_classes=len(e.classes),
+                metrics=e.spec.metrics,
+                available=e.available,
+                reason=e.reason,
+                weights_source=e.weights_source,
+            )
             for e in self.zoo.entries.values()
         ]
 
@@ -46,13 +54,15 @@ class ClassifierService:
         im = await run_in_threadpool(self.images.load_image, image_ref)
         seen = await run_in_threadpool(imaging.prepare, im, entry.spec.preprocess, entry.spec.input_shape)
         x = imaging.image_to_tensor(seen)[None]
-        probs = await self.executor.run_batched(("classify", model_name), x,
-                                                partial(predict_each, model, self.zoo.device))
+        probs = await self.executor.run_batched(
+            ("classify", model_name), x, partial(predict_each, model, self.zoo.device)
+        )
         k = min(top_k or self.settings.top_k, len(entry.classes))
         top = torch.topk(probs[0], k)
         truth = self.images.true_label(image_ref, entry.spec.dataset)
         return ClassifyResponse(
-            model=model_name, image=image_ref,
+            model=model_name,
+            image=image_ref,
             predictions=top_predictions(top.values.tolist(), top.indices.tolist(), entry.classes),
             model_input=await run_in_threadpool(self.images.store_image, seen),
             true_label=truth,

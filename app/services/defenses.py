@@ -147,7 +147,11 @@ class DefenseService:
         if req.craft == "adaptive":
             gen = torch.Generator().manual_seed(req.seed)
             return det.adaptive_attack(
-                guarded, self.zoo.model(DETECTOR)[1], x.to(self.zoo.device), y.to(self.zoo.device), eps=req.eps,
+                guarded,
+                self.zoo.model(DETECTOR)[1],
+                x.to(self.zoo.device),
+                y.to(self.zoo.device),
+                eps=req.eps,
                 generator=gen,
             ).cpu()
         params = {"eps": req.eps} if req.craft == "fgsm" else {"eps": req.eps, "alpha": 0.01, "steps": 40}
@@ -158,8 +162,9 @@ class DefenseService:
         out = []
         for (name, _), p in zip(judged, probs["classifiers"]):
             out.append(
-                Verdict(judge=name, kind="classifier", predictions=top_k(p, classes, 3),
-                        fooled=int(p.argmax()) != label)
+                Verdict(
+                    judge=name, kind="classifier", predictions=top_k(p, classes, 3), fooled=int(p.argmax()) != label
+                )
             )
         d = probs["detector"]
         out.append(
@@ -182,15 +187,20 @@ class DefenseService:
                 )
             )
         return VerdictResponse(
-            image=req.image, craft=req.craft, eps=req.eps, label=label, input=self.images.store_tensor(x[0]),
+            image=req.image,
+            craft=req.craft,
+            eps=req.eps,
+            label=label,
+            input=self.images.store_tensor(x[0]),
             verdicts=out,
         )
 
     async def transform_rows(self, model: str, image: str, label: int, target: int | None) -> list[dict]:
         """The picture as it is and after each transform: what the model reads, and whether the attack
         still holds (the target still wins, or, untargeted, the label still loses)."""
-        checks = [await self.transform(TransformRequest(model=model, image=image, transform=name))
-                  for name in TRANSFORMS]
+        checks = [
+            await self.transform(TransformRequest(model=model, image=image, transform=name)) for name in TRANSFORMS
+        ]
 
         def row(title: str, url: str, predictions: list[Prediction]) -> dict:
             top = predictions[0].index

@@ -34,10 +34,14 @@ class JobInfo(BaseModel):
     error: str | None = None
     result: dict[str, Any] | None = None
     url: str = Field(description="The job's page, a permalink to its result.")
-    cancel_token: str | None = Field(None, description=(
-        "Only in the answer that started or joined a waiting or running job: send it in the "
-        "X-Cancel-Token header of DELETE /api/v1/jobs/{id} to cancel. The run stops when every client "
-        "that holds a token has cancelled."))
+    cancel_token: str | None = Field(
+        None,
+        description=(
+            "Only in the answer that started or joined a waiting or running job: send it in the "
+            "X-Cancel-Token header of DELETE /api/v1/jobs/{id} to cancel. The run stops when every client "
+            "that holds a token has cancelled."
+        ),
+    )
 
 
 def experiment(kind: str) -> Experiment:
@@ -47,8 +51,12 @@ def experiment(kind: str) -> Experiment:
 
 
 def list_experiments() -> list[ExperimentInfo]:
-    return [ExperimentInfo(kind=e.kind, title=e.title, description=e.description,
-                           params_schema=e.Params.model_json_schema()) for e in EXPERIMENTS.values()]
+    return [
+        ExperimentInfo(
+            kind=e.kind, title=e.title, description=e.description, params_schema=e.Params.model_json_schema()
+        )
+        for e in EXPERIMENTS.values()
+    ]
 
 
 def parse(e: Experiment, raw: dict) -> BaseModel:
@@ -73,13 +81,24 @@ class ExperimentService:
         return self.jobs.submit(kind, params.model_dump(), lambda stop: e.body(params, self.zoo, data_dir, stop))
 
     def describe(self, job: Job, cancel_token: str | None = None) -> JobInfo:
-        return JobInfo(id=job.id, kind=job.kind, params=job.params, status=job.status,
-                       progress=round(job.progress, 4), message=job.message, queue_position=self.jobs.position(job),
-                       estimated_wait_s=self.jobs.estimated_wait(job), error=job.error, result=job.result,
-                       url=f"/jobs/{job.id}", cancel_token=cancel_token)
+        return JobInfo(
+            id=job.id,
+            kind=job.kind,
+            params=job.params,
+            status=job.status,
+            progress=round(job.progress, 4),
+            message=job.message,
+            queue_position=self.jobs.position(job),
+            estimated_wait_s=self.jobs.estimated_wait(job),
+            error=job.error,
+            result=job.result,
+            url=f"/jobs/{job.id}",
+            cancel_token=cancel_token,
+        )
 
 
 # --- the pages' form and pictures ---------------------------------------------------------------
+
 
 def form_fields(e: Experiment, values: dict) -> list[dict]:
     """One form field per parameter: lists are typed as comma-separated text."""
@@ -87,9 +106,17 @@ def form_fields(e: Experiment, values: dict) -> list[dict]:
     for key, prop in e.Params.model_json_schema()["properties"].items():
         value = values.get(key, prop.get("default"))
         kind = "list" if prop.get("type") == "array" else "choice" if "enum" in prop else prop.get("type", "string")
-        fields.append({"name": key, "kind": kind, "help": prop.get("description", ""), "choices": prop.get("enum", []),
-                       "value": ", ".join(map(str, value)) if isinstance(value, list) else value,
-                       "min": prop.get("minimum"), "max": prop.get("maximum")})
+        fields.append(
+            {
+                "name": key,
+                "kind": kind,
+                "help": prop.get("description", ""),
+                "choices": prop.get("enum", []),
+                "value": ", ".join(map(str, value)) if isinstance(value, list) else value,
+                "min": prop.get("minimum"),
+                "max": prop.get("maximum"),
+            }
+        )
     return fields
 
 

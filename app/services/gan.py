@@ -42,18 +42,22 @@ from app.zoo import Zoo
 
 # --- the endpoints' work ------------------------------------------------------------------------
 
+
 def conditional(entry: GanEntry) -> bool:
     return bool(entry.spec.config.get("num_classes"))
 
 
 def _classes(entry: GanEntry) -> int:
     if not conditional(entry):
-        raise BadRequest(f"{entry.spec.name} is not class-conditional: it cannot be asked for a digit. "
-                         "A conditional one is marked so in GET /api/v1/generators.")
+        raise BadRequest(
+            f"{entry.spec.name} is not class-conditional: it cannot be asked for a digit. "
+            "A conditional one is marked so in GET /api/v1/generators."
+        )
     return int(entry.spec.config["num_classes"])
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
 
 def _stack(entry: GanEntry, refs: list[LatentRef]) -> torch.Tensor:
     """(N, nz) latents of the references; explicit vectors must have the generator's size."""
@@ -87,8 +91,9 @@ def _label(names: list[str], probs: list[float], multilabel: bool) -> dict:
 class GanService:
     """The GAN studio: decoded latents, latent arithmetic, interpolation, concept vectors and exemplars."""
 
-    def __init__(self, generators: Generators, zoo: Zoo, images: ImageService, executor: Executor,
-                 results: ResultCache) -> None:
+    def __init__(
+        self, generators: Generators, zoo: Zoo, images: ImageService, executor: Executor, results: ResultCache
+    ) -> None:
         self.generators, self.zoo, self.images, self.executor, self.results = generators, zoo, images, executor, results
 
     def list_generators(self) -> list[GeneratorInfo]:
@@ -97,11 +102,19 @@ class GanService:
     def _info(self, e: GanEntry) -> GeneratorInfo:
         cfg = e.spec.config
         return GeneratorInfo(
-            name=e.spec.name, title=e.spec.title, dataset=e.spec.dataset,
+            name=e.spec.name,
+            title=e.spec.title,
+            dataset=e.spec.dataset,
             image_shape=(cfg["channels"], cfg["base"] * 2 ** cfg["stages"], cfg["base"] * 2 ** cfg["stages"]),
-            nz=cfg["nz"], labels=self.labels(e), multilabel=e.spec.attributes is not None, conditional=conditional(e),
-            labelled_by=e.spec.judge or "its own attribute classifier", metrics=e.spec.metrics,
-            available=e.available, reason=e.reason, licence=e.spec.licence,
+            nz=cfg["nz"],
+            labels=self.labels(e),
+            multilabel=e.spec.attributes is not None,
+            conditional=conditional(e),
+            labelled_by=e.spec.judge or "its own attribute classifier",
+            metrics=e.spec.metrics,
+            available=e.available,
+            reason=e.reason,
+            licence=e.spec.licence,
         )
 
     def labels(self, e: GanEntry) -> list[str]:
@@ -129,18 +142,29 @@ class GanService:
         around[[0, 4]] = around[[4, 0]]  # the exact result in the middle of the 3x3
         z = torch.cat([a.mean(0, keepdim=True), b.mean(0, keepdim=True), c.mean(0, keepdim=True), around])
         decoded = await self._decode(entry, z, [None] * len(z))
-        return ArithmeticResponse(generator=name, expression="mean(A) − mean(B) + mean(C)",
-                                  a=decoded[0], b=decoded[1], c=decoded[2], result=decoded[7],
-                                  neighbourhood=decoded[3:])
+        return ArithmeticResponse(
+            generator=name,
+            expression="mean(A) − mean(B) + mean(C)",
+            a=decoded[0],
+            b=decoded[1],
+            c=decoded[2],
+            result=decoded[7],
+            neighbourhood=decoded[3:],
+        )
 
     async def interpolate(self, name: str, req: InterpolateRequest) -> InterpolateResponse:
         entry = self.generators.get(name)
         start, end = _stack(entry, [req.start, req.end])
         line, arc = lat.lerp(start, end, req.steps), lat.slerp(start, end, req.steps)
         decoded = await self._decode(entry, torch.cat([line, arc]), [None] * (2 * req.steps))
-        return InterpolateResponse(generator=name, lerp=decoded[: req.steps], slerp=decoded[req.steps:],
-                                   lerp_norms=_norms(line), slerp_norms=_norms(arc),
-                                   typical_norm=math.sqrt(entry.generator.cfg.nz))
+        return InterpolateResponse(
+            generator=name,
+            lerp=decoded[: req.steps],
+            slerp=decoded[req.steps :],
+            lerp_norms=_norms(line),
+            slerp_norms=_norms(arc),
+            typical_norm=math.sqrt(entry.generator.cfg.nz),
+        )
 
     async def digits(self, name: str, req: DigitsRequest) -> DigitsResponse:
         """Each latent drawn as each requested digit (a conditional generator): the style stays, the digit changes."""
@@ -153,8 +177,10 @@ class GanService:
         asked = torch.tensor(classes).repeat(len(req.latents))
         decoded = await self.executor.run(studio.decode, entry, self._judge(entry), z, self.zoo.device, asked)
         samples = await run_in_threadpool(self._describe, entry, decoded, [None] * len(z))
-        rows = [DigitRow(latent=ref, samples=samples[i * len(classes):(i + 1) * len(classes)])
-                for i, ref in enumerate(req.latents)]
+        rows = [
+            DigitRow(latent=ref, samples=samples[i * len(classes) : (i + 1) * len(classes)])
+            for i, ref in enumerate(req.latents)
+        ]
         hits = (decoded.probs.argmax(1) == asked).float().mean()
         return DigitsResponse(generator=name, classes=classes, rows=rows, requested_share=round(float(hits), 4))
 
@@ -165,8 +191,9 @@ class GanService:
         if max(req.start, req.end) >= k:
             raise BadRequest(f"{name} draws the classes 0 to {k - 1}.")
         z = _stack(entry, [req.latent])[0]
-        decoded = await self.executor.run(studio.decode_class_path, entry, self._judge(entry), z, req.start, req.end,
-                                         req.steps, self.zoo.device)
+        decoded = await self.executor.run(
+            studio.decode_class_path, entry, self._judge(entry), z, req.start, req.end, req.steps, self.zoo.device
+        )
         frames = await run_in_threadpool(self._describe, entry, decoded, [None] * req.steps)
         return ClassPathResponse(generator=name, frames=frames)
 
@@ -174,11 +201,18 @@ class GanService:
         entry = self.generators.get(name)
         pool = await self._pool(entry)
         return ConceptsResponse(
-            generator=name, pool=f"latents ({studio.POOL_SEED}, 0..{studio.POOL_SIZE - 1}), labelled by "
-                                 f"{self._info(entry).labelled_by}",
-            concepts=[ConceptInfo(name=label, members=int(pool.members(i).sum()),
-                                  direction_norm=round(float(pool.direction(i).norm()), 4))
-                      for i, label in enumerate(self.labels(entry))])
+            generator=name,
+            pool=f"latents ({studio.POOL_SEED}, 0..{studio.POOL_SIZE - 1}), labelled by "
+            f"{self._info(entry).labelled_by}",
+            concepts=[
+                ConceptInfo(
+                    name=label,
+                    members=int(pool.members(i).sum()),
+                    direction_norm=round(float(pool.direction(i).norm()), 4),
+                )
+                for i, label in enumerate(self.labels(entry))
+            ],
+        )
 
     async def concept_edit(self, name: str, req: ConceptRequest) -> ConceptResponse:
         entry = self.generators.get(name)

@@ -77,9 +77,13 @@ class GanLabService:
         finally:
             self.manager.stop(session.id)
         late = [p for p in after.history if p.step > steps // 2] or after.history
-        run = LabRun(cost=config.cost, state=after, start_points=before.fake_points,
-                     grad_median=float(np.median([p.g_grad_norm for p in late])),
-                     d_fake=float(np.mean([p.d_fake for p in late])))
+        run = LabRun(
+            cost=config.cost,
+            state=after,
+            start_points=before.fake_points,
+            grad_median=float(np.median([p.g_grad_norm for p in late])),
+            d_fake=float(np.mean([p.d_fake for p in late])),
+        )
         if after.real_points:
             run.distance_start = nearest_distance(before.fake_points, after.real_points)
             run.distance_end = nearest_distance(after.fake_points, after.real_points)
@@ -93,8 +97,14 @@ class GanLabService:
         session = self.manager.get(session_id)
         drawn = await self.executor.run(gan_lab.picture, session)
         history = [LabPoint(**h) for h in list(session.history)]
-        base = LabState(id=session.id, config=session.config.model_dump(), steps=session.steps,
-                        max_steps=self.manager.max_steps, playing=session.playing, history=history)
+        base = LabState(
+            id=session.id,
+            config=session.config.model_dump(),
+            steps=session.steps,
+            max_steps=self.manager.max_steps,
+            playing=session.playing,
+            history=history,
+        )
         if session.config.data == "mnist":
             base.samples = await run_in_threadpool(self.images.store_tensor, _tile(drawn["fake"]))
             return base

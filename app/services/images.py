@@ -45,8 +45,15 @@ class ImageService:
 
     def list_samples(self) -> list[SampleInfo]:
         return [
-            SampleInfo(id=s.id, title=s.title, kind=s.kind, label=s.label, dataset=s.dataset,
-                       attribution=s.attribution, url=sample_url(s.id))
+            SampleInfo(
+                id=s.id,
+                title=s.title,
+                kind=s.kind,
+                label=s.label,
+                dataset=s.dataset,
+                attribution=s.attribution,
+                url=sample_url(s.id),
+            )
             for s in self.gallery.samples
         ]
 

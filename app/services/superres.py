@@ -17,9 +17,17 @@ from app.zoo.inference import predict
 
 
 def _info(e: UpscalerEntry) -> UpscalerInfo:
-    return UpscalerInfo(name=e.spec.name, title=e.spec.title, dataset=e.spec.dataset, low=e.cfg.low,
-                        high=e.cfg.high, judge=e.spec.judge, metrics=e.spec.metrics, available=e.available,
-                        reason=e.reason)
+    return UpscalerInfo(
+        name=e.spec.name,
+        title=e.spec.title,
+        dataset=e.spec.dataset,
+        low=e.cfg.low,
+        high=e.cfg.high,
+        judge=e.spec.judge,
+        metrics=e.spec.metrics,
+        available=e.available,
+        reason=e.reason,
+    )
 
 
 class UpscaleService:
@@ -50,9 +58,13 @@ class UpscaleService:
         for i, method in enumerate(METHODS):
             top = torch.topk(probs[i], k)
             shown = readable[method]
-            results.append(UpscaledImage(
-                method=method, image=await run_in_threadpool(self.images.store_tensor, out[method][0]),
-                psnr=None if method == "original" else round(float(psnr(shown, out["original"])[0]), 2),
-                sharpness=round(float(sharpness(shown)[0]), 4),
-                predictions=top_predictions(top.values.tolist(), top.indices.tolist(), judge_entry.classes)))
+            results.append(
+                UpscaledImage(
+                    method=method,
+                    image=await run_in_threadpool(self.images.store_tensor, out[method][0]),
+                    psnr=None if method == "original" else round(float(psnr(shown, out["original"])[0]), 2),
+                    sharpness=round(float(sharpness(shown)[0]), 4),
+                    predictions=top_predictions(top.values.tolist(), top.indices.tolist(), judge_entry.classes),
+                )
+            )
         return UpscaleResponse(upscaler=name, image=req.image, judge=entry.spec.judge, results=results)

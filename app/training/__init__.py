@@ -17,20 +17,38 @@ from . import classifiers, detector, gans, superres
 Trainer = Callable[..., None]
 
 
-def train_classifier(name: str, settings: Settings, *, out_dir: Path, seed: int, dry_run: bool,
-                     record: bool, epochs: int | None = None) -> None:
+def train_classifier(
+    name: str, settings: Settings, *, out_dir: Path, seed: int, dry_run: bool, record: bool, epochs: int | None = None
+) -> None:
     """Train one of the small classifiers; ``record`` adds its entry to models/manifest.json."""
     if settings.torch_threads:
         torch.set_num_threads(settings.torch_threads)
     device = resolve_device(settings.device)
-    spec = classifiers.train(classifiers.RECIPES[name], settings.data_dir, out_dir, seed=seed,
-                             dry_run=dry_run, device=str(device), epochs=epochs)
+    spec = classifiers.train(
+        classifiers.RECIPES[name],
+        settings.data_dir,
+        out_dir,
+        seed=seed,
+        dry_run=dry_run,
+        device=str(device),
+        epochs=epochs,
+    )
     if record:
         write_entry(out_dir, spec)
 
 
-def train_gan(name: str, settings: Settings, *, out_dir: Path, seed: int, dry_run: bool, record: bool,
-              epochs: int | None = None, resume: Path | None = None, overrides: list[str] | None = None) -> None:
+def train_gan(
+    name: str,
+    settings: Settings,
+    *,
+    out_dir: Path,
+    seed: int,
+    dry_run: bool,
+    record: bool,
+    epochs: int | None = None,
+    resume: Path | None = None,
+    overrides: list[str] | None = None,
+) -> None:
     """Train a DCGAN (and, for faces, its attribute classifier); measure it; record it.
     ``resume``: a checkpoint to go on from (see app/training/gans.py); ``overrides``: KEY=VALUE
     changes to the recipe (``gans.with_overrides``)."""
@@ -38,8 +56,9 @@ def train_gan(name: str, settings: Settings, *, out_dir: Path, seed: int, dry_ru
         torch.set_num_threads(settings.torch_threads)
     device = resolve_device(settings.device)
     recipe = gans.with_overrides(gans.RECIPES[name], overrides or [])
-    spec = gans.train(recipe, settings, out_dir, seed=seed, dry_run=dry_run, device=str(device),
-                      epochs=epochs, resume=resume)
+    spec = gans.train(
+        recipe, settings, out_dir, seed=seed, dry_run=dry_run, device=str(device), epochs=epochs, resume=resume
+    )
     if record:
         write_entry(out_dir, spec)
 

@@ -36,11 +36,16 @@ def default_path(name: str) -> Path:
 
 def save(path: Path, name: str, players: Players, run: RunState) -> None:
     state = {
-        "name": name, "epoch": run.epoch,
-        "generator": players.generator.state_dict(), "discriminator": players.discriminator.state_dict(),
-        "opt_g": players.opt_g.state_dict(), "opt_d": players.opt_d.state_dict(),
+        "name": name,
+        "epoch": run.epoch,
+        "generator": players.generator.state_dict(),
+        "discriminator": players.discriminator.state_dict(),
+        "opt_g": players.opt_g.state_dict(),
+        "opt_d": players.opt_d.state_dict(),
         "average": None if run.average is None else run.average.state_dict(),
-        "order_rng": run.order.get_state(), "noise_rng": run.noise.get_state(), "torch_rng": torch.get_rng_state(),
+        "order_rng": run.order.get_state(),
+        "noise_rng": run.noise.get_state(),
+        "torch_rng": torch.get_rng_state(),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")

@@ -51,20 +51,67 @@ class Recipe:
 RECIPES = {
     r.name: r
     for r in [
-        Recipe("mnist-mlp", "MNIST MLP 784-512-512-10 (seed 000)", "mnist", "mlp",
-               {"hidden": 512, "depth": 2, "dropout": 0.2}, MNIST_NORM, "digit", epochs=12, lr=1e-3),
-        Recipe("mnist-cnn", "MNIST small CNN", "mnist", "small-cnn",
-               {"channels": [32, 64], "hidden": 128, "dropout": 0.25}, MNIST_NORM, "digit", epochs=8, lr=2e-3),
-        Recipe("fashion-cnn", "Fashion-MNIST small CNN", "fashion-mnist", "small-cnn",
-               {"channels": [32, 64], "hidden": 128, "dropout": 0.25}, FASHION_NORM, "fashion", epochs=10, lr=2e-3),
-        Recipe("mnist-cnn-robust", "MNIST CNN, adversarially trained (PGD, L∞ ε = 0.3)", "mnist", "small-cnn",
-               {"channels": [32, 64], "hidden": 512, "dropout": 0.1}, MNIST_NORM, "digit", epochs=12, lr=1e-3,
-               adversarial=AdversarialTraining(eps=0.3, steps=7, alpha=0.1, ramp_epochs=2.0)),
+        Recipe(
+            "mnist-mlp",
+            "MNIST MLP 784-512-512-10 (seed 000)",
+            "mnist",
+            "mlp",
+            {"hidden": 512, "depth": 2, "dropout": 0.2},
+            MNIST_NORM,
+            "digit",
+            epochs=12,
+            lr=1e-3,
+        ),
+        Recipe(
+            "mnist-cnn",
+            "MNIST small CNN",
+            "mnist",
+            "small-cnn",
+            {"channels": [32, 64], "hidden": 128, "dropout": 0.25},
+            MNIST_NORM,
+            "digit",
+            epochs=8,
+            lr=2e-3,
+        ),
+        Recipe(
+            "fashion-cnn",
+            "Fashion-MNIST small CNN",
+            "fashion-mnist",
+            "small-cnn",
+            {"channels": [32, 64], "hidden": 128, "dropout": 0.25},
+            FASHION_NORM,
+            "fashion",
+            epochs=10,
+            lr=2e-3,
+        ),
+        Recipe(
+            "mnist-cnn-robust",
+            "MNIST CNN, adversarially trained (PGD, L∞ ε = 0.3)",
+            "mnist",
+            "small-cnn",
+            {"channels": [32, 64], "hidden": 512, "dropout": 0.1},
+            MNIST_NORM,
+            "digit",
+            epochs=12,
+            lr=1e-3,
+            adversarial=AdversarialTraining(eps=0.3, steps=7, alpha=0.1, ramp_epochs=2.0),
+        ),
         # A second opinion on generated digits (app/training/gans.py): another architecture and
         # seed than mnist-cnn, so that a sample both call a "3" is not one network's blind spot.
-        Recipe("mnist-judge", "MNIST small ResNet (judges generated digits; not served)", "mnist", "small-resnet",
-               {"widths": [32, 64, 128]}, MNIST_NORM, "digit", epochs=6, lr=3e-3, weight_decay=1e-4, served=False,
-               seed_offset=1),
+        Recipe(
+            "mnist-judge",
+            "MNIST small ResNet (judges generated digits; not served)",
+            "mnist",
+            "small-resnet",
+            {"widths": [32, 64, 128]},
+            MNIST_NORM,
+            "digit",
+            epochs=6,
+            lr=3e-3,
+            weight_decay=1e-4,
+            served=False,
+            seed_offset=1,
+        ),
     ]
 }
 
@@ -77,8 +124,17 @@ def build(recipe: Recipe) -> Classifier:
     return build_classifier(recipe.architecture, recipe.config, norm.mean, norm.std)
 
 
-def train(recipe: Recipe, data_dir: Path, out_dir: Path, *, seed: int = 0, dry_run: bool = False,
-          device: str = "cpu", log: Log = print, epochs: int | None = None) -> ModelSpec:
+def train(
+    recipe: Recipe,
+    data_dir: Path,
+    out_dir: Path,
+    *,
+    seed: int = 0,
+    dry_run: bool = False,
+    device: str = "cpu",
+    log: Log = print,
+    epochs: int | None = None,
+) -> ModelSpec:
     """Train, evaluate on the test set, save ``out_dir/<name>.safetensors``; return its manifest entry.
     ``epochs`` overrides the recipe's (also in a dry run, which trains a few batches per epoch)."""
     recipe = dataclasses.replace(recipe, epochs=epochs or (1 if dry_run else recipe.epochs))
@@ -94,24 +150,31 @@ def train(recipe: Recipe, data_dir: Path, out_dir: Path, *, seed: int = 0, dry_r
     seconds = time.perf_counter() - started
     accuracy = evaluate(model, x_test, y_test, device)
     log(f"{recipe.name}: test accuracy {accuracy:.4f} on {len(y_test)} images ({seconds:.0f} s training)")
-    return _save(model, recipe, out_dir, {
-        "test_accuracy": round(accuracy, 4),
-        "test_images": len(y_test),
-        "command": f"advlab train {recipe.name} --seed {command_seed}" + (f" --epochs {epochs}" if epochs else "")
-                   + (" --dry-run" if dry_run else ""),
-        "seed": command_seed,
-        **({"seed_offset": recipe.seed_offset} if recipe.seed_offset else {}),
-        "epochs": recipe.epochs if not dry_run else 0,
-        "train_seconds": round(seconds, 1),
-        "device": device,
-        "torch": torch.__version__,
-        "data_sha256": data.checksums(recipe.dataset, data_dir),
-        **({"adversarial_training": recipe.adversarial.to_dict()} if recipe.adversarial else {}),
-    })
+    return _save(
+        model,
+        recipe,
+        out_dir,
+        {
+            "test_accuracy": round(accuracy, 4),
+            "test_images": len(y_test),
+            "command": f"advlab train {recipe.name} --seed {command_seed}"
+            + (f" --epochs {epochs}" if epochs else "")
+            + (" --dry-run" if dry_run else ""),
+            "seed": command_seed,
+            **({"seed_offset": recipe.seed_offset} if recipe.seed_offset else {}),
+            "epochs": recipe.epochs if not dry_run else 0,
+            "train_seconds": round(seconds, 1),
+            "device": device,
+            "torch": torch.__version__,
+            "data_sha256": data.checksums(recipe.dataset, data_dir),
+            **({"adversarial_training": recipe.adversarial.to_dict()} if recipe.adversarial else {}),
+        },
+    )
 
 
-def _fit(model: nn.Module, recipe: Recipe, x: torch.Tensor, y: torch.Tensor, seed: int,
-         dry_run: bool, device: str, log: Log) -> None:
+def _fit(
+    model: nn.Module, recipe: Recipe, x: torch.Tensor, y: torch.Tensor, seed: int, dry_run: bool, device: str, log: Log
+) -> None:
     steps_per_epoch = DRY_RUN_BATCHES if dry_run else -(-len(x) // recipe.batch_size)
     epochs = recipe.epochs
     opt = torch.optim.Adam(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
@@ -132,13 +195,16 @@ def _fit(model: nn.Module, recipe: Recipe, x: torch.Tensor, y: torch.Tensor, see
             correct += int((logits.argmax(1) == yb).sum().item())
             seen += len(yb)
             if step % 100 == 0 or step == steps_per_epoch - 1:
-                log(f"epoch {epoch + 1}/{epochs} step {step + 1}/{steps_per_epoch} "
-                    f"loss {total / seen:.4f} train acc {correct / seen:.4f}")
+                log(
+                    f"epoch {epoch + 1}/{epochs} step {step + 1}/{steps_per_epoch} "
+                    f"loss {total / seen:.4f} train acc {correct / seen:.4f}"
+                )
     model.eval()
 
 
-def _loss(model: nn.Module, recipe: Recipe, x: torch.Tensor, y: torch.Tensor, epoch: float,
-          gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def _loss(
+    model: nn.Module, recipe: Recipe, x: torch.Tensor, y: torch.Tensor, epoch: float, gen: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(logits on what was trained on, loss): plain cross-entropy, or the adversarial-training mix."""
     adv = recipe.adversarial
     if adv is None:
@@ -167,9 +233,16 @@ def _save(model: Classifier, recipe: Recipe, out_dir: Path, metrics: dict[str, A
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(path), metadata={"name": recipe.name, "architecture": recipe.architecture})
     return ModelSpec(
-        name=recipe.name, title=recipe.title, dataset=recipe.dataset,
-        architecture=recipe.architecture, config=recipe.config, input_shape=(1, 28, 28),
-        normalization=recipe.normalization, preprocess=recipe.preprocess,
+        name=recipe.name,
+        title=recipe.title,
+        dataset=recipe.dataset,
+        architecture=recipe.architecture,
+        config=recipe.config,
+        input_shape=(1, 28, 28),
+        normalization=recipe.normalization,
+        preprocess=recipe.preprocess,
         classes=list(recipe.classes) if recipe.classes else data.class_names(recipe.dataset),
-        weights=WeightsRef(file=path.name, sha256=sha256_file(path)), metrics=metrics, served=recipe.served,
+        weights=WeightsRef(file=path.name, sha256=sha256_file(path)),
+        metrics=metrics,
+        served=recipe.served,
     )

@@ -25,9 +25,18 @@ from app.zoo.architectures import Classifier
 
 Log = Callable[[str], None]
 GUARDED = "mnist-cnn"
-RECIPE = Recipe("mnist-detector", "Adversarial-input detector for mnist-cnn (SafetyNet)", "mnist-adversarial",
-                "small-cnn", {"channels": [16, 32], "hidden": 64, "dropout": 0.25, "num_classes": 2},
-                MNIST_NORM, "digit", epochs=4, lr=1e-3, classes=tuple(det.CLASSES))
+RECIPE = Recipe(
+    "mnist-detector",
+    "Adversarial-input detector for mnist-cnn (SafetyNet)",
+    "mnist-adversarial",
+    "small-cnn",
+    {"channels": [16, 32], "hidden": 64, "dropout": 0.25, "num_classes": 2},
+    MNIST_NORM,
+    "digit",
+    epochs=4,
+    lr=1e-3,
+    classes=tuple(det.CLASSES),
+)
 TRAIN_IMAGES = 30_000  # this many clean training digits, and one adversarial version of each
 EPS = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3]
 TEST_IMAGES = 1000
@@ -48,27 +57,46 @@ def train(settings: Settings, out_dir: Path, *, seed: int, dry_run: bool, device
     x_test, y_test = data.load_split("mnist", settings.data_dir, train=False)
     m = 16 if dry_run else TEST_IMAGES
     report = detection_report(guarded, model, x_test[:m], y_test[:m], seed, device, log, quick=dry_run)
-    spec = _save(model, RECIPE, out_dir, {
-        "command": f"advlab train mnist-detector --seed {seed}" + (" --dry-run" if dry_run else ""),
-        "seed": seed, "epochs": RECIPE.epochs, "train_seconds": round(seconds, 1), "device": device,
-        "torch": torch.__version__, "data_sha256": data.checksums("mnist", settings.data_dir),
-        "training_data": f"{n} clean training digits + FGSM/PGD-10 versions against {GUARDED}, ε in {EPS}",
-        **report,
-    })
+    spec = _save(
+        model,
+        RECIPE,
+        out_dir,
+        {
+            "command": f"advlab train mnist-detector --seed {seed}" + (" --dry-run" if dry_run else ""),
+            "seed": seed,
+            "epochs": RECIPE.epochs,
+            "train_seconds": round(seconds, 1),
+            "device": device,
+            "torch": torch.__version__,
+            "data_sha256": data.checksums("mnist", settings.data_dir),
+            "training_data": f"{n} clean training digits + FGSM/PGD-10 versions against {GUARDED}, ε in {EPS}",
+            **report,
+        },
+    )
     spec.guards = GUARDED
     return spec
 
 
-def training_examples(guarded: Classifier, x: torch.Tensor, y: torch.Tensor, seed: int, device: str,
-                      log: Log, batch: int = 500) -> torch.Tensor:
+def training_examples(
+    guarded: Classifier, x: torch.Tensor, y: torch.Tensor, seed: int, device: str, log: Log, batch: int = 500
+) -> torch.Tensor:
     """One adversarial version per image: FGSM or PGD-10 by turns, ε cycling through EPS."""
     out = []
     for i, start in enumerate(range(0, len(x), batch)):
         eps = EPS[i % len(EPS)]
-        attack, params = ("fgsm", {"eps": eps}) if i % 2 == 0 else \
-            ("pgd", {"eps": eps, "alpha": eps / 4, "steps": 10})
-        out.append(adversarial_examples(guarded, x[start:start + batch], y[start:start + batch], attack, params,
-                                        seed=seed + i, batch=batch, device=device))
+        attack, params = ("fgsm", {"eps": eps}) if i % 2 == 0 else ("pgd", {"eps": eps, "alpha": eps / 4, "steps": 10})
+        out.append(
+            adversarial_examples(
+                guarded,
+                x[start : start + batch],
+                y[start : start + batch],
+                attack,
+                params,
+                seed=seed + i,
+                batch=batch,
+                device=device,
+            )
+        )
         if i % 10 == 0:
             log(f"adversarial training examples: {start + len(out[-1])}/{len(x)}")
     return torch.cat(out)
@@ -92,8 +120,16 @@ def _fit(model: Classifier, x: torch.Tensor, y: torch.Tensor, seed: int, epochs:
     model.eval().requires_grad_(False)
 
 
-def detection_report(guarded: Classifier, detector: Classifier, x: torch.Tensor, y: torch.Tensor, seed: int,
-                     device: str, log: Log, quick: bool = False) -> dict:
+def detection_report(
+    guarded: Classifier,
+    detector: Classifier,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    seed: int,
+    device: str,
+    log: Log,
+    quick: bool = False,
+) -> dict:
     """The figures for the manifest: false alarms, detection per attack and ε, unseen attacks, adaptive."""
     false_alarms = float(det.flagged(detector, x, device=device).float().mean())
     log(f"detector: false alarms on {len(x)} clean test digits: {false_alarms:.1%}")
@@ -101,14 +137,22 @@ def detection_report(guarded: Classifier, detector: Classifier, x: torch.Tensor,
     steps = 5 if quick else 40  # quick: the dry run's smoke test
     attacks = [("fgsm", lambda e: {"eps": e}), ("pgd", lambda e: {"eps": e, "alpha": 0.01, "steps": steps})]
     for name, params in attacks:
-        for eps in (EPS[-1:] if quick else EPS):
+        for eps in EPS[-1:] if quick else EPS:
             rows.append(_row(guarded, detector, x, y, name, params(eps), eps, seed, device, log))
-    for name in ([] if quick else ["cw", "deepfool"]):  # never seen in training; minimal perturbations
+    for name in [] if quick else ["cw", "deepfool"]:  # never seen in training; minimal perturbations
         rows.append(_row(guarded, detector, x, y, name, {}, None, seed, device, log))
-    adaptive = [_adaptive_row(guarded, detector, x, y, eps, seed, device, log, steps=5 if quick else ADAPTIVE_STEPS)
-                for eps in ([0.3] if quick else [0.1, 0.2, 0.3])]
-    return {"detector": {"test_images": len(x), "false_alarm_rate": round(false_alarms, 4),
-                         "per_attack": rows, "adaptive": adaptive}}
+    adaptive = [
+        _adaptive_row(guarded, detector, x, y, eps, seed, device, log, steps=5 if quick else ADAPTIVE_STEPS)
+        for eps in ([0.3] if quick else [0.1, 0.2, 0.3])
+    ]
+    return {
+        "detector": {
+            "test_images": len(x),
+            "false_alarm_rate": round(false_alarms, 4),
+            "per_attack": rows,
+            "adaptive": adaptive,
+        }
+    }
 
 
 def _row(

@@ -19,8 +19,9 @@ from app.zoo.manifest import read_generators, read_manifest, write_entry
 AUTOATTACK_EPS = 0.3  # MNIST's standard L∞ budget, as in ROBUST_SUITE
 
 
-def evaluate_zoo_model(settings: Settings, name: str, limit: int = 0, robust: bool = False,
-                       autoattack: bool = False, record: bool = False) -> Iterator[str]:
+def evaluate_zoo_model(
+    settings: Settings, name: str, limit: int = 0, robust: bool = False, autoattack: bool = False, record: bool = False
+) -> Iterator[str]:
     """Yield report lines. Dataset models: clean test accuracy (and, with ``robust``, accuracy under
     the ROBUST_SUITE of attacks; with ``autoattack``, under APGD-CE + APGD-T beside PGD-100 × 5;
     ``record`` writes those figures into the manifest). ImageNet: the gallery photos' top-1.
@@ -70,17 +71,22 @@ def _evaluate_generator(settings: Settings, spec, limit: int, record: bool) -> I
 
     lines: list[str] = []
     n = limit or QUALITY_SAMPLES
-    metrics = measure(spec, settings, settings.models_dir, samples=n, device=str(resolve_device(settings.device)),
-                      log=lines.append)
+    metrics = measure(
+        spec, settings, settings.models_dir, samples=n, device=str(resolve_device(settings.device)), log=lines.append
+    )
     yield from lines
     for judge, report in metrics.get("judges", {}).items():
         shares = report["class_shares"]
-        yield (f"{spec.name}: {judge}: {report['confident_share']:.1%} of {n} samples with p >= 0.9 "
-               f"(target >= 95% by mnist-cnn, 90% by mnist-judge); class shares {min(shares):.1%} to "
-               f"{max(shares):.1%} (target 6% to 14% each)")
+        yield (
+            f"{spec.name}: {judge}: {report['confident_share']:.1%} of {n} samples with p >= 0.9 "
+            f"(target >= 95% by mnist-cnn, 90% by mnist-judge); class shares {min(shares):.1%} to "
+            f"{max(shares):.1%} (target 6% to 14% each)"
+        )
     if "requested_share_all_judges" in metrics:
-        yield (f"{spec.name}: {metrics['requested_share_all_judges']:.1%} of {n} samples taken for the requested "
-               f"digit by every judge (target >= 97%)")
+        yield (
+            f"{spec.name}: {metrics['requested_share_all_judges']:.1%} of {n} samples taken for the requested "
+            f"digit by every judge (target >= 97%)"
+        )
     recorded, command = spec.metrics.get("frechet_distance"), spec.metrics.get("command")
     yield f"{spec.name}: manifest records {recorded} Fréchet distance ({command})"
     if record and not limit:

@@ -115,33 +115,71 @@ def _parse(text: str, current: object, key: str) -> object:
 
 
 MNIST_GAN = GanConfig(nz=100, channels=1, base=7, stages=2, g_width=128, d_width=128, d_norm="spectral")
-RECIPES = {r.name: r for r in [
-    # The DCGAN recipe, chosen among variants (epochs 15-50, D width, lr, batch, label smoothing,
-    # EMA decay, shifts) by the judge's figures: 83% of samples confident (mnist-cnn). Tried since,
-    # on an H200, with a spectrally normalised D and the hinge loss (--set d_norm=spectral --set
-    # loss=hinge --set real_label=1.0): 40 epochs 81.8% (mnist-judge 68.4%), 60 epochs 83.2% (70.5%);
-    # 40 epochs with D's lr 4e-4 and G's 1e-4 79.3% (62.9%), with EMA decay 0.9999 79.6% (65.2%);
-    # without EMA (25 epochs) 78.5%; the logistic loss with SN 80.5%. None beat this one.
-    GanRecipe("dcgan-mnist", "DCGAN on MNIST digits (28x28)", "mnist",
-              dataclasses.replace(MNIST_GAN, d_norm="batch"),
-              epochs=50, batch_size=128, real_label=0.9, ema=0.999, judge="mnist-cnn", measured_by=("mnist-judge",)),
-    # D also names the digit (AC-GAN's head) and G is trained to have it named as asked. H200 runs,
-    # share of 10,000 samples taken for the requested digit by both judges: 95.6% (25 epochs;
-    # mnist-cnn 96.7%, mnist-judge 96.7%), 93.6% (30 epochs), 95.1% (25 epochs, EMA 0.999);
-    # class_weight 2: 88.5%, 4: 89.9% with digit 2 never drawn. Without the head (projection only,
-    # 20 epochs) 83%; with EMA the label embedding moved too fast to be averaged (58%).
-    GanRecipe("dcgan-mnist-cond", "Class-conditional DCGAN on MNIST digits (28x28)", "mnist",
-              dataclasses.replace(MNIST_GAN, num_classes=10, embed_dim=32, classifier=True),
-              epochs=25, batch_size=128, loss="hinge", judge="mnist-cnn", measured_by=("mnist-judge",)),
-    GanRecipe("dcgan-faces", "DCGAN on CelebA faces (64x64)", "celeba",
-              GanConfig(nz=100, channels=3, base=4, stages=4, g_width=48, d_width=48),
-              epochs=20, batch_size=64, flip=True, translate=8, real_label=0.9),
-]}
+RECIPES = {
+    r.name: r
+    for r in [
+        # The DCGAN recipe, chosen among variants (epochs 15-50, D width, lr, batch, label smoothing,
+        # EMA decay, shifts) by the judge's figures: 83% of samples confident (mnist-cnn). Tried since,
+        # on an H200, with a spectrally normalised D and the hinge loss (--set d_norm=spectral --set
+        # loss=hinge --set real_label=1.0): 40 epochs 81.8% (mnist-judge 68.4%), 60 epochs 83.2% (70.5%);
+        # 40 epochs with D's lr 4e-4 and G's 1e-4 79.3% (62.9%), with EMA decay 0.9999 79.6% (65.2%);
+        # without EMA (25 epochs) 78.5%; the logistic loss with SN 80.5%. None beat this one.
+        GanRecipe(
+            "dcgan-mnist",
+            "DCGAN on MNIST digits (28x28)",
+            "mnist",
+            dataclasses.replace(MNIST_GAN, d_norm="batch"),
+            epochs=50,
+            batch_size=128,
+            real_label=0.9,
+            ema=0.999,
+            judge="mnist-cnn",
+            measured_by=("mnist-judge",),
+        ),
+        # D also names the digit (AC-GAN's head) and G is trained to have it named as asked. H200 runs,
+        # share of 10,000 samples taken for the requested digit by both judges: 95.6% (25 epochs;
+        # mnist-cnn 96.7%, mnist-judge 96.7%), 93.6% (30 epochs), 95.1% (25 epochs, EMA 0.999);
+        # class_weight 2: 88.5%, 4: 89.9% with digit 2 never drawn. Without the head (projection only,
+        # 20 epochs) 83%; with EMA the label embedding moved too fast to be averaged (58%).
+        GanRecipe(
+            "dcgan-mnist-cond",
+            "Class-conditional DCGAN on MNIST digits (28x28)",
+            "mnist",
+            dataclasses.replace(MNIST_GAN, num_classes=10, embed_dim=32, classifier=True),
+            epochs=25,
+            batch_size=128,
+            loss="hinge",
+            judge="mnist-cnn",
+            measured_by=("mnist-judge",),
+        ),
+        GanRecipe(
+            "dcgan-faces",
+            "DCGAN on CelebA faces (64x64)",
+            "celeba",
+            GanConfig(nz=100, channels=3, base=4, stages=4, g_width=48, d_width=48),
+            epochs=20,
+            batch_size=64,
+            flip=True,
+            translate=8,
+            real_label=0.9,
+        ),
+    ]
+}
 
 
-def train(recipe: GanRecipe, settings: Settings, out_dir: Path, *, seed: int, dry_run: bool, device: str,
-          log: Log = print, epochs: int | None = None, resume: Path | None = None,
-          checkpoint: Path | None = None) -> GeneratorSpec:
+def train(
+    recipe: GanRecipe,
+    settings: Settings,
+    out_dir: Path,
+    *,
+    seed: int,
+    dry_run: bool,
+    device: str,
+    log: Log = print,
+    epochs: int | None = None,
+    resume: Path | None = None,
+    checkpoint: Path | None = None,
+) -> GeneratorSpec:
     """Train (``epochs`` overrides the recipe's; ``resume`` continues a checkpoint), save the
     weights in ``out_dir``, measure them; return the manifest entry."""
     torch.manual_seed(seed)
@@ -167,13 +205,20 @@ def train(recipe: GanRecipe, settings: Settings, out_dir: Path, *, seed: int, dr
     recalibrate_batchnorm(_generator(players), seed, device, batches=DRY_RUN_STEPS if dry_run else 100)
     command = f"advlab train {recipe.name} --seed {seed}" + (f" --epochs {epochs}" if epochs else "")
     command += "".join(f" --set {key}={value}" for key, value in recipe.overrides)
-    metrics = {"command": command + (" --dry-run" if dry_run else ""), "seed": seed,
-               "epochs": 0 if dry_run else total, "train_seconds": round(seconds, 1),
-               **({"resumed_from_epoch": resumed_from} if resume else {}),
-               "device": device, "torch": torch.__version__, "data_sha256": _checksums(recipe, settings.data_dir)}
+    metrics = {
+        "command": command + (" --dry-run" if dry_run else ""),
+        "seed": seed,
+        "epochs": 0 if dry_run else total,
+        "train_seconds": round(seconds, 1),
+        **({"resumed_from_epoch": resumed_from} if resume else {}),
+        "device": device,
+        "torch": torch.__version__,
+        "data_sha256": _checksums(recipe, settings.data_dir),
+    }
     spec = _save(players, recipe, out_dir, attributes, metrics)
-    spec.metrics.update(measure(spec, settings, out_dir, samples=500 if dry_run else QUALITY_SAMPLES,
-                                device=device, log=log))
+    spec.metrics.update(
+        measure(spec, settings, out_dir, samples=500 if dry_run else QUALITY_SAMPLES, device=device, log=log)
+    )
     return spec
 
 
@@ -203,8 +248,12 @@ def _players(recipe: GanRecipe, device: str) -> Players:
     g.apply(init_weights)
     d.apply(init_weights)
     betas = (0.5, 0.999)  # DCGAN's settings (also SN-GAN's setting C)
-    return Players(g, d, torch.optim.Adam(g.parameters(), lr=recipe.lr, betas=betas),
-                   torch.optim.Adam(d.parameters(), lr=recipe.lr_d or recipe.lr, betas=betas))
+    return Players(
+        g,
+        d,
+        torch.optim.Adam(g.parameters(), lr=recipe.lr, betas=betas),
+        torch.optim.Adam(d.parameters(), lr=recipe.lr_d or recipe.lr, betas=betas),
+    )
 
 
 def _generator(p: Players) -> AnyGenerator:
@@ -215,12 +264,23 @@ def _generator(p: Players) -> AnyGenerator:
 
 def _run_state(recipe: GanRecipe, players: Players, seed: int, device: str) -> RunState:
     average = copy.deepcopy(_generator(players)).requires_grad_(False) if recipe.ema else None
-    return RunState(average, order=torch.Generator().manual_seed(seed),
-                    noise=torch.Generator(device=device).manual_seed(seed + 2))
+    return RunState(
+        average, order=torch.Generator().manual_seed(seed), noise=torch.Generator(device=device).manual_seed(seed + 2)
+    )
 
 
-def _fit(p: Players, run: RunState, recipe: GanRecipe, images: torch.Tensor, targets: torch.Tensor,
-         epochs: int, dry_run: bool, device: str, checkpoint: Path, log: Log) -> None:
+def _fit(
+    p: Players,
+    run: RunState,
+    recipe: GanRecipe,
+    images: torch.Tensor,
+    targets: torch.Tensor,
+    epochs: int,
+    dry_run: bool,
+    device: str,
+    checkpoint: Path,
+    log: Log,
+) -> None:
     """Train from run.epoch to ``epochs``, checkpointing after each epoch. The whole dataset sits
     on the device and every random draw is made there: no step waits for the host."""
     images, labels = images.to(device), targets.to(device)
@@ -252,15 +312,24 @@ def _fit(p: Players, run: RunState, recipe: GanRecipe, images: torch.Tensor, tar
         batches = list(order.to(device).split(recipe.batch_size))[::-1]
         for step in range(steps_per_epoch):
             last = step == steps_per_epoch - 1
-            s = train_step(p, real_batch, noise, augment=augment, real_label=recipe.real_label, loss=recipe.loss,
-                           class_weight=recipe.class_weight,
-                           stats=step % LOG_EVERY == 0 or last)
+            s = train_step(
+                p,
+                real_batch,
+                noise,
+                augment=augment,
+                real_label=recipe.real_label,
+                loss=recipe.loss,
+                class_weight=recipe.class_weight,
+                stats=step % LOG_EVERY == 0 or last,
+            )
             if run.average is not None:
                 assert recipe.ema is not None  # the average is kept only when the recipe sets its decay
                 _ema_update(run.average, p.generator, recipe.ema)
             if s is not None:
-                log(f"epoch {run.epoch + 1}/{epochs} step {step + 1}/{steps_per_epoch} D loss {s.d_loss:.3f} "
-                    f"G loss {s.g_loss:.3f} D(x) {s.d_real:.2f} D(G(z)) {s.d_fake:.2f}")
+                log(
+                    f"epoch {run.epoch + 1}/{epochs} step {step + 1}/{steps_per_epoch} D loss {s.d_loss:.3f} "
+                    f"G loss {s.g_loss:.3f} D(x) {s.d_real:.2f} D(G(z)) {s.d_fake:.2f}"
+                )
         run.epoch += 1
         _progress_grid(_generator(p) if run.average is None else run.average, watch, recipe.name, run.epoch)
         checkpoints.save(checkpoint, recipe.name, p, run)
@@ -284,8 +353,9 @@ def _ema_update(average: nn.Module, current: nn.Module, decay: float) -> None:
         a.lerp_(c, 1 - decay)
 
 
-def _progress_grid(generator: AnyGenerator, watch: tuple[torch.Tensor, torch.Tensor | None], name: str,
-                   epoch: int) -> None:
+def _progress_grid(
+    generator: AnyGenerator, watch: tuple[torch.Tensor, torch.Tensor | None], name: str, epoch: int
+) -> None:
     """var/train/<name>-epochNN.png: fixed latents, to watch training from outside."""
     z, labels = watch
     with torch.no_grad():
@@ -302,7 +372,7 @@ def grid_image(images: torch.Tensor, columns: int = 8):
     canvas = torch.ones(c, rows * (h + 2), columns * (w + 2))
     for i, x in enumerate(images):
         r, col = divmod(i, columns)
-        canvas[:, r * (h + 2): r * (h + 2) + h, col * (w + 2): col * (w + 2) + w] = x
+        canvas[:, r * (h + 2) : r * (h + 2) + h, col * (w + 2) : col * (w + 2) + w] = x
     return imaging.tensor_to_image(canvas)
 
 
@@ -327,12 +397,13 @@ ATTR_EPOCHS = 12
 ATTR_WIDTH = 32
 
 
-def train_attributes(name: str, images: torch.Tensor, attrs: torch.Tensor, out_dir: Path, seed: int,
-                     dry_run: bool, device: str, log: Log) -> AttributeSpec:
+def train_attributes(
+    name: str, images: torch.Tensor, attrs: torch.Tensor, out_dir: Path, seed: int, dry_run: bool, device: str, log: Log
+) -> AttributeSpec:
     """Train on all but the last HELD_OUT faces; report accuracy per attribute on those."""
     net = faces.attribute_net(ATTR_WIDTH).to(device)
     x_train, y_train = images[: -faces.HELD_OUT], attrs[: -faces.HELD_OUT]
-    x_test, y_test = images[-faces.HELD_OUT:], attrs[-faces.HELD_OUT:]
+    x_test, y_test = images[-faces.HELD_OUT :], attrs[-faces.HELD_OUT :]
     # rare attributes (glasses: 7%) weigh more, so "never" is not the easy answer
     pos_weight = ((1 - y_train.mean(0)) / y_train.mean(0).clamp_min(1e-3)).clamp(max=10).to(device)
     opt = torch.optim.Adam(net.parameters(), 2e-3, weight_decay=1e-4)
@@ -359,10 +430,12 @@ def train_attributes(name: str, images: torch.Tensor, attrs: torch.Tensor, out_d
     path = out_dir / f"{name}-attributes.safetensors"
     out_dir.mkdir(parents=True, exist_ok=True)
     save_file({k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}, str(path))
-    return AttributeSpec(names=faces.ATTRIBUTES, config={"width": ATTR_WIDTH},
-                         weights=WeightsRef(file=path.name, sha256=sha256_file(path)),
-                         metrics={"held_out_faces": len(y_test), "per_attribute": metrics,
-                                  "epochs": epochs, "seed": seed})
+    return AttributeSpec(
+        names=faces.ATTRIBUTES,
+        config={"width": ATTR_WIDTH},
+        weights=WeightsRef(file=path.name, sha256=sha256_file(path)),
+        metrics={"held_out_faces": len(y_test), "per_attribute": metrics, "epochs": epochs, "seed": seed},
+    )
 
 
 @torch.no_grad()
@@ -375,15 +448,20 @@ def attribute_accuracy(net: nn.Module, x: torch.Tensor, y: torch.Tensor, device:
         p, t = pred[:, i], truth[:, i]
         tpr = (p & t).sum() / t.sum().clamp_min(1)
         tnr = (~p & ~t).sum() / (~t).sum().clamp_min(1)
-        out[name] = {"accuracy": round(float((p == t).float().mean()), 4),
-                     "balanced_accuracy": round(float((tpr + tnr) / 2), 4), "positives": int(t.sum())}
+        out[name] = {
+            "accuracy": round(float((p == t).float().mean()), 4),
+            "balanced_accuracy": round(float((tpr + tnr) / 2), 4),
+            "positives": int(t.sum()),
+        }
     return out
 
 
 # --- saving and measuring -----------------------------------------------------------------------
 
-def _save(p: Players, recipe: GanRecipe, out_dir: Path, attributes: AttributeSpec | None,
-          metrics: dict) -> GeneratorSpec:
+
+def _save(
+    p: Players, recipe: GanRecipe, out_dir: Path, attributes: AttributeSpec | None, metrics: dict
+) -> GeneratorSpec:
     out_dir.mkdir(parents=True, exist_ok=True)
     refs = {}
     for role, net in (("generator", p.generator), ("discriminator", p.discriminator)):
@@ -391,14 +469,29 @@ def _save(p: Players, recipe: GanRecipe, out_dir: Path, attributes: AttributeSpe
         state = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
         save_file(state, str(path), metadata={"name": recipe.name, "role": role})
         refs[role] = WeightsRef(file=path.name, sha256=sha256_file(path))
-    return GeneratorSpec(name=recipe.name, title=recipe.title, dataset=recipe.dataset,
-                         config=recipe.cfg.to_dict(), judge=recipe.judge,
-                         measured_by=list(recipe.measured_by) or None, attributes=attributes,
-                         metrics=metrics, licence=faces.LICENCE if recipe.dataset == "celeba" else None, **refs)
+    return GeneratorSpec(
+        name=recipe.name,
+        title=recipe.title,
+        dataset=recipe.dataset,
+        config=recipe.cfg.to_dict(),
+        judge=recipe.judge,
+        measured_by=list(recipe.measured_by) or None,
+        attributes=attributes,
+        metrics=metrics,
+        licence=faces.LICENCE if recipe.dataset == "celeba" else None,
+        **refs,
+    )
 
 
-def measure(spec: GeneratorSpec, settings: Settings, models_dir: Path, *, samples: int = QUALITY_SAMPLES,
-            device: str = "cpu", log: Log = print) -> dict:
+def measure(
+    spec: GeneratorSpec,
+    settings: Settings,
+    models_dir: Path,
+    *,
+    samples: int = QUALITY_SAMPLES,
+    device: str = "cpu",
+    log: Log = print,
+) -> dict:
     """The generator's quality figures, as recorded in the manifest and printed by ``advlab eval``.
 
     A conditional generator is asked for every class equally often (sample i: class i mod K)."""
@@ -411,8 +504,14 @@ def measure(spec: GeneratorSpec, settings: Settings, models_dir: Path, *, sample
     return _face_metrics(entry, settings, images, device, log)
 
 
-def _judge_metrics(spec: GeneratorSpec, settings: Settings, samples: torch.Tensor, requested: torch.Tensor | None,
-                   device: str, log: Log) -> dict:
+def _judge_metrics(
+    spec: GeneratorSpec,
+    settings: Settings,
+    samples: torch.Tensor,
+    requested: torch.Tensor | None,
+    device: str,
+    log: Log,
+) -> dict:
     """Each judge's report (the first, spec.judge, also at the top level, as before), what all of
     them agree on, and the Fréchet distance in the first judge's features."""
     assert spec.judge is not None  # measure() asks for judges' figures only when the spec names one
@@ -430,16 +529,24 @@ def _judge_metrics(spec: GeneratorSpec, settings: Settings, samples: torch.Tenso
     probs = {n: quality.judge_probs(samples, judge, device) for n, judge in judges.items()}
     reports = {n: quality.judge_report(p, requested) for n, p in probs.items()}
     for n, r in reports.items():
-        log(f"{spec.name}: {n}: {r['confident_share']:.1%} of {len(samples)} samples with p >= 0.9; class shares "
-            f"{r['class_shares']}" + (f"; requested digit {r['requested_share']:.1%}" if requested is not None else ""))
+        log(
+            f"{spec.name}: {n}: {r['confident_share']:.1%} of {len(samples)} samples with p >= 0.9; class shares "
+            f"{r['class_shares']}" + (f"; requested digit {r['requested_share']:.1%}" if requested is not None else "")
+        )
     agreed = quality.agreement(list(probs.values()), requested)
     log(f"{spec.name}: all of {', '.join(judges)} agree: {agreed}")
-    return {"judge": spec.judge, **reports[spec.judge], "judges": reports, **agreed,
-            **_frechet(spec, settings, judges[spec.judge], samples, device, log)}
+    return {
+        "judge": spec.judge,
+        **reports[spec.judge],
+        "judges": reports,
+        **agreed,
+        **_frechet(spec, settings, judges[spec.judge], samples, device, log),
+    }
 
 
-def _frechet(spec: GeneratorSpec, settings: Settings, judge: Classifier, samples: torch.Tensor, device: str,
-             log: Log) -> dict:
+def _frechet(
+    spec: GeneratorSpec, settings: Settings, judge: Classifier, samples: torch.Tensor, device: str, log: Log
+) -> dict:
     net = judge.net
     assert isinstance(net, nn.Sequential), "the Fréchet features are the penultimate layer of a Sequential judge"
     penultimate = lambda x: net[:-1](judge.normalize(x))  # the hidden 128-d layer
@@ -451,15 +558,18 @@ def _frechet(spec: GeneratorSpec, settings: Settings, judge: Classifier, samples
     fid = quality.frechet_distance(quality.features(penultimate, samples, device), f_test)
     baseline = quality.frechet_distance(quality.features(penultimate, train[: len(test)], device), f_test)
     log(f"{spec.name}: Fréchet distance {fid:.2f} (train vs test {baseline:.2f})")
-    return {"frechet_distance": round(fid, 3), "frechet_baseline_train_vs_test": round(baseline, 3),
-            "frechet_features": f"{spec.judge} penultimate layer (128-d), {len(test)} test images"}
+    return {
+        "frechet_distance": round(fid, 3),
+        "frechet_baseline_train_vs_test": round(baseline, 3),
+        "frechet_features": f"{spec.judge} penultimate layer (128-d), {len(test)} test images",
+    }
 
 
 def _face_metrics(entry, settings: Settings, samples: torch.Tensor, device: str, log: Log) -> dict:
     images, attrs = faces.load_faces(settings.data_dir)
     net = entry.attributes
     pooled = lambda x: net[:-2](x)
-    held_out = images[-faces.HELD_OUT:].float().div(255)
+    held_out = images[-faces.HELD_OUT :].float().div(255)
     seen = images[: faces.HELD_OUT].float().div(255)
     f_held = quality.features(pooled, held_out, device)
     fid = quality.frechet_distance(quality.features(pooled, samples[: faces.HELD_OUT], device), f_held)
@@ -469,6 +579,11 @@ def _face_metrics(entry, settings: Settings, samples: torch.Tensor, device: str,
     shares = {a: round(float(r), 4) for a, r in zip(faces.ATTRIBUTES, rates)}
     data_shares = {a: round(float(r), 4) for a, r in zip(faces.ATTRIBUTES, attrs.mean(0))}
     log(f"{entry.spec.name}: Fréchet distance {fid:.2f} (real vs real {baseline:.2f}); attribute shares {shares}")
-    return {"samples": len(samples), "attribute_shares": shares, "data_attribute_shares": data_shares,
-            "frechet_distance": round(fid, 3), "frechet_baseline_real_vs_real": round(baseline, 3),
-            "frechet_features": f"the attribute classifier's pooled layer (128-d), {faces.HELD_OUT} held-out faces"}
+    return {
+        "samples": len(samples),
+        "attribute_shares": shares,
+        "data_attribute_shares": data_shares,
+        "frechet_distance": round(fid, 3),
+        "frechet_baseline_real_vs_real": round(baseline, 3),
+        "frechet_features": f"the attribute classifier's pooled layer (128-d), {faces.HELD_OUT} held-out faces",
+    }

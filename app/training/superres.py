@@ -45,14 +45,31 @@ class UpscalerRecipe:
     judge: str = "mnist-cnn"
 
 
-RECIPES = {r.name: r for r in [
-    UpscalerRecipe("srgan-mnist", "Super-resolution of MNIST digits (14x14 to 28x28)", "mnist", UpscalerConfig(),
-                   pixel_epochs=2, adversarial_epochs=2),
-]}
+RECIPES = {
+    r.name: r
+    for r in [
+        UpscalerRecipe(
+            "srgan-mnist",
+            "Super-resolution of MNIST digits (14x14 to 28x28)",
+            "mnist",
+            UpscalerConfig(),
+            pixel_epochs=2,
+            adversarial_epochs=2,
+        ),
+    ]
+}
 
 
-def train(recipe: UpscalerRecipe, settings: Settings, out_dir: Path, *, seed: int, dry_run: bool, device: str,
-          log: Log = print) -> UpscalerSpec:
+def train(
+    recipe: UpscalerRecipe,
+    settings: Settings,
+    out_dir: Path,
+    *,
+    seed: int,
+    dry_run: bool,
+    device: str,
+    log: Log = print,
+) -> UpscalerSpec:
     torch.manual_seed(seed)
     images, _ = data.load_split(recipe.dataset, settings.data_dir, train=True)
     upscaler, critic = Upscaler(recipe.cfg).to(device), Critic(recipe.cfg).to(device)
@@ -79,24 +96,39 @@ def train(recipe: UpscalerRecipe, settings: Settings, out_dir: Path, *, seed: in
         (l1 + recipe.adversarial_weight * fooled).backward()
         opt_g.step()
         if step % 200 == 0:
-            log(f"adversarial epoch {epoch + 1}/{adversarial_epochs} step {step} L1 {float(l1.detach()):.4f} "
-                f"G adv {float(fooled.detach()):.3f} critic {c_loss:.3f}")
+            log(
+                f"adversarial epoch {epoch + 1}/{adversarial_epochs} step {step} L1 {float(l1.detach()):.4f} "
+                f"G adv {float(fooled.detach()):.3f} critic {c_loss:.3f}"
+            )
     seconds = time.perf_counter() - started
-    refs = _save(recipe, out_dir, {"pixel": pixel_state, "adversarial": upscaler.state_dict(),
-                                   "critic": critic.state_dict()})
-    metrics = {"command": f"advlab train {recipe.name} --seed {seed}" + (" --dry-run" if dry_run else ""),
-               "seed": seed, "epochs": {"pixel": 0 if dry_run else pixel_epochs,
-                                        "adversarial": 0 if dry_run else adversarial_epochs},
-               "train_seconds": round(seconds, 1), "device": device, "torch": torch.__version__,
-               "data_sha256": data.checksums(recipe.dataset, settings.data_dir)}
-    spec = UpscalerSpec(name=recipe.name, title=recipe.title, dataset=recipe.dataset, config=recipe.cfg.to_dict(),
-                        judge=recipe.judge, metrics=metrics, **refs)
+    refs = _save(
+        recipe, out_dir, {"pixel": pixel_state, "adversarial": upscaler.state_dict(), "critic": critic.state_dict()}
+    )
+    metrics = {
+        "command": f"advlab train {recipe.name} --seed {seed}" + (" --dry-run" if dry_run else ""),
+        "seed": seed,
+        "epochs": {"pixel": 0 if dry_run else pixel_epochs, "adversarial": 0 if dry_run else adversarial_epochs},
+        "train_seconds": round(seconds, 1),
+        "device": device,
+        "torch": torch.__version__,
+        "data_sha256": data.checksums(recipe.dataset, settings.data_dir),
+    }
+    spec = UpscalerSpec(
+        name=recipe.name,
+        title=recipe.title,
+        dataset=recipe.dataset,
+        config=recipe.cfg.to_dict(),
+        judge=recipe.judge,
+        metrics=metrics,
+        **refs,
+    )
     spec.metrics.update(measure(spec, settings, out_dir, samples=500 if dry_run else 10_000, device=device, log=log))
     return spec
 
 
-def _batches(images: torch.Tensor, recipe: UpscalerRecipe, epochs: int, order: torch.Generator, dry_run: bool,
-             device: str) -> Iterator[tuple[int, int, torch.Tensor]]:
+def _batches(
+    images: torch.Tensor, recipe: UpscalerRecipe, epochs: int, order: torch.Generator, dry_run: bool, device: str
+) -> Iterator[tuple[int, int, torch.Tensor]]:
     steps = DRY_RUN_STEPS if dry_run else len(images) // recipe.batch_size
     for epoch in range(epochs):
         perm = torch.randperm(len(images), generator=order)[: steps * recipe.batch_size]
@@ -117,15 +149,19 @@ def _save(recipe: UpscalerRecipe, out_dir: Path, states: dict[str, dict[str, tor
     refs = {}
     for role, state in states.items():
         path = out_dir / f"{recipe.name}-{role}.safetensors"
-        save_file({k: v.detach().cpu().contiguous() for k, v in state.items()}, str(path),
-                  metadata={"name": recipe.name, "role": role})
+        save_file(
+            {k: v.detach().cpu().contiguous() for k, v in state.items()},
+            str(path),
+            metadata={"name": recipe.name, "role": role},
+        )
         refs[role] = WeightsRef(file=path.name, sha256=sha256_file(path))
     return refs
 
 
 @torch.no_grad()
-def measure(spec: UpscalerSpec, settings: Settings, models_dir: Path, *, samples: int, device: str,
-            log: Log = print) -> dict:
+def measure(
+    spec: UpscalerSpec, settings: Settings, models_dir: Path, *, samples: int, device: str, log: Log = print
+) -> dict:
     """On the first ``samples`` test digits, downscaled: PSNR against the real digit, sharpness, and
     the judge's accuracy, for bicubic, the pixel-loss and the adversarial upscaler (and the real
     digits' sharpness and accuracy as the ceiling)."""
@@ -140,11 +176,14 @@ def measure(spec: UpscalerSpec, settings: Settings, models_dir: Path, *, samples
     high, labels = high[:samples], labels[:samples]
     scale = entry.cfg.scale
     methods: dict[str, Callable[[torch.Tensor], torch.Tensor] | None] = {
-        "bicubic": lambda low: bicubic(low, scale), "pixel": entry.pixel, "adversarial": entry.adversarial,
-        "original": None}
+        "bicubic": lambda low: bicubic(low, scale),
+        "pixel": entry.pixel,
+        "adversarial": entry.adversarial,
+        "original": None,
+    }
     figures: dict[str, dict[str, float]] = {}
     for name, method in methods.items():
-        batches = [high[i:i + EVAL_BATCH] for i in range(0, len(high), EVAL_BATCH)]
+        batches = [high[i : i + EVAL_BATCH] for i in range(0, len(high), EVAL_BATCH)]
         outs = [b if method is None else method(downscale(b, scale).to(device)) for b in batches]
         out = torch.cat([o.cpu() for o in outs])
         right = (predict(judge, out, zoo.device).argmax(1) == labels).float().mean()

@@ -89,16 +89,25 @@ class Chart:
     lines: dict[str, str] = field(default_factory=dict)  # name -> SVG polyline points
 
 
-def line_chart(series: dict[str, list[tuple[float, float]]], *, width: int = 420, height: int = 200,
-               x_range: tuple[float, float] | None = None, y_range: tuple[float, float] | None = None,
-               margin: tuple[int, int, int, int] = (12, 12, 32, 48), log_y: bool = False) -> Chart:
+def line_chart(
+    series: dict[str, list[tuple[float, float]]],
+    *,
+    width: int = 420,
+    height: int = 200,
+    x_range: tuple[float, float] | None = None,
+    y_range: tuple[float, float] | None = None,
+    margin: tuple[int, int, int, int] = (12, 12, 32, 48),
+    log_y: bool = False,
+) -> Chart:
     """One polyline per series of (x, y) points; ranges default to the data's. Non-finite points are dropped.
 
     margin is (top, right, bottom, left). With ``log_y`` the y axis is log10 over whole decades (y_range
     is then widened to them) and points with y <= 0, which it cannot place, are dropped too."""
     keep = (lambda y: y > 0) if log_y else (lambda y: True)
-    series = {name: [(x, y) for x, y in line if math.isfinite(x) and math.isfinite(y) and keep(y)]
-              for name, line in series.items()}
+    series = {
+        name: [(x, y) for x, y in line if math.isfinite(x) and math.isfinite(y) and keep(y)]
+        for name, line in series.items()
+    }
     points = [p for line in series.values() for p in line]
     xs, ys = [p[0] for p in points] or [0.0, 1.0], [p[1] for p in points] or [0.0, 1.0]
     x_lo, x_hi = x_range or (min(xs), max(xs))
@@ -107,7 +116,8 @@ def line_chart(series: dict[str, list[tuple[float, float]]], *, width: int = 420
     chart = Chart(width, height, LinearAxis(x_lo, x_hi, left, width - right), y_axis)
     for name, line in series.items():
         chart.lines[name] = " ".join(
-            f"{chart.x.at(x):.1f},{y_axis.at(min(max(y, y_axis.lo_value), y_axis.hi_value)):.1f}" for x, y in line)
+            f"{chart.x.at(x):.1f},{y_axis.at(min(max(y, y_axis.lo_value), y_axis.hi_value)):.1f}" for x, y in line
+        )
     return chart
 
 

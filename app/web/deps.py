@@ -37,6 +37,7 @@ IsHtmx = Annotated[bool, Depends(get_is_htmx)]
 
 # --- services -------------------------------------------------------------------------------------
 
+
 def get_images(request: Request) -> ImageService:
     return request.app.state.services.images
 
@@ -85,6 +86,7 @@ UpscaleDep = Annotated[UpscaleService, Depends(get_upscale)]
 
 
 # --- components -----------------------------------------------------------------------------------
+
 
 def get_settings(request: Request) -> Settings:
     return request.app.state.components.settings

@@ -18,20 +18,24 @@ def gan_lab_charts(s: LabState) -> dict[str, Chart]:
     x_range = (0, max(s.steps, 10))
     return {
         "loss": line_chart({"d_loss": series("d_loss"), "g_loss": series("g_loss")}, x_range=x_range),
-        "verdict": line_chart({"d_real": series("d_real"), "d_fake": series("d_fake")}, x_range=x_range,
-                              y_range=(0, 1)),
+        "verdict": line_chart(
+            {"d_real": series("d_real"), "d_fake": series("d_fake")}, x_range=x_range, y_range=(0, 1)
+        ),
         "grad": line_chart({"g_grad": series("g_grad_norm")}, x_range=x_range),
     }
 
 
 def compare_charts(c: LabComparison) -> dict[str, Chart]:
     """‖∇G‖ of both runs on one log axis (they differ by decades), and D(G(z)) of both on 0..1."""
+
     def series(key: str) -> dict[str, list[tuple[float, float]]]:
         return {_KEYS[r.cost]: [(p.step, getattr(p, key)) for p in r.state.history] for r in c.runs}
 
     x_range = (0, max(c.steps, 10))
-    return {"grad": line_chart(series("g_grad_norm"), x_range=x_range, log_y=True, margin=(12, 12, 32, 56)),
-            "verdict": line_chart(series("d_fake"), x_range=x_range, y_range=(0, 1))}
+    return {
+        "grad": line_chart(series("g_grad_norm"), x_range=x_range, log_y=True, margin=(12, 12, 32, 56)),
+        "verdict": line_chart(series("d_fake"), x_range=x_range, y_range=(0, 1)),
+    }
 
 
 _KEYS = {"saturating": "sat", "non-saturating": "nonsat"}  # the cost charts' colours

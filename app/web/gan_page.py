@@ -77,11 +77,11 @@ class StudioState:
 
     def remove(self, group: str, position: int) -> str:
         refs = getattr(self, group)
-        return self.url(**{group: refs[:position] + refs[position + 1:]})
+        return self.url(**{group: refs[:position] + refs[position + 1 :]})
 
 
 def parse_ref(text: str) -> LatentRef:
-    """"seed.index" -> LatentRef, with a message a student understands."""
+    """ "seed.index" -> LatentRef, with a message a student understands."""
     seed, dot, index = text.strip().partition(".")
     if not (dot and seed.isdigit() and index.isdigit()) or int(seed) > 2**31 - 1 or int(index) > MAX_INDEX:
         raise BadRequest(f"{text[:30]!r} is not a latent: write it as seed.index, like 0.12.")
@@ -106,32 +106,57 @@ async def context(gan: GanService, state: StudioState) -> dict:
     check(state)
     generators = gan.list_generators()
     info = next((g for g in generators if g.name == state.model), None)
-    ctx = {"generators": generators, "info": info, "state": state, "groups": {}, "grid": [],
-           "arithmetic": None, "interpolation": None, "concept_strip": None, "concepts": [], "digits": None,
-           "class_path": None}
+    ctx = {
+        "generators": generators,
+        "info": info,
+        "state": state,
+        "groups": {},
+        "grid": [],
+        "arithmetic": None,
+        "interpolation": None,
+        "concept_strip": None,
+        "concepts": [],
+        "digits": None,
+        "class_path": None,
+    }
     if info is None or not info.available:
         return ctx
     grid = await gan.samples(state.model, SamplesRequest(seed=state.seed, count=GRID))
     ctx["grid"] = grid.samples
     ctx["groups"] = {g: await _group(gan, state, g) for g in GROUPS}
     if all(getattr(state, g) for g in GROUPS):
-        ctx["arithmetic"] = await gan.arithmetic(state.model, ArithmeticRequest(
-            a=[parse_ref(r) for r in state.a], b=[parse_ref(r) for r in state.b],
-            c=[parse_ref(r) for r in state.c], noise=state.noise, seed=state.seed))
+        ctx["arithmetic"] = await gan.arithmetic(
+            state.model,
+            ArithmeticRequest(
+                a=[parse_ref(r) for r in state.a],
+                b=[parse_ref(r) for r in state.b],
+                c=[parse_ref(r) for r in state.c],
+                noise=state.noise,
+                seed=state.seed,
+            ),
+        )
     if state.start and state.end:
-        ctx["interpolation"] = await gan.interpolate(state.model, InterpolateRequest(
-            start=parse_ref(state.start), end=parse_ref(state.end), steps=state.steps))
+        ctx["interpolation"] = await gan.interpolate(
+            state.model, InterpolateRequest(start=parse_ref(state.start), end=parse_ref(state.end), steps=state.steps)
+        )
     if info.conditional:
         latents = [parse_ref(state.focus)] if state.focus else []
         latents += [LatentRef(seed=state.seed, index=i) for i in range(DIGIT_ROWS - len(latents))]
         ctx["digits"] = await gan.digits(state.model, DigitsRequest(latents=latents))
-        ctx["class_path"] = await gan.class_path(state.model, ClassPathRequest(
-            latent=latents[0], start=state.from_digit, end=state.to_digit, steps=PATH_STEPS))
+        ctx["class_path"] = await gan.class_path(
+            state.model,
+            ClassPathRequest(latent=latents[0], start=state.from_digit, end=state.to_digit, steps=PATH_STEPS),
+        )
     if state.focus:
         concept = state.concept or await default_concept(gan, state, info.multilabel)
-        ctx["concept_strip"] = await gan.concept_edit(state.model, ConceptRequest(
-            latent=parse_ref(state.focus), concept=concept,
-            strengths=[round(state.strength * t / 4, 4) for t in range(5)]))
+        ctx["concept_strip"] = await gan.concept_edit(
+            state.model,
+            ConceptRequest(
+                latent=parse_ref(state.focus),
+                concept=concept,
+                strengths=[round(state.strength * t / 4, 4) for t in range(5)],
+            ),
+        )
         ctx["concepts"] = (await gan.concepts(state.model)).concepts
     return ctx
 
@@ -163,8 +188,9 @@ async def _group(gan: GanService, state: StudioState, group: str) -> list:
 SEED_EXAMPLE = {"a": (["Male", "Eyeglasses"], []), "b": (["Male"], ["Eyeglasses"]), "c": ([], ["Male", "Eyeglasses"])}
 
 
-async def fill(gan: GanService, state: StudioState, group: str, want: list[str], avoid: list[str],
-               count: int) -> StudioState:
+async def fill(
+    gan: GanService, state: StudioState, group: str, want: list[str], avoid: list[str], count: int
+) -> StudioState:
     """The state with ``group`` replaced by the pool's best exemplars of want-and-not-avoid."""
     if group not in GROUPS:
         raise BadRequest("The group must be a, b or c.")

@@ -107,8 +107,17 @@ def install_error_handlers(app: FastAPI) -> None:
 
 # Each kind of error's HTTP status (the errors themselves know nothing of HTTP); subclasses inherit.
 STATUS: dict[type[AppError], int] = {
-    BadRequest: 422, BrokenImage: 422, BadShape: 422, Forbidden: 403, NotFound: 404, ImageTooLarge: 413,
-    UnsupportedImage: 415, ModelUnavailable: 503, Busy: 503, OutOfMemory: 503, DeadlineExceeded: 504,
+    BadRequest: 422,
+    BrokenImage: 422,
+    BadShape: 422,
+    Forbidden: 403,
+    NotFound: 404,
+    ImageTooLarge: 413,
+    UnsupportedImage: 415,
+    ModelUnavailable: 503,
+    Busy: 503,
+    OutOfMemory: 503,
+    DeadlineExceeded: 504,
     ClientGone: 499,  # nobody reads it; the status nginx logs for a client that left
 }
 
@@ -134,8 +143,10 @@ def upload_again_url(request: Request) -> str:
     return f"{path}?{urlencode({'model': model})}" if model else path
 
 
-NOT_JSON = ("The request body is not valid JSON{where}. Send one JSON object in UTF-8 with the header "
-            "Content-Type: application/json, e.g. {{\"model\": \"mnist-cnn\", \"image\": \"sample:mnist-00003\"}}.")
+NOT_JSON = (
+    "The request body is not valid JSON{where}. Send one JSON object in UTF-8 with the header "
+    'Content-Type: application/json, e.g. {{"model": "mnist-cnn", "image": "sample:mnist-00003"}}.'
+)
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
@@ -143,9 +154,11 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
     if exc.status_code == 400 and _sent_json(request):  # FastAPI could not decode the body's text
         message = NOT_JSON.format(where=" (it is not UTF-8 text)")
     elif exc.status_code == 400:  # only body parsing (Starlette, python-multipart) raises a bare 400
-        message = (f"The request body could not be read ({message.rstrip('.')}). Send an image as a "
-                   "multipart/form-data field named file (e.g. curl -F file=@digit.png; file names "
-                   "over about 4,000 characters are refused), and JSON as application/json.")
+        message = (
+            f"The request body could not be read ({message.rstrip('.')}). Send an image as a "
+            "multipart/form-data field named file (e.g. curl -F file=@digit.png; file names "
+            "over about 4,000 characters are refused), and JSON as application/json."
+        )
     return error_response(request, exc.status_code, message, exc.headers or {})
 
 
@@ -160,8 +173,7 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Re
         where = f" (it breaks off or goes wrong at character {at})" if isinstance(at, int) else ""
         return error_response(request, 400, NOT_JSON.format(where=where), {})
     problems = "; ".join(_describe(e) for e in exc.errors())
-    return error_response(request, 422, f"Some of the input is not valid: {problems}.", {},
-                          errors=jsonable_errors(exc))
+    return error_response(request, 422, f"Some of the input is not valid: {problems}.", {}, errors=jsonable_errors(exc))
 
 
 def _describe(error: dict) -> str:
@@ -176,8 +188,9 @@ def jsonable_errors(exc: RequestValidationError) -> list[dict]:
     return [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
 
 
-def error_response(request: Request, status: int, message: str, headers: dict[str, str],
-                   upload_url: str | None = None, **extra: object) -> Response:
+def error_response(
+    request: Request, status: int, message: str, headers: dict[str, str], upload_url: str | None = None, **extra: object
+) -> Response:
     """JSON under /api; elsewhere the error page (``upload_url``: a link to upload an image again)."""
     if request.url.path.startswith("/api/") or request.url.path in ("/healthz", "/openapi.json"):
         return RoundedJSONResponse({"detail": message, **extra}, status_code=status, headers=headers)

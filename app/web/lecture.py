@@ -71,6 +71,7 @@ class View:
 
 # --- same-site paths ------------------------------------------------------------------------------
 
+
 def same_site_path(value: str, what: str = "next") -> str:
     """``value`` if it is a path on this site ("/attack?..."), else a 422 that says why.
 
@@ -82,8 +83,10 @@ def same_site_path(value: str, what: str = "next") -> str:
         raise BadRequest(f"The {what} address must not contain spaces or control characters.")
     parts = urlsplit(value)
     if not value.startswith("/") or value.startswith("//") or "\\" in value or parts.scheme or parts.netloc:
-        raise BadRequest(f"The {what} address must be a path on this site, starting with a single “/”, "
-                         f"such as /attack?attack=fgsm; links to other sites are not allowed.")
+        raise BadRequest(
+            f"The {what} address must be a path on this site, starting with a single “/”, "
+            f"such as /attack?attack=fgsm; links to other sites are not allowed."
+        )
     return value
 
 
@@ -93,6 +96,7 @@ def here(request: Request) -> str:
 
 
 # --- a lecturer's own list, as text that fits in a link and a cookie -------------------------------
+
 
 def saved(title: str, url: str) -> Saved:
     """One entry, validated: a short title and a same-site path."""
@@ -110,8 +114,10 @@ def encode(items: list[Saved]) -> str:
     text = json.dumps([{"title": i.title, "url": i.url} for i in items], ensure_ascii=False, separators=(",", ":"))
     token = base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
     if len(token) > MAX_TOKEN:
-        raise BadRequest(f"The list would be too long to keep in a link ({len(token):,} of at most {MAX_TOKEN:,} "
-                         "characters); remove a preset or shorten some titles.")
+        raise BadRequest(
+            f"The list would be too long to keep in a link ({len(token):,} of at most {MAX_TOKEN:,} "
+            "characters); remove a preset or shorten some titles."
+        )
     return token
 
 
@@ -124,12 +130,15 @@ def decode(token: str) -> list[Saved]:
             raise ValueError("not URL-safe base64")
         raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
     except (binascii.Error, ValueError):  # JSON and UTF-8 errors are ValueErrors too
-        raise BadRequest("The saved list in this link cannot be read: it may have been cut short when it was "
-                         "copied. Copy the whole link again.") from None
+        raise BadRequest(
+            "The saved list in this link cannot be read: it may have been cut short when it was "
+            "copied. Copy the whole link again."
+        ) from None
     if not isinstance(raw, list) or len(raw) > MAX_ITEMS:
         raise BadRequest(f"A saved list is a list of at most {MAX_ITEMS} presets.")
-    if not all(isinstance(i, dict) and set(i) == {"title", "url"} and all(isinstance(v, str) for v in i.values())
-               for i in raw):
+    if not all(
+        isinstance(i, dict) and set(i) == {"title", "url"} and all(isinstance(v, str) for v in i.values()) for i in raw
+    ):
         raise BadRequest("Each saved preset must have a title and a url, and nothing else.")
     return [saved(i["title"], i["url"]) for i in raw]
 
@@ -152,11 +161,13 @@ def remembered(request: Request) -> tuple[str, list[Saved]]:
 
 # --- the view that base.html renders ---------------------------------------------------------------
 
+
 def view(request: Request) -> View:
     cookies = request.cookies
     present = cookies.get(PRESENT) == "1"
-    return View(present=present, bare=present and cookies.get(BARE) == "1", here=here(request),
-                step=current_step(request))
+    return View(
+        present=present, bare=present and cookies.get(BARE) == "1", here=here(request), step=current_step(request)
+    )
 
 
 def current_step(request: Request) -> Step | None:
@@ -176,6 +187,13 @@ def step(items: list[Saved], summaries: list[str], k: int, mine: bool) -> Step |
         return None
     link = "/presets/mine/{}" if mine else "/presets/{}"
     item = items[k - 1]
-    return Step(number=k, total=len(items), title=item.title, summary=summaries[k - 1], url=item.url,
-                prev=link.format(k - 1) if k > 1 else None,
-                next=link.format(k + 1) if k < len(items) else None, mine=mine)
+    return Step(
+        number=k,
+        total=len(items),
+        title=item.title,
+        summary=summaries[k - 1],
+        url=item.url,
+        prev=link.format(k - 1) if k > 1 else None,
+        next=link.format(k + 1) if k < len(items) else None,
+        mine=mine,
+    )

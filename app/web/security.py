@@ -15,36 +15,40 @@ from app.web.http import error_response
 
 # No inline script anywhere: every behaviour lives in /static/js. Templates do use style
 # attributes (bar widths, chart colours), hence 'unsafe-inline' for styles only.
-PAGE_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data:",
-    "connect-src 'self'",
-    "font-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+PAGE_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 # Swagger UI (/docs) and ReDoc (/redoc) come from static/vendor, but FastAPI's pages start them
 # with an inline script, and ReDoc searches in a web worker made from a blob: these two pages allow
 # that. They render only our own OpenAPI schema (no user content), so an inline script there
 # carries none of the risk the strict policy guards against on the lab's pages.
-DOCS_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self' 'unsafe-inline'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "worker-src 'self' blob:",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+DOCS_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self' 'unsafe-inline'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "worker-src 'self' blob:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
 
 COMMON_HEADERS = [
@@ -58,8 +62,10 @@ def policy_for(path: str) -> str:
     return DOCS_POLICY if path in DOCS_PATHS else PAGE_POLICY
 
 
-INTERNAL_ERROR = ("Something went wrong inside AdvLab while answering this request; it has been logged. "
-                  "Please try again, or try another image or setting.")
+INTERNAL_ERROR = (
+    "Something went wrong inside AdvLab while answering this request; it has been logged. "
+    "Please try again, or try another image or setting."
+)
 
 
 class SecurityHeadersMiddleware:
@@ -99,8 +105,10 @@ class SecurityHeadersMiddleware:
 # --- cross-site request forgery -------------------------------------------------------------------
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-CROSS_SITE_MESSAGE = ("This request came from another website, so AdvLab refused it: changes can only "
-                      "be made from AdvLab's own pages (or from scripts, which send no Origin header).")
+CROSS_SITE_MESSAGE = (
+    "This request came from another website, so AdvLab refused it: changes can only "
+    "be made from AdvLab's own pages (or from scripts, which send no Origin header)."
+)
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
 
@@ -149,6 +157,7 @@ def same_host(origin: str, host: str) -> bool:
 
 # --- DNS rebinding: answer only to the server's own names -----------------------------------------
 
+
 class TrustedHostMiddleware:
     """Refuse requests whose Host header is not one of ``ADVLAB_TRUSTED_HOSTS`` (400).
 
@@ -165,8 +174,10 @@ class TrustedHostMiddleware:
         if scope["type"] == "http":
             host = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
             if not host_allowed(host, self.hosts):
-                message = (f"AdvLab here answers only to {', '.join(self.hosts)}, not to {host[:100]!r}. Whoever "
-                           "runs it can add a name to ADVLAB_TRUSTED_HOSTS.")
+                message = (
+                    f"AdvLab here answers only to {', '.join(self.hosts)}, not to {host[:100]!r}. Whoever "
+                    "runs it can add a name to ADVLAB_TRUSTED_HOSTS."
+                )
                 return await error_response(Request(scope), 400, message, {})(scope, receive, send)
         await self.app(scope, receive, send)
 

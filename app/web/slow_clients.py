@@ -74,6 +74,8 @@ class _Deadlines(HttpToolsProtocol):
             return
         waiting = self.cycle is None or self.cycle.response_complete  # for a new request's headers
         if self._begun and (waiting or not self.cycle.response_started):  # a silent connection: just closed
-            self.transport.write(b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
-                                 b"connection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(MESSAGE), MESSAGE))
+            self.transport.write(
+                b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                b"connection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(MESSAGE), MESSAGE)
+            )
         self.transport.close()

@@ -26,12 +26,24 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def render(request: Request, name: str, context: dict, *, block: str | None = None,
-           status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
+def render(
+    request: Request,
+    name: str,
+    context: dict,
+    *,
+    block: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
     """Render a page, or only ``block`` of it when given (used for htmx requests)."""
     template = env.get_template(name)
-    ctx = {"request": request, "path": request.url.path, "htmx": is_htmx(request),
-           "lecture_view": lecture.view(request), **context}
+    ctx = {
+        "request": request,
+        "path": request.url.path,
+        "htmx": is_htmx(request),
+        "lecture_view": lecture.view(request),
+        **context,
+    }
     if block is None:
         html = template.render(ctx)
     else:

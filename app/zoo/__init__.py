@@ -93,13 +93,17 @@ def _weights(spec: ModelSpec, settings: Settings) -> tuple[dict[str, torch.Tenso
             raise ValueError(f"{spec.weights.file} does not match the sha256 in the manifest")
         return load_file(str(path)), spec.weights.file
     if not settings.allow_downloads:
-        raise OSError(f"downloads are off (ADVLAB_ALLOW_DOWNLOADS=0) and no local file is set "
-                      f"(ADVLAB_LOCAL_WEIGHTS={spec.name}=/path/to/weights)")
+        raise OSError(
+            f"downloads are off (ADVLAB_ALLOW_DOWNLOADS=0) and no local file is set "
+            f"(ADVLAB_LOCAL_WEIGHTS={spec.name}=/path/to/weights)"
+        )
     try:
         state = _torchvision_weights(spec).get_state_dict(progress=False, check_hash=True)
     except OSError as exc:
-        raise OSError(f"could not download torchvision's weights ({exc}); without internet, set "
-                      f"ADVLAB_LOCAL_WEIGHTS={spec.name}=/path/to/weights") from exc
+        raise OSError(
+            f"could not download torchvision's weights ({exc}); without internet, set "
+            f"ADVLAB_LOCAL_WEIGHTS={spec.name}=/path/to/weights"
+        ) from exc
     return state, f"torchvision {spec.weights.torchvision}"
 
 

@@ -50,8 +50,9 @@ class Classifier(nn.Module):
         return self
 
 
-def mlp(hidden: int = 512, depth: int = 2, dropout: float = 0.2, in_features: int = 784,
-        num_classes: int = 10) -> nn.Module:
+def mlp(
+    hidden: int = 512, depth: int = 2, dropout: float = 0.2, in_features: int = 784, num_classes: int = 10
+) -> nn.Module:
     """The seed-000 network: 784-512-512-10, ReLU, dropout 0.2 after each hidden layer."""
     layers: list[nn.Module] = [nn.Flatten()]
     width = in_features
@@ -62,22 +63,33 @@ def mlp(hidden: int = 512, depth: int = 2, dropout: float = 0.2, in_features: in
     return nn.Sequential(*layers)
 
 
-def small_cnn(channels: Sequence[int] = (32, 64), hidden: int = 128, dropout: float = 0.25,
-              in_channels: int = 1, side: int = 28, num_classes: int = 10) -> nn.Module:
+def small_cnn(
+    channels: Sequence[int] = (32, 64),
+    hidden: int = 128,
+    dropout: float = 0.25,
+    in_channels: int = 1,
+    side: int = 28,
+    num_classes: int = 10,
+) -> nn.Module:
     """Two conv-conv-pool stages then a hidden dense layer: (N,1,28,28) -> (N,10)."""
     layers: list[nn.Module] = []
     width = in_channels
     for out in channels:
         layers += [
-            nn.Conv2d(width, out, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(out, out, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(width, out, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(out, out, 3, padding=1),
+            nn.ReLU(),
             nn.MaxPool2d(2),
         ]
         width = out
     spatial = side // 2 ** len(channels)
     layers += [
-        nn.Flatten(), nn.Dropout(dropout),
-        nn.Linear(width * spatial * spatial, hidden), nn.ReLU(), nn.Dropout(dropout),
+        nn.Flatten(),
+        nn.Dropout(dropout),
+        nn.Linear(width * spatial * spatial, hidden),
+        nn.ReLU(),
+        nn.Dropout(dropout),
         nn.Linear(hidden, num_classes),
     ]
     return nn.Sequential(*layers)
@@ -89,23 +101,31 @@ class ResidualBlock(nn.Module):
     def __init__(self, width_in: int, width: int, stride: int) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(width_in, width, 3, stride, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),
-            nn.Conv2d(width, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width),
+            nn.Conv2d(width_in, width, 3, stride, 1, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+            nn.Conv2d(width, width, 3, 1, 1, bias=False),
+            nn.BatchNorm2d(width),
         )
-        self.skip = nn.Identity() if stride == 1 and width_in == width else nn.Sequential(
-            nn.Conv2d(width_in, width, 1, stride, bias=False), nn.BatchNorm2d(width))
+        self.skip = (
+            nn.Identity()
+            if stride == 1 and width_in == width
+            else nn.Sequential(nn.Conv2d(width_in, width, 1, stride, bias=False), nn.BatchNorm2d(width))
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.relu(self.body(x) + self.skip(x))
 
 
-def small_resnet(widths: Sequence[int] = (32, 64, 128), in_channels: int = 1,
-                 num_classes: int = 10) -> nn.Module:
+def small_resnet(widths: Sequence[int] = (32, 64, 128), in_channels: int = 1, num_classes: int = 10) -> nn.Module:
     """A stem conv, one residual block per width (halving the side after the first), global
     average pooling, a linear layer: (N,1,28,28) -> (N,10). Batch norm throughout, unlike
     small-cnn, so the two fail on different inputs: a second opinion on generated digits."""
-    layers: list[nn.Module] = [nn.Conv2d(in_channels, widths[0], 3, 1, 1, bias=False),
-                               nn.BatchNorm2d(widths[0]), nn.ReLU()]
+    layers: list[nn.Module] = [
+        nn.Conv2d(in_channels, widths[0], 3, 1, 1, bias=False),
+        nn.BatchNorm2d(widths[0]),
+        nn.ReLU(),
+    ]
     width = widths[0]
     for i, out in enumerate(widths):
         layers.append(ResidualBlock(width, out, 1 if i == 0 else 2))
@@ -128,8 +148,7 @@ ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
 }
 
 
-def build_classifier(architecture: str, config: dict, mean: Sequence[float],
-                     std: Sequence[float]) -> Classifier:
+def build_classifier(architecture: str, config: dict, mean: Sequence[float], std: Sequence[float]) -> Classifier:
     if architecture not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {architecture!r}; known: {sorted(ARCHITECTURES)}")
     return Classifier(Normalize(mean, std), ARCHITECTURES[architecture](**config))

@@ -55,8 +55,11 @@ class ModelSpec(BaseModel):
     metrics: dict[str, Any] = {}
     licence: str | None = None
     guards: str | None = Field(None, description="For a detector: the classifier whose inputs it checks.")
-    served: bool = Field(True, description="False: kept out of the app (pickers, the API's list); "
-                         "loaded only when named, e.g. a judge of generated digits.")
+    served: bool = Field(
+        True,
+        description="False: kept out of the app (pickers, the API's list); "
+        "loaded only when named, e.g. a judge of generated digits.",
+    )
 
 
 class AttributeSpec(BaseModel):
@@ -78,8 +81,9 @@ class GeneratorSpec(BaseModel):
     generator: WeightsRef
     discriminator: WeightsRef
     judge: str | None = Field(None, description="A zoo classifier that labels samples, e.g. mnist-cnn.")
-    measured_by: list[str] | None = Field(None, description="Further classifiers that measure the samples "
-                                          "(not shown on pages), e.g. mnist-judge.")
+    measured_by: list[str] | None = Field(
+        None, description="Further classifiers that measure the samples (not shown on pages), e.g. mnist-judge."
+    )
     attributes: AttributeSpec | None = None
     metrics: dict[str, Any] = {}
     licence: str | None = None
@@ -100,7 +104,10 @@ class UpscalerSpec(BaseModel):
 
 
 SECTIONS: dict[str, type[ModelSpec] | type[GeneratorSpec] | type[UpscalerSpec]] = {
-    "models": ModelSpec, "generators": GeneratorSpec, "upscalers": UpscalerSpec}
+    "models": ModelSpec,
+    "generators": GeneratorSpec,
+    "upscalers": UpscalerSpec,
+}
 
 
 def read_manifest(models_dir: Path) -> list[ModelSpec]:
