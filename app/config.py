@@ -24,53 +24,90 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ADVLAB_", extra="ignore")
 
     device: Literal["auto", "cpu", "cuda"] | str = Field(
-        "auto", description="Torch device for the models: auto picks cuda when present, else cpu."
+        "auto",
+        description=(
+            "Torch device for the models: `auto` picks `cuda` when there is a GPU, else `cpu`; or `cpu`, `cuda`, "
+            "`cuda:1`."
+        ),
     )
-    data_dir: Path = Field(ROOT / "data", description="torchvision's dataset root (MNIST/, FashionMNIST/).")
-    models_dir: Path = Field(ROOT / "models", description="Folder with manifest.json and the weights.")
-    gallery_dir: Path = Field(ROOT / "gallery", description="Folder with the built-in sample images.")
-    image_store_dir: Path = Field(ROOT / "var" / "images", description="Where uploads are kept.")
+    data_dir: Path = Field(
+        ROOT / "data",
+        description=(
+            "Torchvision's dataset root (holds `MNIST/`, `FashionMNIST/`, and `celeba-10k/` or torchvision's "
+            "`celeba/`)."
+        ),
+    )
+    models_dir: Path = Field(ROOT / "models", description="Folder with `manifest.json` and the safetensors weights.")
+    gallery_dir: Path = Field(ROOT / "gallery", description="Folder with the built-in sample images and `index.json`.")
+    image_store_dir: Path = Field(ROOT / "var" / "images", description="Where uploads and result images are kept.")
     image_store_max_bytes: int = Field(256 * MIB, gt=0, description="Byte cap of the image store.")
     image_store_client_max_bytes: int = Field(
-        64 * MIB, gt=0, description=("Uploads kept per client (address); past it the client's own oldest uploads go.")
+        64 * MIB,
+        gt=0,
+        description=("Uploads kept per client address; past it the client's own oldest uploads are evicted."),
     )
-    input_cache_bytes: int = Field(64 * MIB, ge=0, description="Memory for prepared model inputs (0: none kept).")
+    input_cache_bytes: int = Field(
+        64 * MIB,
+        ge=0,
+        description=(
+            "Memory for prepared model inputs (a picture decoded and preprocessed once per model, then reused while"
+            " a slider moves; `0` keeps none)."
+        ),
+    )
     result_cache_entries: int = Field(
-        1024, ge=0, description="FGSM results, sweeps and GAN grids kept for repeat requests (0: none)."
+        1024,
+        ge=0,
+        description=(
+            "Attack results, FGSM sweeps and GAN sample grids kept for repeat requests (a room opening the same "
+            "demo gets it at once); `0` reuses nothing: every request computes."
+        ),
     )
     max_upload_bytes: int = Field(10 * MIB, gt=0, description="Largest accepted upload body.")
-    max_image_pixels: int = Field(25_000_000, gt=0, description="Largest accepted width x height.")
+    max_image_pixels: int = Field(25_000_000, gt=0, description="Largest accepted width × height.")
     local_weights: Annotated[dict[str, Path], NoDecode] = Field(
         default_factory=dict,
-        description="Model name -> local weights file, e.g. imagenet-squeezenet=/path/file.pth.",
+        description=(
+            "Model name → local weights file, `name=/path/file,name2=/path/file2` or a JSON object, e.g. "
+            "`imagenet-squeezenet=/path/squeezenet.pth`; used instead of a download."
+        ),
     )
     trusted_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["localhost", "127.0.0.1", "[::1]"],
-        description="Host names the server answers to (comma-separated; *.example.org, or * for any).",
+        description=(
+            "The names the server answers to (the `Host` header); others get a 400. Add the name or address "
+            "students use, e.g. `advlab.example.org,192.168.1.20`; `*.example.org` for subdomains, `*` for any."
+        ),
     )
-    allow_downloads: bool = Field(True, description="Let torchvision download pretrained weights.")
-    top_k: int = Field(5, ge=1, le=20, description="How many predictions classify returns.")
-    request_timeout_s: float = Field(30.0, gt=0, description="Deadline for one request's model work.")
+    allow_downloads: bool = Field(
+        True, description="Let torchvision download pretrained weights it does not have cached."
+    )
+    top_k: int = Field(5, ge=1, le=20, description="How many predictions classify returns by default (1–20).")
+    request_timeout_s: float = Field(30.0, gt=0, description="Deadline for one request's model work, in seconds.")
     header_timeout_s: float = Field(
-        10.0, gt=0, description="A request's headers must arrive within this (else 408, closed)."
+        10.0, gt=0, description="A request's headers must arrive within this many seconds (else 408, closed)."
     )
-    body_timeout_s: float = Field(60.0, gt=0, description="A request's body must arrive within this after its headers.")
-    queue_max: int = Field(64, ge=1, description="Model jobs allowed to wait; more get a 503.")
-    batching: bool = Field(
-        True, description="Batch concurrent requests for the same model and attack (FGSM, classify)."
+    body_timeout_s: float = Field(
+        60.0, gt=0, description="A request's body must arrive within this many seconds of its headers."
     )
+    queue_max: int = Field(64, ge=1, description="Model work allowed to wait; more gets a 503.")
+    batching: bool = Field(True, description="Batch concurrent FGSM and classify requests for the same model.")
     max_batch: int = Field(32, ge=1, le=1024, description="Most requests in one batch.")
-    batch_wait_ms: float = Field(2.0, ge=0, le=1000, description="How long a lone request waits for company (ms).")
+    batch_wait_ms: float = Field(2.0, ge=0, le=1000, description="How long a lone request waits for company, in ms.")
     worker_threads: int = Field(
-        4, ge=1, le=64, description="Threads for image decoding and encoding beside the model thread."
+        4, ge=1, le=64, description="Threads for image decoding and PNG encoding beside the model thread."
     )
-    torch_threads: int = Field(0, ge=0, description="CPU threads for torch (0: torch's default).")
-    gan_lab_sessions: int = Field(8, ge=1, description="Live GAN-training sessions at once; more are told to wait.")
+    torch_threads: int = Field(0, ge=0, description="CPU threads for torch (`0`: torch's default).")
+    gan_lab_sessions: int = Field(
+        8, ge=1, description="Live GAN-training sessions at once; more are told to wait (503)."
+    )
     gan_lab_idle_s: float = Field(30.0, gt=0, description="A lab session nobody polls for this long ends.")
     gan_lab_max_steps: int = Field(20_000, ge=1, description="Generator steps after which a lab session stops.")
-    jobs_dir: Path = Field(ROOT / "var" / "jobs", description="Where finished experiment results are kept.")
-    job_idle_s: float = Field(30.0, gt=0, description="A job nobody polls for this long is cancelled.")
-    job_deadline_s: float = Field(1800.0, gt=0, description="A job running longer than this is stopped.")
+    jobs_dir: Path = Field(
+        ROOT / "var" / "jobs",
+        description="Where finished experiment results are kept (their permalinks survive a restart).",
+    )
+    job_idle_s: float = Field(30.0, gt=0, description="An experiment nobody polls for this long is cancelled.")
+    job_deadline_s: float = Field(1800.0, gt=0, description="An experiment running longer than this is stopped.")
     jobs_max_queued: int = Field(16, ge=1, description="Experiments allowed to wait; more get a 503.")
     ray_min_replicas: int = Field(1, ge=1, description="Ray Serve: fewest replicas of the app.")
     ray_max_replicas: int = Field(1, ge=1, description="Ray Serve: most replicas (the autoscaler's ceiling).")

@@ -5,6 +5,8 @@
 
 A table sits between ``<!-- NAME:begin -->`` and ``<!-- NAME:end -->`` in its page. ``attacks``
 (docs/guide.md): every attack of the registry with its norm, goals and parameter defaults.
+``settings`` (docs/operations.md): every ADVLAB_ variable of app/config.py with its default and
+its field's description.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.attacks import ATTACKS
+from app.config import ROOT as APP_ROOT
+from app.config import Settings
 
 NORMS = {"linf": "L∞", "l2": "L2", "l0": "L0"}
 
@@ -38,7 +42,35 @@ def _value(v: object) -> str:
     return str(v).lower() if isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else str(v)
 
 
-TABLES = {"attacks": (ROOT / "docs" / "guide.md", attack_table)}
+def settings_table() -> str:
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        rows.append(f"| `ADVLAB_{name.upper()}` | {_setting(default)} | {field.description} |")
+    return "\n".join(rows)
+
+
+def _setting(v: object) -> str:
+    """A default as the environment variable would spell it."""
+    if isinstance(v, Path):
+        return f"`{v.relative_to(APP_ROOT)}/`" if v.is_relative_to(APP_ROOT) else f"`{v}`"
+    if isinstance(v, bool):
+        return f"`{str(v).lower()}`"
+    if isinstance(v, (list, tuple)):
+        return f"`{','.join(map(str, v))}`" if v else "(none)"
+    if isinstance(v, dict):
+        return "(none)" if not v else f"`{v}`"
+    if isinstance(v, int) and v >= 1024 * 1024 and v % (1024 * 1024) == 0:
+        return f"`{v}` ({v // (1024 * 1024)} MiB)"
+    if isinstance(v, float) and v.is_integer():
+        return f"`{int(v)}`"
+    return f"`{v}`"
+
+
+TABLES = {
+    "attacks": (ROOT / "docs" / "guide.md", attack_table),
+    "settings": (ROOT / "docs" / "operations.md", settings_table),
+}
 
 
 def updated(text: str, name: str, table: str) -> str:
