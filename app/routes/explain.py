@@ -16,6 +16,7 @@ from app.errors import BadRequest
 from app.explain import linear
 from app.explain.plot import loglog
 from app.routes.api import BODY, MODEL_WORK, keep_upload
+from app.schemas import validated
 from app.schemas.explain import MAX_K, GradientRequest, GradientResponse, LinearToyRequest, LinearToyResponse
 from app.services import explain
 from app.web.deps import ClassifierDep, ExplainDep, ImagesDep, IsHtmx, ZooDep
@@ -62,7 +63,7 @@ async def gradients_page(
     switched = bool(shown_model) and shown_model != model
     image = images.image_for(zoo.entry(model), image, switched)
     target = "" if switched else target
-    body = explain.validated(GradientRequest, model=model, image=image, target_class=_class(target), k=k, seed=seed)
+    body = validated(GradientRequest, model=model, image=image, target_class=_class(target), k=k, seed=seed)
     context = {
         **classifier.picker_context(model, image, models),
         "target": target,
@@ -113,7 +114,7 @@ async def linear_page(
     b: Annotated[float, Query(ge=-1000, le=1000)] = linear.SEED_B,
     eps: Annotated[float, Query(ge=0, le=1)] = linear.SEED_EPS,
 ) -> Response:
-    body = explain.validated(
+    body = validated(
         LinearToyRequest,
         b=b,
         eps=eps,

@@ -9,7 +9,6 @@ from app.errors import BadRequest
 from app.explain import gradients, linear
 from app.media import imaging
 from app.runtime.executor import Executor
-from app.schemas import validated  # noqa: F401  (the pages' name for it)
 from app.schemas.explain import (
     DimensionMarker,
     DimensionPoint,
