@@ -101,3 +101,13 @@ def test_advlab_train_knows_it(data_dir) -> None:
     r = advlab("train", NAME, "--dry-run", data_dir=data_dir)
     assert r.returncode == 0, r.stderr
     assert re.search(r"srgan-mnist: adversarial: \{'judge_accuracy'", r.stdout)
+
+
+def test_an_upload_on_the_page_lands_at_its_permalink(client) -> None:
+    png = (ROOT / "gallery" / "mnist" / "00004.png").read_bytes()
+    form = {"data": {"model": NAME}, "files": {"file": ("four.png", png, "image/png")}}
+    plain = client.post("/superres", **form, follow_redirects=False)
+    assert plain.status_code == 303 and plain.headers["location"].startswith(f"/superres?model={NAME}&image=")
+    shown = client.post("/superres", **form, headers={"HX-Request": "true"})
+    assert shown.status_code == 200 and shown.headers["HX-Push-Url"] == plain.headers["location"]
+    assert shown.text.count('class="pixelated" src="/api/v1/images/') == 5

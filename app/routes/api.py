@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, File, Path, Request, UploadFile
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
 from app.errors import BadRequest, ImageTooLarge
@@ -153,6 +154,19 @@ async def classify(classifier: ClassifierDep, body: ClassifyRequest) -> Response
 async def keep_upload(request: Request, images: ImageService, file: UploadFile | None) -> ImageInfo:
     """Read, check and store an upload, under its client's share of the image store."""
     return await images.store_upload(await read_upload(images.max_upload_bytes, file), client_key(request))
+
+
+async def show_upload(
+    htmx: bool, path: str, model: str, image_id: str, show: Callable[[], Awaitable[Response]]
+) -> Response:
+    """After an upload, its result at its permalink: a redirect there, or (htmx) the page shown in
+    place by ``show()`` with that URL pushed to the address bar."""
+    url = f"{path}?" + urlencode({"model": model, "image": image_id})
+    if not htmx:
+        return RedirectResponse(url, status_code=303)
+    response = await show()
+    response.headers["HX-Push-Url"] = url
+    return response
 
 
 def client_key(request: Request) -> str:

@@ -7,15 +7,14 @@ template. Bad page input raises an AppError, shown in place like everywhere else
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from app.errors import BadRequest
 from app.explain import linear
 from app.explain.plot import loglog
-from app.routes.api import BODY, MODEL_WORK, keep_upload
+from app.routes.api import BODY, MODEL_WORK, keep_upload, show_upload
 from app.schemas import validated
 from app.schemas.explain import MAX_K, GradientRequest, GradientResponse, LinearToyRequest, LinearToyResponse
 from app.services import explain
@@ -97,12 +96,13 @@ async def gradients_upload(
 ) -> Response:
     """Store the upload, then show its gradient at the permalink (a redirect, or the fragment and HX-Push-Url)."""
     info = await keep_upload(request, images, file)
-    url = "/gradients?" + urlencode({"model": model, "image": info.id})
-    if not htmx:
-        return RedirectResponse(url, status_code=303)
-    response = await gradients_page(request, explainer, classifier, images, zoo, htmx, model, info.id)
-    response.headers["HX-Push-Url"] = url
-    return response
+    return await show_upload(
+        htmx,
+        "/gradients",
+        model,
+        info.id,
+        lambda: gradients_page(request, explainer, classifier, images, zoo, htmx, model, info.id),
+    )
 
 
 @pages.get("/linear")

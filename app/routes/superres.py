@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
-from app.routes.api import MODEL_WORK, keep_upload
+from app.routes.api import MODEL_WORK, keep_upload, show_upload
 from app.schemas.superres import UpscaleRequest, UpscaleResponse, UpscalerInfo
 from app.web.deps import ClassifierDep, ImagesDep, IsHtmx, UpscaleDep
 from app.web.templating import render
@@ -66,12 +65,13 @@ async def superres_upload(
 ) -> Response:
     """Store the upload, then show it upscaled at its permalink (a redirect, or the fragment and HX-Push-Url)."""
     info = await keep_upload(request, images, file)
-    url = "/superres?" + urlencode({"model": model, "image": info.id})
-    if not htmx:
-        return RedirectResponse(url, status_code=303)
-    response = await superres_page(request, superres, classifier, images, htmx, model, info.id)
-    response.headers["HX-Push-Url"] = url
-    return response
+    return await show_upload(
+        htmx,
+        "/superres",
+        model,
+        info.id,
+        lambda: superres_page(request, superres, classifier, images, htmx, model, info.id),
+    )
 
 
 router.include_router(api)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
-from app.routes.api import keep_upload
+from app.routes.api import keep_upload, show_upload
 from app.web.deps import ClassifierDep, ImagesDep, IsHtmx, ZooDep
 from app.web.templating import render
 
@@ -51,11 +50,8 @@ async def classify_upload(
     model: Annotated[str, Form()],
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    """Store the upload, then show it classified at its permalink (a redirect, or HX-Location)."""
+    """Store the upload, then show it classified at its permalink (a redirect, or the fragment and HX-Push-Url)."""
     info = await keep_upload(request, images, file)
-    url = "/classify?" + urlencode({"model": model, "image": info.id})
-    if not htmx:
-        return RedirectResponse(url, status_code=303)
-    response = await classify_page(request, classifier, images, zoo, htmx, model, info.id)
-    response.headers["HX-Push-Url"] = url
-    return response
+    return await show_upload(
+        htmx, "/classify", model, info.id, lambda: classify_page(request, classifier, images, zoo, htmx, model, info.id)
+    )
