@@ -23,6 +23,7 @@ from app.zoo.manifest import (
     SECTIONS,
     GeneratorSpec,
     ModelSpec,
+    TranslatorSpec,
     UpscalerSpec,
     WeightsRef,
     sha256_file,
@@ -48,9 +49,11 @@ def adopt(run: Path, names: list[str], models_dir: Path) -> list[str]:
     return [s.name for s in chosen]
 
 
-def _weights(spec: ModelSpec | GeneratorSpec | UpscalerSpec) -> list[WeightsRef]:
+def _weights(spec: ModelSpec | GeneratorSpec | UpscalerSpec | TranslatorSpec) -> list[WeightsRef]:
     if isinstance(spec, ModelSpec):
         return [spec.weights]
+    if isinstance(spec, TranslatorSpec):
+        return [spec.forward, spec.backward]
     if isinstance(spec, UpscalerSpec):
         return [spec.pixel, spec.adversarial, spec.critic]
     return [spec.generator, spec.discriminator, *([spec.attributes.weights] if spec.attributes else [])]

@@ -12,7 +12,7 @@ from app.config import Settings
 from app.zoo.device import resolve_device
 from app.zoo.manifest import write_entry
 
-from . import classifiers, detector, gans, superres
+from . import classifiers, cycle, detector, gans, superres
 
 Trainer = Callable[..., None]
 
@@ -88,6 +88,35 @@ def train_upscaler(name: str, settings: Settings, *, out_dir: Path, seed: int, d
         write_entry(out_dir, spec)
 
 
+def train_translator(
+    name: str,
+    settings: Settings,
+    *,
+    out_dir: Path,
+    seed: int,
+    dry_run: bool,
+    record: bool,
+    epochs: int | None = None,
+    resume: Path | None = None,
+) -> None:
+    """Train a CycleGAN (both translators and their critics); measure it on the held-out faces."""
+    if settings.torch_threads:
+        torch.set_num_threads(settings.torch_threads)
+    device = resolve_device(settings.device)
+    spec = cycle.train(
+        cycle.RECIPES[name],
+        settings,
+        out_dir,
+        seed=seed,
+        dry_run=dry_run,
+        device=str(device),
+        epochs=epochs,
+        resume=resume,
+    )
+    if record:
+        write_entry(out_dir, spec)
+
+
 def train_detector(settings: Settings, *, out_dir: Path, seed: int, dry_run: bool, record: bool) -> None:
     """Train the adversarial-input detector for mnist-cnn and measure how far it holds."""
     if settings.torch_threads:
@@ -101,9 +130,10 @@ TRAINERS: dict[str, Trainer] = {
     **{name: partial(train_classifier, name) for name in classifiers.RECIPES},
     **{name: partial(train_gan, name) for name in gans.RECIPES},
     **{name: partial(train_upscaler, name) for name in superres.RECIPES},
+    **{name: partial(train_translator, name) for name in cycle.RECIPES},
     "mnist-detector": train_detector,
 }
-WITH_EPOCHS = {*classifiers.RECIPES, *gans.RECIPES}  # trainers that take an ``epochs`` override
-RESUMABLE = set(gans.RECIPES)  # trainers that checkpoint every epoch and take ``resume``
+WITH_EPOCHS = {*classifiers.RECIPES, *gans.RECIPES, *cycle.RECIPES}  # trainers that take an ``epochs`` override
+RESUMABLE = {*gans.RECIPES, *cycle.RECIPES}  # trainers that checkpoint every epoch and take ``resume``
 WITH_OVERRIDES = set(gans.RECIPES)  # trainers that take ``overrides`` (KEY=VALUE recipe changes)
 WITH_TIME_LIMIT = set(gans.RECIPES)  # trainers that take ``time_limit`` (seconds)

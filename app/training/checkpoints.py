@@ -47,6 +47,11 @@ def save(path: Path, name: str, players: Players, run: RunState) -> None:
         "noise_rng": run.noise.get_state(),
         "torch_rng": torch.get_rng_state(),
     }
+    save_atomic(path, state)
+
+
+def save_atomic(path: Path, state: dict) -> None:
+    """torch.save through a temporary file: a run killed while writing keeps the previous checkpoint."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     torch.save(state, partial)

@@ -14,7 +14,7 @@ from app.training.classifiers import evaluate
 from app.zoo import Zoo
 from app.zoo.device import resolve_device
 from app.zoo.inference import predict
-from app.zoo.manifest import read_generators, read_manifest, write_entry
+from app.zoo.manifest import TranslatorSpec, read_generators, read_manifest, read_translators, write_entry
 
 AUTOATTACK_EPS = 0.3  # MNIST's standard L∞ budget, as in ROBUST_SUITE
 
@@ -25,7 +25,12 @@ def evaluate_zoo_model(
     """Yield report lines. Dataset models: clean test accuracy (and, with ``robust``, accuracy under
     the ROBUST_SUITE of attacks; with ``autoattack``, under APGD-CE + APGD-T beside PGD-100 × 5;
     ``record`` writes those figures into the manifest). ImageNet: the gallery photos' top-1.
-    Generators: their quality figures (see app/training/gans.py)."""
+    Generators: their quality figures (see app/training/gans.py). Translators: their figures on the
+    held-out faces (see app/training/cycle.py)."""
+    translators = {t.name: t for t in read_translators(settings.models_dir)}
+    if name in translators:
+        yield from _evaluate_translator(settings, translators[name], limit, record)
+        return
     generators = {g.name: g for g in read_generators(settings.models_dir)}
     if name in generators:
         yield from _evaluate_generator(settings, generators[name], limit, record)
@@ -91,6 +96,35 @@ def _evaluate_generator(settings: Settings, spec, limit: int, record: bool) -> I
     yield f"{spec.name}: manifest records {recorded} Fréchet distance ({command})"
     if record and not limit:
         spec.metrics.update(metrics)
+        write_entry(settings.models_dir, spec)
+        yield f"{spec.name}: recorded in {settings.models_dir / 'manifest.json'}"
+
+
+def _evaluate_translator(settings: Settings, spec: TranslatorSpec, limit: int, record: bool) -> Iterator[str]:
+    """Each direction's figures on the held-out faces (the first ``limit`` of them when given);
+    ``record`` (all of them only) writes them into the manifest."""
+    from app.gan import faces
+    from app.training.cycle import judge_net, measure
+
+    device = str(resolve_device(settings.device))
+    images, attrs = faces.load_faces(settings.data_dir)
+    images, attrs = images[-faces.HELD_OUT :][: limit or None], attrs[-faces.HELD_OUT :][: limit or None]
+    lines: list[str] = []
+    judge = judge_net(settings, spec, device)
+    figures = measure(spec, settings.models_dir, judge, images, attrs, device=device, log=lines.append)
+    yield from lines
+    for direction, f in figures["directions"].items():
+        yield (
+            f"{spec.name}: {direction}: {f['flipped']:.1%} of {f['faces']} held-out faces judged flipped "
+            f"({f['flipped_of_judged_source']:.1%} of those the judge also put in the source domain); cycle L1 "
+            f"{f['cycle_l1']:.4f}; every other attribute kept on {f['all_others_kept']:.1%}"
+        )
+    recorded = spec.metrics.get("held_out", {}).get("directions", {})
+    shares = ", ".join(f"{d} {f['flipped']:.1%} flipped, cycle L1 {f['cycle_l1']:.4f}" for d, f in recorded.items())
+    yield f"{spec.name}: manifest records {shares or 'nothing'} ({spec.metrics.get('command')})"
+    if record and not limit:
+        spec.metrics["held_out"] = figures
+        spec.metrics["held_out"]["command"] = f"advlab eval {spec.name} --record"
         write_entry(settings.models_dir, spec)
         yield f"{spec.name}: recorded in {settings.models_dir / 'manifest.json'}"
 

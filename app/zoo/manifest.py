@@ -103,10 +103,31 @@ class UpscalerSpec(BaseModel):
     metrics: dict[str, Any] = {}
 
 
-SECTIONS: dict[str, type[ModelSpec] | type[GeneratorSpec] | type[UpscalerSpec]] = {
+class TranslatorSpec(BaseModel):
+    """A CycleGAN: two translators between unpaired domains, A (without ``attribute``) and B (with it)."""
+
+    name: str
+    title: str
+    dataset: str
+    config: dict[str, Any]  # app.gan.cycle.TranslatorConfig
+    attribute: str = Field(description="What tells the domains apart, e.g. Smiling: A lacks it, B has it.")
+    domains: tuple[str, str] = Field(description='What A and B are called, e.g. ("not smiling", "smiling").')
+    directions: tuple[str, str] = Field(description='Names of A -> B and B -> A, e.g. ("smile", "unsmile").')
+    forward: WeightsRef = Field(description="G, the translator from A to B.")
+    backward: WeightsRef = Field(description="F, the translator from B back to A.")
+    judge: str | None = Field(
+        None, description="A generator whose attribute classifier reads the pictures, e.g. dcgan-faces."
+    )
+    metrics: dict[str, Any] = {}
+    licence: str | None = None
+
+
+AnySpec = ModelSpec | GeneratorSpec | UpscalerSpec | TranslatorSpec
+SECTIONS: dict[str, type[ModelSpec] | type[GeneratorSpec] | type[UpscalerSpec] | type[TranslatorSpec]] = {
     "models": ModelSpec,
     "generators": GeneratorSpec,
     "upscalers": UpscalerSpec,
+    "translators": TranslatorSpec,
 }
 
 
@@ -122,12 +143,16 @@ def read_upscalers(models_dir: Path) -> list[UpscalerSpec]:
     return _read(models_dir, "upscalers")
 
 
+def read_translators(models_dir: Path) -> list[TranslatorSpec]:
+    return _read(models_dir, "translators")
+
+
 def _read(models_dir: Path, section: str) -> list:
     data = json.loads((models_dir / MANIFEST_NAME).read_text())
     return [SECTIONS[section].model_validate(entry) for entry in data.get(section, [])]
 
 
-def write_entry(models_dir: Path, spec: ModelSpec | GeneratorSpec | UpscalerSpec) -> None:
+def write_entry(models_dir: Path, spec: AnySpec) -> None:
     """Insert or replace one entry of its section, keeping the others and their order.
 
     Locked, so that two training commands finishing together both land in the manifest.
