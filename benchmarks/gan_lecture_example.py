@@ -80,6 +80,8 @@ def concept_edits(entry, pool, names: list[str], strength: float, device: torch.
     low, high = torch.quantile(d_real, 0.05), torch.quantile(d_real, 0.95)
     z = latent.latents(7, range(200), entry.loaded_generator.cfg.nz)
     before = studio.decode(entry, None, z, device)
+    unedited = ((before.real >= low) & (before.real <= high)).float().mean()
+    print(f"unedited samples: D within real faces' 5-95% range [{low:.2f}, {high:.2f}] on {unedited:.0%} of 200")
     for name in ("Smiling", "Eyeglasses", "Male"):
         c = names.index(name)
         direction = pool.z[pool.members(c)].mean(0) - pool.z[~pool.members(c)].mean(0)
