@@ -144,9 +144,9 @@ def verified_arithmetic(
 
     ``groups``: (wanted, avoided) concepts of A, B and C; ``expect``: the concepts the result should
     show and not show. Draws ``count`` of each group's ``candidates`` clearest exemplars, ``tries``
-    times (seeded), and returns the pool indices of the draw whose result the classifier finds most
-    surely right (the best exemplars alone when none is right). This is how a paper picks its figure;
-    how often a random draw works is measured by benchmarks/gan_lecture_example.py."""
+    times (seeded), and returns the pool indices of the draw whose result the classifier finds right
+    and, of those, D finds most real (the best exemplars alone when none is right). This is how a
+    paper picks its figure; how often a random draw works is measured by benchmarks/gan_lecture_example.py."""
     gen = torch.Generator().manual_seed(seed)
     tops = [pool.exemplars(want, avoid, candidates) for want, avoid in groups]
     draws = [[top[:count] for top in tops]]
@@ -155,7 +155,7 @@ def verified_arithmetic(
     z = torch.stack([torch.stack([pool.z[idx].mean(0) for idx in d]) for d in draws])  # (tries, 3, nz)
     results = decode(entry, judge, z[:, 0] - z[:, 1] + z[:, 2], device)
     shown, hidden = expect
-    score = torch.ones(len(draws), dtype=torch.float64)
+    score = results.real.double()  # of the right ones, the one D finds most like a real face
     for c in shown:
         score *= results.probs[:, c].double()
     for c in hidden:
