@@ -42,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
         help="GANs: go on from a checkpoint (default: this model's last one, var/train/NAME/checkpoint.pt)",
     )
     p.add_argument(
+        "--time-limit",
+        type=float,
+        metavar="SECONDS",
+        help="GANs: stop after the epoch during which this much training time passed (epochs done are recorded)",
+    )
+    p.add_argument(
         "--set",
         action="append",
         dest="overrides",
@@ -101,7 +107,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _train(args: argparse.Namespace, settings: Settings) -> int:
-    from app.training import RESUMABLE, TRAINERS, WITH_EPOCHS, WITH_OVERRIDES, checkpoint_path
+    from app.training import RESUMABLE, TRAINERS, WITH_EPOCHS, WITH_OVERRIDES, WITH_TIME_LIMIT, checkpoint_path
     from app.training.gans import RECIPES, with_overrides
 
     if args.name not in TRAINERS:
@@ -111,12 +117,13 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
         ("epochs", "epochs", WITH_EPOCHS),
         ("resume", "resume", RESUMABLE),
         ("overrides", "set", WITH_OVERRIDES),
+        ("time_limit", "time-limit", WITH_TIME_LIMIT),
     ):
         if getattr(args, dest) is not None and args.name not in allowed:
             print(f"--{flag} works for {', '.join(sorted(allowed))}, not {args.name}", file=sys.stderr)
             return 2
     out = args.out or (Path(tempfile.mkdtemp(prefix="advlab-dry-")) if args.dry_run else settings.models_dir)
-    options: dict = {"epochs": args.epochs} if args.epochs is not None else {}
+    options: dict = {key: getattr(args, key) for key in ("epochs", "time_limit") if getattr(args, key) is not None}
     if args.overrides:
         try:
             with_overrides(RECIPES[args.name], args.overrides)

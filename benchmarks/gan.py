@@ -1,8 +1,9 @@
 """GAN studio and training lab speed, measured in one run:
 
-* a grid of 64 samples end to end (POST /api/v1/generators/NAME/samples over real HTTP: decode,
-  discriminator score, labels, 64 PNGs stored, JSON) against the bare generator forward of the
-  same 64 latents in this process: their ratio (target <= 2);
+* a grid of 64 samples as the studio shows it, over real HTTP, against the bare generator forward
+  of the same 64 latents in this process: time to images (POST /api/v1/generators/NAME/images: the
+  forward pass, 64 PNGs stored, JSON; target <= 1.5x), then the judged grid (POST .../samples with
+  the same body: discriminator score and labels of those images) and the two together;
 * the live lab's training speed: generator steps per second of one session on each dataset,
   through the executor as the app runs it (GET /api/v1/gan-lab/sessions/ID after a few seconds).
 
@@ -34,23 +35,30 @@ def grid_ratio(url: str, name: str, n: int) -> None:
     settings = Settings()
     g = Generators.load(settings, resolve_device(settings.device), only={name}).entries[name].generator
     z = latents(0, range(64), g.cfg.nz)
-    with torch.no_grad():
+    with torch.inference_mode():  # as the server runs it
         g(z)
         bare = []
         for _ in range(n):
             t = time.perf_counter()
             g(z)
             bare.append(time.perf_counter() - t)
-    e2e = []
+    to_images, judged, e2e = [], [], []
     with httpx.Client(base_url=url, timeout=120) as client:
         for seed in range(n + 1):  # a new seed each time: no request repeats another
+            body = {"seed": seed, "count": 64}
             t = time.perf_counter()
-            client.post(f"/api/v1/generators/{name}/samples", json={"seed": seed, "count": 64}).raise_for_status()
+            client.post(f"/api/v1/generators/{name}/images", json=body).raise_for_status()
+            t_images = time.perf_counter()
+            client.post(f"/api/v1/generators/{name}/samples", json=body).raise_for_status()
+            to_images.append(t_images - t)
+            judged.append(time.perf_counter() - t_images)
             e2e.append(time.perf_counter() - t)
-    e2e = e2e[1:]
+    p50 = lambda xs: statistics.median(xs[1:])  # the first request warms up
+    b = statistics.median(bare)
     print(
-        f"{name:12} grid of 64: e2e p50 {statistics.median(e2e) * 1000:7.1f} ms, bare forward p50 "
-        f"{statistics.median(bare) * 1000:6.1f} ms, ratio {statistics.median(e2e) / statistics.median(bare):5.1f}x"
+        f"{name:12} grid of 64: bare forward {b * 1000:6.1f} ms; time to images {p50(to_images) * 1000:7.1f} ms "
+        f"(ratio {p50(to_images) / b:4.2f}x, target <= 1.5x); then judged {p50(judged) * 1000:7.1f} ms; "
+        f"both {p50(e2e) * 1000:7.1f} ms ({p50(e2e) / b:4.2f}x)"
     )
 
 

@@ -21,6 +21,10 @@ def fill(page, group: str, want: list[str], avoid: list[str]) -> None:
 def test_three_faces_per_group_make_a_woman_with_glasses(page, live_server):
     page.goto(live_server + "/gan?model=dcgan-faces")
     assert page.locator(".gan-grid figure").count() == 24
+    # the pictures come with the page; the labels and D's verdicts follow by themselves
+    page.wait_for_function("document.querySelectorAll('#gan-grid .gan-label:not(.muted)').length === 24")
+    assert page.locator("#gan-grid .gan-label.muted").count() == 0 and page.locator("#gan-grid[hx-get]").count() == 0
+    assert page.locator("#gan-grid figure small").first.inner_text().startswith("D ")
     fill(page, "a", ["Male", "Eyeglasses"], [])
     fill(page, "b", ["Male"], ["Eyeglasses"])
     fill(page, "c", [], ["Male", "Eyeglasses"])

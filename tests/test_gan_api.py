@@ -157,6 +157,36 @@ def test_unknown_generator_is_404(client) -> None:
     assert r.status_code == 404 and MNIST in r.json()["detail"]
 
 
+@pytest.mark.parametrize("name", [MNIST, FACES])
+def test_the_pictures_come_first_and_judging_them_gives_what_a_full_decode_gives(client, name) -> None:
+    pictures = post(client, name, "images", seed=11, start=3, count=5).json()["samples"]
+    assert [s["latent"]["index"] for s in pictures] == list(range(3, 8))
+    assert set(pictures[0]) == {"latent", "image"}  # no verdict, no labels: those follow
+    judged = post(client, name, "samples", seed=11, start=3, count=5).json()["samples"]  # judges those pictures
+    fresh = post(client, name, "samples", latents=[ref(11, i) for i in range(3, 8)]).json()["samples"]  # draws anew
+    assert [s["image"]["id"] for s in judged] == [s["image"]["id"] for s in pictures]
+    assert [s["image"]["id"] for s in fresh] == [s["image"]["id"] for s in pictures]
+    assert [s["real"] for s in judged] == pytest.approx([s["real"] for s in fresh], abs=1e-4)
+    assert [s["label"] for s in judged] == [s["label"] for s in fresh]
+    assert post(client, name, "images", seed=11, count=65).status_code == 422
+
+
+def test_the_studio_grid_shows_its_pictures_then_loads_their_labels(client) -> None:
+    page = client.get(f"/gan?model={MNIST}&seed=6").text
+    grid = page.split('id="gan-grid"')[1].split("</section>")[0]
+    assert grid.count('class="gan-img') == 24 and grid.count('class="gan-label muted">…') == 24
+    follow = re.search(r'hx-get="([^"]+)"', grid).group(1).replace("&amp;", "&")
+    assert follow == f"/gan/grid?model={MNIST}&seed=6" and 'hx-trigger="load"' in grid
+    judged = client.get(follow)
+    assert judged.status_code == 200 and "<h1>" not in judged.text and "hx-get" not in judged.text
+    labels = re.findall(r'class="gan-label">(\d)</span>', judged.text)
+    sampled = post(client, MNIST, "samples", seed=6, count=24).json()["samples"]
+    assert labels == [s["label"] for s in sampled]
+    assert re.findall(r'src="([^"]+)"', judged.text) == re.findall(r'src="([^"]+)"', grid)  # nothing reloads
+    assert client.get("/gan/grid?model=no-such-gan").status_code == 404
+    assert client.get(f"/gan/grid?model={MNIST}&a=banana").status_code == 422
+
+
 def test_explicit_latents_are_accepted(client) -> None:
     r = post(client, MNIST, "samples", latents=[{"z": [0.0] * 100}])
     assert r.status_code == 200 and r.json()["samples"][0]["latent"]["z"] == [0.0] * 100

@@ -4,6 +4,8 @@ for, and a run goes on from its checkpoint."""
 
 from __future__ import annotations
 
+import json
+
 import runpy
 import shutil
 from pathlib import Path
@@ -100,6 +102,19 @@ def test_resume_goes_on_from_the_checkpoint(settings: Settings, tmp_path, monkey
     after = torch.load(path, weights_only=True)
     assert after["epoch"] == 2
     assert not torch.equal(after["generator"]["net.0.weight"], saved["generator"]["net.0.weight"])
+
+
+def test_a_time_limit_ends_the_run_after_the_epoch_that_passes_it(tmp_path, capsys) -> None:
+    assert (
+        cli.main(["train", "dcgan-mnist", "--dry-run", "--out", str(tmp_path), "--epochs", "3", "--time-limit", "0"])
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert "epoch 1/3 took" in printed and "epoch 2/3" not in printed
+    assert "time limit of 0.0 s reached after epoch 1 of 3" in printed
+    entry = json.loads((tmp_path / "manifest.json").read_text())["generators"][0]
+    assert " --epochs 1 " in entry["metrics"]["command"]  # the command that repeats what was done
+    assert cli.main(["train", "mnist-cnn", "--dry-run", "--time-limit", "5"]) == 2  # GANs only
 
 
 def test_resume_is_refused_where_there_is_no_checkpoint_or_no_epochs(tmp_path) -> None:

@@ -36,15 +36,34 @@ def decode(
     """z: (N, nz) -> images, D's verdict and labels. ``labels`` (N,): the digits a conditional
     generator is asked for (D then judges each image as that digit); without them it reads the
     digit from z."""
-    generator, discriminator = entry.loaded_generator, entry.loaded_discriminator
+    return judged(entry, judge, generate(entry, z, device, labels), device, labels)
+
+
+@torch.inference_mode()
+def generate(
+    entry: GanEntry, z: torch.Tensor, device: torch.device, labels: torch.Tensor | None = None
+) -> torch.Tensor:
+    """z: (N, nz) -> images (N, C, H, W) in [0, 1] on the CPU: the generator alone, what a grid
+    needs to appear (D's verdict and the labels can follow, from ``judged``)."""
     z = z.to(device)
+    images = entry.loaded_generator(z) if labels is None else entry.loaded_generator(z, labels.to(device))
+    return images.cpu()
+
+
+@torch.inference_mode()
+def judged(
+    entry: GanEntry,
+    judge: nn.Module | None,
+    images: torch.Tensor,
+    device: torch.device,
+    labels: torch.Tensor | None = None,
+) -> Decoded:
+    """Generated images with D's verdict (as the requested digits, given ``labels``) and their labels."""
+    images = images.to(device)
     if labels is None:
-        images = generator(z)
-        real = torch.sigmoid(discriminator(images))
+        real = torch.sigmoid(entry.loaded_discriminator(images))
     else:
-        labels = labels.to(device)
-        images = generator(z, labels)
-        real = torch.sigmoid(discriminator(images, labels))
+        real = torch.sigmoid(entry.loaded_discriminator(images, labels.to(device)))
     return _judged(entry, judge, images, real)
 
 

@@ -28,6 +28,7 @@ from app.schemas.gan import (
     ExemplarRequest,
     ExemplarResponse,
     GeneratorInfo,
+    ImagesResponse,
     InterpolateRequest,
     InterpolateResponse,
     LabComparison,
@@ -57,6 +58,13 @@ async def list_generators(gan: GanDep) -> list[GeneratorInfo]:
 async def samples(gan: GanDep, name: str, body: SamplesRequest) -> SamplesResponse:
     """Decode a grid of latents (seed, start..start+count-1), or the latents given; at most 64."""
     return await gan.samples(name, body)
+
+
+@api.post("/{name}/images", responses=MODEL_WORK)
+async def images(gan: GanDep, name: str, body: SamplesRequest) -> ImagesResponse:
+    """The same grid's pictures alone (no discriminator score, no labels): the quickest way to show
+    it. A following POST .../samples with the same body judges these images instead of drawing them again."""
+    return await gan.sample_images(name, body)
 
 
 @api.post("/{name}/arithmetic", responses=MODEL_WORK)
@@ -151,6 +159,12 @@ StateDep = Annotated[page.StudioState, Depends(studio_state)]
 @pages.get("/gan")
 async def studio(request: Request, gan: GanDep, htmx: IsHtmx, state: StateDep) -> Response:
     return render(request, "gan.html", await page.context(gan, state), block="studio" if htmx else None)
+
+
+@pages.get("/gan/grid")
+async def judged_grid(request: Request, gan: GanDep, state: StateDep) -> Response:
+    """The studio's grid with each sample's label and D's verdict: the page loads it after the pictures."""
+    return render(request, "gan.html", await page.judged_grid(gan, state), block="grid")
 
 
 @pages.get("/gan/fill")

@@ -68,6 +68,19 @@ class Sample(BaseModel):
     probs: dict[str, float] = Field(description="Every class or attribute with its probability.")
 
 
+class SampleImage(BaseModel):
+    latent: LatentRef | None = Field(None, description="Where it came from, when it is a (seed, index) sample.")
+    image: ImageInfo
+
+
+class ImagesResponse(BaseModel):
+    """The pictures of a grid, without D's verdict or labels: the quickest answer (POST .../samples
+    with the same body adds them, reusing these images)."""
+
+    generator: str
+    samples: list[SampleImage]
+
+
 class SamplesRequest(RequestBody):
     seed: int = SEED
     start: int = Field(0, ge=0, le=MAX_INDEX - MAX_SAMPLES, description="First index of the grid.")

@@ -14,6 +14,7 @@ from app.gan import studio
 from app.gan.zoo import GanEntry, Generators
 from app.media import imaging
 from app.runtime.executor import Executor
+from app.schemas import ImageInfo
 from app.schemas.gan import (
     ArithmeticRequest,
     ArithmeticResponse,
@@ -29,16 +30,20 @@ from app.schemas.gan import (
     ExemplarRequest,
     ExemplarResponse,
     GeneratorInfo,
+    ImagesResponse,
     InterpolateRequest,
     InterpolateResponse,
     LatentRef,
     Sample,
+    SampleImage,
     SamplesRequest,
     SamplesResponse,
 )
-from app.services import ResultCache
+from app.services import InputCache, ResultCache
 from app.services.images import ImageService
 from app.zoo import Zoo
+
+GENERATED_BYTES = 64 * 2**20  # grids ``sample_images`` made and ``samples`` may judge (a 64-face grid: 3 MB)
 
 # --- the endpoints' work ------------------------------------------------------------------------
 
@@ -57,6 +62,10 @@ def _classes(entry: GanEntry) -> int:
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+def _refs(req: SamplesRequest) -> list[LatentRef]:
+    return req.latents or [LatentRef(seed=req.seed, index=i) for i in range(req.start, req.start + req.count)]
 
 
 def _stack(entry: GanEntry, refs: list[LatentRef]) -> torch.Tensor:
@@ -95,6 +104,7 @@ class GanService:
         self, generators: Generators, zoo: Zoo, images: ImageService, executor: Executor, results: ResultCache
     ) -> None:
         self.generators, self.zoo, self.images, self.executor, self.results = generators, zoo, images, executor, results
+        self.generated = InputCache(GENERATED_BYTES)  # grids ``sample_images`` made, for ``samples`` to judge
 
     def list_generators(self) -> list[GeneratorInfo]:
         return [self._info(e) for e in self.generators.entries.values()]
@@ -124,15 +134,42 @@ class GanService:
 
     async def samples(self, name: str, req: SamplesRequest) -> SamplesResponse:
         """Decoded latents: a pure function of the request, so a grid a room asks for again (the
-        studio's first page, a preset) is decoded once and then shared (the result cache)."""
+        studio's first page, a preset) is decoded once and then shared (the result cache). Images
+        that ``sample_images`` just made for the same request are judged, not generated again."""
         entry = self.generators.get(name)
-        refs = req.latents or [LatentRef(seed=req.seed, index=i) for i in range(req.start, req.start + req.count)]
+        refs = _refs(req)
 
         async def decode() -> SamplesResponse:
-            return SamplesResponse(generator=name, samples=await self._decode(entry, _stack(entry, refs), refs))
+            images = self.generated.get((name, req.model_dump_json()))
+            if images is None:
+                return SamplesResponse(generator=name, samples=await self._decode(entry, _stack(entry, refs), refs))
+            decoded = await self.executor.run(studio.judged, entry, self._judge(entry), images, self.zoo.device)
+            return SamplesResponse(
+                generator=name, samples=await run_in_threadpool(self._describe, entry, decoded, refs)
+            )
 
         kept = lambda r: self.images.kept(*(s.image for s in r.samples))
         return await self.results.get(("gan-samples", name, req.model_dump_json()), decode, kept)
+
+    async def sample_images(self, name: str, req: SamplesRequest) -> ImagesResponse:
+        """The grid's pictures alone (the generator's forward pass and the PNGs): what a page shows
+        first. The images are kept a while for ``samples`` with the same request to judge."""
+        entry = self.generators.get(name)
+        refs = _refs(req)
+
+        async def generate() -> ImagesResponse:
+            images = await self.executor.run(studio.generate, entry, _stack(entry, refs), self.zoo.device)
+            self.generated.put((name, req.model_dump_json()), images)
+            stored = await run_in_threadpool(self._store, images)
+            return ImagesResponse(
+                generator=name, samples=[SampleImage(latent=r, image=i) for r, i in zip(refs, stored)]
+            )
+
+        kept = lambda r: self.images.kept(*(s.image for s in r.samples))
+        return await self.results.get(("gan-images", name, req.model_dump_json()), generate, kept)
+
+    def _store(self, images: torch.Tensor) -> list[ImageInfo]:
+        return [self.images.store_image(imaging.array_to_image(pixels)) for pixels in imaging.to_uint8(images)]
 
     async def arithmetic(self, name: str, req: ArithmeticRequest) -> ArithmeticResponse:
         entry = self.generators.get(name)

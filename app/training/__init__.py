@@ -48,16 +48,26 @@ def train_gan(
     epochs: int | None = None,
     resume: Path | None = None,
     overrides: list[str] | None = None,
+    time_limit: float | None = None,
 ) -> None:
     """Train a DCGAN (and, for faces, its attribute classifier); measure it; record it.
     ``resume``: a checkpoint to go on from (see app/training/gans.py); ``overrides``: KEY=VALUE
-    changes to the recipe (``gans.with_overrides``)."""
+    changes to the recipe (``gans.with_overrides``); ``time_limit``: seconds of training after which
+    the run stops at the end of the epoch (the epochs done are recorded)."""
     if settings.torch_threads:
         torch.set_num_threads(settings.torch_threads)
     device = resolve_device(settings.device)
     recipe = gans.with_overrides(gans.RECIPES[name], overrides or [])
     spec = gans.train(
-        recipe, settings, out_dir, seed=seed, dry_run=dry_run, device=str(device), epochs=epochs, resume=resume
+        recipe,
+        settings,
+        out_dir,
+        seed=seed,
+        dry_run=dry_run,
+        device=str(device),
+        epochs=epochs,
+        resume=resume,
+        time_limit=time_limit,
     )
     if record:
         write_entry(out_dir, spec)
@@ -126,3 +136,4 @@ TRAINERS: dict[str, Trainer] = {
 WITH_EPOCHS = {*classifiers.RECIPES, *gans.RECIPES, *cycle.RECIPES}  # trainers that take an ``epochs`` override
 RESUMABLE = {*gans.RECIPES, *cycle.RECIPES}  # trainers that checkpoint every epoch and take ``resume``
 WITH_OVERRIDES = set(gans.RECIPES)  # trainers that take ``overrides`` (KEY=VALUE recipe changes)
+WITH_TIME_LIMIT = set(gans.RECIPES)  # trainers that take ``time_limit`` (seconds)

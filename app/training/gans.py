@@ -179,9 +179,11 @@ def train(
     epochs: int | None = None,
     resume: Path | None = None,
     checkpoint: Path | None = None,
+    time_limit: float | None = None,
 ) -> GeneratorSpec:
-    """Train (``epochs`` overrides the recipe's; ``resume`` continues a checkpoint), save the
-    weights in ``out_dir``, measure them; return the manifest entry."""
+    """Train (``epochs`` overrides the recipe's; ``resume`` continues a checkpoint; ``time_limit``
+    ends the run after the epoch during which that many seconds have passed), save the weights in
+    ``out_dir``, measure them; return the manifest entry."""
     torch.manual_seed(seed)
     torch.backends.cudnn.benchmark = device.startswith("cuda")  # fixed shapes: pick the fastest kernels once
     images, targets = _load(recipe, settings.data_dir)
@@ -198,8 +200,11 @@ def train(
     resumed_from = run.epoch
     checkpoint = checkpoint or checkpoint_path(recipe.name, out_dir, dry_run or out_dir != settings.models_dir)
     started = time.perf_counter()
-    _fit(players, run, recipe, images, targets, total, dry_run, device, checkpoint, log)
+    _fit(players, run, recipe, images, targets, total, dry_run, device, checkpoint, log, time_limit)
     seconds = time.perf_counter() - started
+    if run.epoch < total:  # stopped by the time limit: record the command that repeats this run
+        log(f"{recipe.name}: time limit of {time_limit} s reached after epoch {run.epoch} of {total}")
+        epochs = run.epoch
     if run.average is not None:  # ship the average: smoother than any single step's weights (Yazıcı et al. 2019)
         players.generator.load_state_dict(run.average.state_dict())
     recalibrate_batchnorm(_generator(players), seed, device, batches=DRY_RUN_STEPS if dry_run else 100)
@@ -208,7 +213,7 @@ def train(
     metrics = {
         "command": command + (" --dry-run" if dry_run else ""),
         "seed": seed,
-        "epochs": 0 if dry_run else total,
+        "epochs": 0 if dry_run else run.epoch,
         "train_seconds": round(seconds, 1),
         **({"resumed_from_epoch": resumed_from} if resume else {}),
         "device": device,
@@ -280,9 +285,11 @@ def _fit(
     device: str,
     checkpoint: Path,
     log: Log,
+    time_limit: float | None = None,
 ) -> None:
-    """Train from run.epoch to ``epochs``, checkpointing after each epoch. The whole dataset sits
-    on the device and every random draw is made there: no step waits for the host."""
+    """Train from run.epoch to ``epochs``, checkpointing after each epoch (and stopping after the
+    epoch that passes ``time_limit`` seconds). The whole dataset sits on the device and every random
+    draw is made there: no step waits for the host."""
     images, labels = images.to(device), targets.to(device)
     steps_per_epoch = DRY_RUN_STEPS if dry_run else len(images) // recipe.batch_size
     conditional = recipe.cfg.num_classes > 0
@@ -306,6 +313,7 @@ def _fit(
     watch = _watch(recipe, run.order.initial_seed() + 3, device)
     p.generator.train()
     p.discriminator.train()
+    began = time.perf_counter()
     while run.epoch < epochs:
         started = time.perf_counter()
         order = torch.randperm(len(images), generator=run.order)[: steps_per_epoch * recipe.batch_size]
@@ -334,6 +342,8 @@ def _fit(
         _progress_grid(_generator(p) if run.average is None else run.average, watch, recipe.name, run.epoch)
         checkpoints.save(checkpoint, recipe.name, p, run)
         log(f"epoch {run.epoch}/{epochs} took {time.perf_counter() - started:.1f} s; checkpoint {checkpoint}")
+        if time_limit is not None and time.perf_counter() - began >= time_limit:
+            break
 
 
 def _watch(recipe: GanRecipe, seed: int, device: str) -> tuple[torch.Tensor, torch.Tensor | None]:

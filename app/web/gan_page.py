@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
-from app.errors import BadRequest
+from app.errors import BadRequest, NotFound
 from app.gan.latent import MAX_INDEX
 from app.schemas.gan import (
     MAX_GROUP,
@@ -112,6 +112,7 @@ async def context(gan: GanService, state: StudioState) -> dict:
         "state": state,
         "groups": {},
         "grid": [],
+        "grid_judged": False,
         "arithmetic": None,
         "interpolation": None,
         "concept_strip": None,
@@ -121,8 +122,7 @@ async def context(gan: GanService, state: StudioState) -> dict:
     }
     if info is None or not info.available:
         return ctx
-    grid = await gan.samples(state.model, SamplesRequest(seed=state.seed, count=GRID))
-    ctx["grid"] = grid.samples
+    ctx["grid"] = (await gan.sample_images(state.model, grid_request(state))).samples  # judged by /gan/grid
     ctx["groups"] = {g: await _group(gan, state, g) for g in GROUPS}
     if all(getattr(state, g) for g in GROUPS):
         ctx["arithmetic"] = await gan.arithmetic(
@@ -159,6 +159,20 @@ async def context(gan: GanService, state: StudioState) -> dict:
         )
         ctx["concepts"] = (await gan.concepts(state.model)).concepts
     return ctx
+
+
+def grid_request(state: StudioState) -> SamplesRequest:
+    return SamplesRequest(seed=state.seed, count=GRID)
+
+
+async def judged_grid(gan: GanService, state: StudioState) -> dict:
+    """The grid with D's verdicts and labels (the page shows its pictures first)."""
+    check(state)
+    info = next((g for g in gan.list_generators() if g.name == state.model), None)
+    if info is None or not info.available:
+        raise NotFound(f"There is no generator called {state.model} on this server.")
+    grid = await gan.samples(state.model, grid_request(state))
+    return {"info": info, "state": state, "grid": grid.samples, "grid_judged": True}
 
 
 # Face attributes an edit shows plainly, in the order the studio offers them by default.
