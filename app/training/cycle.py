@@ -148,8 +148,10 @@ def train(
     log: Log = print,
     epochs: int | None = None,
     resume: Path | None = None,
+    time_limit: float | None = None,
 ) -> TranslatorSpec:
-    """Train (``epochs`` overrides the recipe's; ``resume`` continues a checkpoint), save both
+    """Train (``epochs`` overrides the recipe's; ``resume`` continues a checkpoint; ``time_limit``
+    ends the run after the epoch during which that many seconds have passed), save both
     translators in ``out_dir``, measure them on the held-out faces; return the manifest entry."""
     torch.manual_seed(seed)
     torch.backends.cudnn.benchmark = device.startswith("cuda")  # fixed shapes: pick the fastest kernels once
@@ -168,13 +170,16 @@ def train(
     checkpoint = checkpoint_path(recipe.name, out_dir, dry_run or out_dir != settings.models_dir)
     watch = _watch(images[-held:], attrs[-held:], recipe)
     started = time.perf_counter()
-    _fit(nets, run, recipe, domain_a, domain_b, total, dry_run, device, checkpoint, watch, log)
+    _fit(nets, run, recipe, domain_a, domain_b, total, dry_run, device, checkpoint, watch, log, time_limit)
     seconds = time.perf_counter() - started
+    if run.epoch < total:  # stopped by the time limit: record the command that repeats this run
+        log(f"{recipe.name}: time limit of {time_limit} s reached after epoch {run.epoch} of {total}")
+        epochs = run.epoch
     command = f"advlab train {recipe.name} --seed {seed}" + (f" --epochs {epochs}" if epochs else "")
     metrics = {
         "command": command + (" --dry-run" if dry_run else ""),
         "seed": seed,
-        "epochs": 0 if dry_run else total,
+        "epochs": 0 if dry_run else run.epoch,
         "steps_per_epoch": _steps(recipe, domain_a, domain_b, dry_run),
         "batch_size": recipe.batch_size,
         "train_seconds": round(seconds, 1),
@@ -215,8 +220,10 @@ def _fit(
     checkpoint: Path,
     watch: torch.Tensor,
     log: Log,
+    time_limit: float | None = None,
 ) -> None:
-    """Train from run.epoch to ``epochs``, checkpointing after each epoch."""
+    """Train from run.epoch to ``epochs``, checkpointing after each epoch (and stopping after the
+    epoch that passes ``time_limit`` seconds)."""
     a_all, b_all = domain_a.to(device), domain_b.to(device)  # uint8, (N, 3, 64, 64)
     steps = _steps(recipe, domain_a, domain_b, dry_run)
     n = steps * recipe.batch_size
@@ -230,6 +237,7 @@ def _fit(
 
     for net in nets.modules().values():
         net.train()
+    began = time.perf_counter()
     while run.epoch < epochs:
         started = time.perf_counter()
         lr = recipe.lr * min(1.0, 2 * (1 - run.epoch / epochs))  # flat, then linearly to 0 over the second half
@@ -247,6 +255,8 @@ def _fit(
         _progress_picture(nets, watch, recipe.name, run.epoch)
         save_checkpoint(checkpoint, recipe.name, nets, run)
         log(f"epoch {run.epoch}/{epochs} took {time.perf_counter() - started:.1f} s; checkpoint {checkpoint}")
+        if time_limit is not None and time.perf_counter() - began >= time_limit:
+            break
 
 
 def train_step(nets: CycleNets, a: torch.Tensor, b: torch.Tensor, recipe: CycleRecipe) -> dict[str, torch.Tensor]:
