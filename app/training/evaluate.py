@@ -107,8 +107,8 @@ def _evaluate_translator(settings: Settings, spec: TranslatorSpec, limit: int, r
     from app.training.cycle import judge_net, measure
 
     device = str(resolve_device(settings.device))
-    images, attrs = faces.load_faces(settings.data_dir)
-    images, attrs = images[-faces.HELD_OUT :][: limit or None], attrs[-faces.HELD_OUT :][: limit or None]
+    images, attrs = faces.load_faces(settings.data_dir, held_out=True)
+    images, attrs = images[: limit or None], attrs[: limit or None]
     lines: list[str] = []
     judge = judge_net(settings, spec, device)
     figures = measure(spec, settings.models_dir, judge, images, attrs, device=device, log=lines.append)
