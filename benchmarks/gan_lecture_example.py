@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/gan_lecture_example.py [--draws 50] [--per-group 3] [--name dcgan-faces]
 
 Each draw picks ``per-group`` random pool samples for each group: A = men with glasses, B = men
-without, C = women without (each a pool sample whose attribute classifier says so with p > 0.5), and
+without, C = women without (each a pool sample whose attribute classifier says so with p > --sure,
+default 0.5, or p < 1 - sure for an attribute it lacks), and
 decodes mean(A) − mean(B) + mean(C). Prints the share of results the classifier calls Eyeglasses
 and not Male (the lecture's claim), and each attribute's mean probability. Also: how far a concept
 edit moves its attribute at the studio's default strength, on the samples that do not show it yet
@@ -34,6 +35,7 @@ def main() -> None:
     parser.add_argument("--per-group", type=int, default=3)
     parser.add_argument("--strength", type=float, default=1.5, help="the studio's default concept strength")
     parser.add_argument("--name", default="dcgan-faces", help="a face generator with an attribute classifier")
+    parser.add_argument("--sure", type=float, default=0.5, help="how sure the classifier must be of an exemplar")
     args = parser.parse_args()
     settings = Settings()
     device = torch.device("cpu")
@@ -41,11 +43,11 @@ def main() -> None:
     pool = studio.build_pool(entry, None, device)
     names = entry.spec.attributes.names if entry.spec.attributes else []
     male, glasses = names.index("Male"), names.index("Eyeglasses")
-    seen = pool.probs > 0.5
+    has, lacks = pool.probs > args.sure, pool.probs < 1 - args.sure
     groups = {
-        "A": seen[:, male] & seen[:, glasses],
-        "B": seen[:, male] & ~seen[:, glasses],
-        "C": ~seen[:, male] & ~seen[:, glasses],
+        "A": has[:, male] & has[:, glasses],
+        "B": has[:, male] & lacks[:, glasses],
+        "C": lacks[:, male] & lacks[:, glasses],
     }
     print(
         f"{args.name}: pool of {len(pool.z)}: " + ", ".join(f"{g} {int(m.sum())} candidates" for g, m in groups.items())
@@ -61,7 +63,7 @@ def main() -> None:
     decoded = studio.decode(entry, None, torch.stack(results), device)
     hits = (decoded.probs[:, glasses] > 0.5) & (decoded.probs[:, male] <= 0.5)
     print(
-        f"glasses man - man + woman, {args.draws} draws of {args.per_group} per group: "
+        f"glasses man - man + woman, {args.draws} draws of {args.per_group} per group (exemplars p > {args.sure}): "
         f"{hits.float().mean():.0%} judged Eyeglasses and not Male (target >= 80%); mean p(Eyeglasses) "
         f"{decoded.probs[:, glasses].mean():.2f}, mean p(Male) {decoded.probs[:, male].mean():.2f}"
     )
@@ -78,6 +80,8 @@ def concept_edits(entry, pool, names: list[str], strength: float, device: torch.
     low, high = torch.quantile(d_real, 0.05), torch.quantile(d_real, 0.95)
     z = latent.latents(7, range(200), entry.loaded_generator.cfg.nz)
     before = studio.decode(entry, None, z, device)
+    unedited = ((before.real >= low) & (before.real <= high)).float().mean()
+    print(f"unedited samples: D within real faces' 5-95% range [{low:.2f}, {high:.2f}] on {unedited:.0%} of 200")
     for name in ("Smiling", "Eyeglasses", "Male"):
         c = names.index(name)
         direction = pool.z[pool.members(c)].mean(0) - pool.z[~pool.members(c)].mean(0)

@@ -22,13 +22,19 @@ def test_three_faces_per_group_make_a_woman_with_glasses(page, live_server):
     page.goto(live_server + "/gan?model=dcgan-faces")
     assert page.locator(".gan-grid figure").count() == 24
     # the pictures come with the page; the labels and D's verdicts follow by themselves
-    page.wait_for_function("document.querySelectorAll('#gan-grid .gan-label:not(.muted)').length === 24")
-    assert page.locator("#gan-grid .gan-label.muted").count() == 0 and page.locator("#gan-grid[hx-get]").count() == 0
+    page.locator("#gan-grid:not([hx-get])").wait_for()  # the judged grid has replaced the first one
+    assert (
+        page.locator("#gan-grid .gan-label.muted").count() == 0 and page.locator("#gan-grid .gan-label").count() == 24
+    )
     assert page.locator("#gan-grid figure small").first.inner_text().startswith("D ")
     fill(page, "a", ["Male", "Eyeglasses"], [])
     fill(page, "b", ["Male"], ["Eyeglasses"])
     fill(page, "c", [], ["Male", "Eyeglasses"])
     assert all(page.locator(f".group-box:nth-child({i}) figure").count() == 3 for i in (1, 2, 3))
+    assert page.locator(".equation figure").count() == 4  # mean(A), mean(B), mean(C) and the result
+    with page.expect_response(re.compile(r"/gan\?")):
+        page.get_by_role("link", name=re.compile("The lecture's example")).click()
+    page.wait_for_load_state("networkidle")
     result = page.locator(".equation figure").last
     label = result.locator(".gan-label").inner_text()
     assert "Eyeglasses" in label and "Male" not in label  # man with glasses − man + woman = woman with glasses

@@ -18,6 +18,7 @@
 # (the entry `advlab train` would record, figures included) and its log land there, and
 # OUT_DIR/LABEL.tar holds them (not the checkpoint). To adopt a run, unpack its tar and copy the
 # weights into models/ and its manifest entry into models/manifest.json (tools/adopt_run.py).
+# ADVLAB_RUN_TIMEOUT (seconds) ends any run still going after that long (it then leaves no tar).
 # The runs go in parallel because each keeps one CPU core busy launching small kernels and leaves
 # the GPU mostly idle. The judges the figures need (mnist-cnn, mnist-judge) are read from models/.
 set -euo pipefail
@@ -49,7 +50,7 @@ for run in "$@"; do
   read -r label name options <<<"$run"
   mkdir -p "var/runs/$label"
   # shellcheck disable=SC2086 # the options are words on purpose
-  (set -o pipefail; "$python" -m app.cli train "$name" $options --out "var/runs/$label" 2>&1 \
+  (set -o pipefail; timeout "${ADVLAB_RUN_TIMEOUT:-0}" "$python" -m app.cli train "$name" $options --out "var/runs/$label" 2>&1 \
      | sed -u "s/^/[$label] /" | tee "var/runs/$label/train.log" >>"$log") &
   pids+=($!)
   labels+=("$label")

@@ -126,3 +126,44 @@ def build_pool(entry: GanEntry, judge: nn.Module | None, device: torch.device, b
     z = latents(POOL_SEED, range(POOL_SIZE), entry.loaded_generator.cfg.nz)
     probs = torch.cat([decode(entry, judge, chunk, device).probs for chunk in z.split(batch)])
     return Pool(z, probs, multilabel=entry.attributes is not None)
+
+
+def verified_arithmetic(
+    entry: GanEntry,
+    judge: nn.Module | None,
+    pool: Pool,
+    groups: list[tuple[list[int], list[int]]],
+    expect: tuple[list[int], list[int]],
+    device: torch.device,
+    count: int = 3,
+    candidates: int = 60,
+    tries: int = 256,
+    seed: int = 0,
+) -> list[list[int]]:
+    """Exemplars for mean(A) − mean(B) + mean(C) whose result shows what the arithmetic should give.
+
+    ``groups``: (wanted, avoided) concepts of A, B and C; ``expect``: the concepts the result should
+    show and not show. Draws ``count`` of each group's ``candidates`` clearest exemplars, ``tries``
+    times (seeded), and returns the pool indices of the draw whose result the classifier finds most
+    surely right (the best exemplars alone when none is right). This is how a paper picks its figure;
+    how often a random draw works is measured by benchmarks/gan_lecture_example.py."""
+    gen = torch.Generator().manual_seed(seed)
+    tops = [pool.exemplars(want, avoid, candidates) for want, avoid in groups]
+    draws = [[top[:count] for top in tops]]
+    for _ in range(tries - 1):
+        draws.append([[top[i] for i in torch.randperm(len(top), generator=gen)[:count].tolist()] for top in tops])
+    z = torch.stack([torch.stack([pool.z[idx].mean(0) for idx in d]) for d in draws])  # (tries, 3, nz)
+    results = decode(entry, judge, z[:, 0] - z[:, 1] + z[:, 2], device)
+    shown, hidden = expect
+    score = torch.ones(len(draws), dtype=torch.float64)
+    for c in shown:
+        score *= results.probs[:, c].double()
+    for c in hidden:
+        score *= 1 - results.probs[:, c].double()
+    right = torch.ones(len(draws), dtype=torch.bool)
+    for c in shown:
+        right &= results.probs[:, c] > 0.5
+    for c in hidden:
+        right &= results.probs[:, c] <= 0.5
+    best = int(torch.argmax(torch.where(right, score, torch.full_like(score, -1.0))))
+    return draws[best] if bool(right.any()) else draws[0]

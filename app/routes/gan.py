@@ -129,7 +129,7 @@ def studio_state(
     focus: str = "",
     concept: str = "",
     strength: float = 1.5,
-    noise: float = 0.25,
+    noise: float = 0.5,
     from_digit: int = 1,
     to_digit: int = 7,
 ) -> page.StudioState:
@@ -181,8 +181,7 @@ async def fill(
     """Fill a group with exemplars (or A, B and C with the seed's glasses example), keeping the rest
     of the studio's state, then show the page."""
     if seed_example:
-        for g, (w, v) in page.SEED_EXAMPLE.items():
-            state = await page.fill(gan, state, g, w, v, count)
+        state = await page.fill_lecture_example(gan, state, count)
     else:
         state = await page.fill(gan, state, group, want, avoid, count)
     if htmx:  # load the filled studio in place, with its own URL in the address bar

@@ -103,7 +103,11 @@ class ArithmeticRequest(RequestBody):
     b: list[LatentRef] = Group
     c: list[LatentRef] = Group
     noise: float = Field(
-        0.25, ge=0, le=2, description="Std of the noise added around the result for the 3x3 neighbourhood."
+        0.5,
+        ge=0,
+        le=2,
+        description="Std of the noise added around the result for the 3x3 neighbourhood (latents are N(0, 1): "
+        "0.5 shows variety and mostly keeps the concept).",
     )
     seed: int = SEED
 

@@ -105,6 +105,7 @@ class GanService:
     ) -> None:
         self.generators, self.zoo, self.images, self.executor, self.results = generators, zoo, images, executor, results
         self.generated = InputCache(GENERATED_BYTES)  # grids ``sample_images`` made, for ``samples`` to judge
+        self.lecture_examples: dict[tuple[str, int], list[list[LatentRef]]] = {}
 
     def list_generators(self) -> list[GeneratorInfo]:
         return [self._info(e) for e in self.generators.entries.values()]
@@ -269,6 +270,29 @@ class GanService:
         refs = [LatentRef(seed=studio.POOL_SEED, index=i) for i in pool.exemplars(want, avoid, req.count)]
         found = await self._decode(entry, _stack(entry, refs), refs)
         return ExemplarResponse(generator=name, want=req.want, avoid=req.avoid, exemplars=found)
+
+    async def lecture_example(self, name: str, count: int) -> list[list[LatentRef]]:
+        """Groups A, B and C for the seed's example (man with glasses − man without + woman without),
+        drawn from the pool's clearest exemplars so that the result shows a woman with glasses."""
+        entry = self.generators.get(name)
+        if (name, count) in self.lecture_examples:  # a pure function of the generator: searched once
+            return self.lecture_examples[name, count]
+        male, glasses = self._concept(entry, "Male"), self._concept(entry, "Eyeglasses")
+        groups = [([male, glasses], []), ([male], [glasses]), ([], [male, glasses])]
+        pool = await self._pool(entry)
+        picked = await self.executor.run(
+            studio.verified_arithmetic,
+            entry,
+            self._judge(entry),
+            pool,
+            groups,
+            ([glasses], [male]),
+            self.zoo.device,
+            count,
+        )
+        found = [[LatentRef(seed=studio.POOL_SEED, index=i) for i in group] for group in picked]
+        self.lecture_examples[name, count] = found
+        return found
 
     def _concept(self, entry: GanEntry, name: str) -> int:
         names = self.labels(entry)

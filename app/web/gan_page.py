@@ -45,7 +45,7 @@ class StudioState:
     focus: str = ""
     concept: str = ""
     strength: float = 1.5
-    noise: float = 0.25
+    noise: float = 0.5
     from_digit: int = 1  # a conditional generator's path between two digits
     to_digit: int = 7
 
@@ -198,8 +198,11 @@ async def _group(gan: GanService, state: StudioState, group: str) -> list:
     return found.samples
 
 
-# The seed's own example (seed 002): man with glasses - man without glasses + woman without glasses.
-SEED_EXAMPLE = {"a": (["Male", "Eyeglasses"], []), "b": (["Male"], ["Eyeglasses"]), "c": ([], ["Male", "Eyeglasses"])}
+async def fill_lecture_example(gan: GanService, state: StudioState, count: int) -> StudioState:
+    """The state with A, B and C set to the seed's example (seed 002): man with glasses − man without
+    glasses + woman without glasses, exemplars whose result shows a woman with glasses."""
+    a, b, c = await gan.lecture_example(state.model, count)
+    return replace(state, **{g: tuple(r.key for r in refs) for g, refs in zip(GROUPS, (a, b, c))})
 
 
 async def fill(
