@@ -48,12 +48,12 @@ def main(base: str) -> None:
 
 def cyclegan(browser, base: str) -> None:
     page = browser.new_page(viewport={"width": 1366, "height": 900})
-    page.goto(base + "/cyclegan?direction=smile&seed=1&index=0")
+    page.goto(base + "/cyclegan?direction=smile&seed=0&index=8")
     page.wait_for_function(ROUND_TRIP_SHOWN)
     page.screenshot(path=str(DOCS / "cyclegan.png"))
     page.close()
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
-    page.goto(base + "/present?on=1&next=/cyclegan?direction=smile%26seed=1%26index=0")
+    page.goto(base + "/present?on=1&next=/cyclegan?direction=smile%26seed=0%26index=8")
     page.wait_for_function(ROUND_TRIP_SHOWN)
     page.screenshot(path=str(DOCS / "cyclegan-presentation.png"))
     page.close()
