@@ -21,7 +21,7 @@ from app.gan import faces
 from app.gan.cycle import PatchDiscriminator, Translator, TranslatorConfig, cycle_error, cycle_loss, lsgan_loss
 from app.gan.translators import Translators, load_translator
 from app.training import RESUMABLE, TRAINERS, WITH_EPOCHS
-from app.training.cycle import judge_net, measure
+from app.training.cycle import judge_checksum, judge_net, measure
 from app.zoo.manifest import read_translators
 from tests.conftest import ROOT
 
@@ -103,6 +103,9 @@ def test_the_recorded_figures_hold_when_measured_again(faces_dir, settings) -> N
     spec = next(s for s in read_translators(ROOT / "models") if s.name == NAME)
     recorded = spec.metrics["held_out"]
     assert recorded["faces"] == 1000 and spec.metrics["epochs"] >= 1
+    assert recorded["judge_sha256"] == judge_checksum(settings, spec), (
+        "dcgan-faces' classifier changed since the figures were measured: run advlab eval cyclegan-faces --record"
+    )
     images, attrs = faces.load_faces(faces_dir, held_out=True)
     judge = judge_net(settings, spec, "cpu")
     again = measure(spec, ROOT / "models", judge, images[:300], attrs[:300], device="cpu", log=lambda _: None)

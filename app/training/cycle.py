@@ -40,7 +40,7 @@ from app.gan.zoo import Generators
 from app.media import data
 from app.training import checkpoints
 from app.training.gans import checkpoint_path, grid_image
-from app.zoo.manifest import TranslatorSpec, WeightsRef, sha256_file
+from app.zoo.manifest import TranslatorSpec, WeightsRef, read_generators, sha256_file
 
 Log = Callable[[str], None]
 DRY_RUN_STEPS = 3
@@ -194,6 +194,7 @@ def train(
     spec = _save(nets, recipe, out_dir, metrics)
     judge = judge_net(settings, spec, device)
     spec.metrics["held_out"] = measure(spec, out_dir, judge, images[-held:], attrs[-held:], device=device, log=log)
+    spec.metrics["held_out"]["judge_sha256"] = judge_checksum(settings, spec)
     return spec
 
 
@@ -376,6 +377,13 @@ def judge_net(settings: Settings, spec: TranslatorSpec, device: str) -> nn.Modul
     if entry.attributes is None:
         raise RuntimeError(f"{spec.judge} has no attribute classifier to judge {spec.name}")
     return entry.attributes
+
+
+def judge_checksum(settings: Settings, spec: TranslatorSpec) -> str | None:
+    """The sha256 of the judging classifier's weights: which classifier the figures are by (a
+    retrained dcgan-faces reads differently, and the figures must then be measured again)."""
+    gan = next((g for g in read_generators(settings.models_dir) if g.name == spec.judge), None)
+    return gan.attributes.weights.sha256 if gan is not None and gan.attributes is not None else None
 
 
 @torch.no_grad()
