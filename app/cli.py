@@ -39,13 +39,13 @@ def _parser() -> argparse.ArgumentParser:
         nargs="?",
         const="last",
         metavar="PATH",
-        help="GANs: go on from a checkpoint (default: this model's last one, var/train/NAME/checkpoint.pt)",
+        help="GANs, CycleGAN: go on from a checkpoint (default: this model's last one, var/train/NAME/checkpoint.pt)",
     )
     p.add_argument(
         "--time-limit",
         type=float,
         metavar="SECONDS",
-        help="GANs: stop after the epoch during which this much training time passed (epochs done are recorded)",
+        help="GANs, CycleGAN: stop after the epoch during which this much training time passed (epochs done recorded)",
     )
     p.add_argument(
         "--set",

@@ -16,16 +16,18 @@ from fastapi.staticfiles import StaticFiles
 
 from app.config import ROOT, Settings, get_settings
 from app.gan.lab import LabManager
+from app.gan.translators import Translators
 from app.gan.upscalers import Upscalers
 from app.gan.zoo import Generators
 from app.media.gallery import Gallery
 from app.media.store import ImageStore
-from app.routes import api, attacks, defenses, explain, gan, lecture, superres, web
+from app.routes import api, attacks, cycle, defenses, explain, gan, lecture, superres, web
 from app.runtime.executor import Executor
 from app.runtime.jobs import JobManager
 from app.services import InputCache, ResultCache
 from app.services.attacks import AttackService
 from app.services.classify import ClassifierService
+from app.services.cycle import TranslateService
 from app.services.defenses import DefenseService
 from app.services.experiments import ExperimentService
 from app.services.explain import ExplainService
@@ -83,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(explain.router)
     app.include_router(gan.router)
     app.include_router(superres.router)
+    app.include_router(cycle.router)
     app.include_router(defenses.router)
     app.include_router(lecture.router)
     api.own_error_lists(app, attacks.typed_params)
@@ -97,6 +100,7 @@ class Components:
     zoo: Zoo
     generators: Generators
     upscalers: Upscalers
+    translators: Translators
     store: ImageStore
     gallery: Gallery
     executor: Executor
@@ -119,6 +123,7 @@ class Services:
     gan: GanService
     gan_lab: GanLabService
     upscale: UpscaleService
+    translate: TranslateService
 
 
 def build_components(settings: Settings) -> Components:
@@ -133,6 +138,7 @@ def build_components(settings: Settings) -> Components:
     zoo = executor.call(Zoo.load, settings)  # on the model thread: no other thread needs a team of its own
     generators = executor.call(Generators.load, settings, zoo.device)
     upscalers = executor.call(Upscalers.load, settings, zoo.device)
+    translators = executor.call(Translators.load, settings, zoo.device)
     log.info(
         "models on %s: %s",
         zoo.device,
@@ -143,6 +149,7 @@ def build_components(settings: Settings) -> Components:
         zoo=zoo,
         generators=generators,
         upscalers=upscalers,
+        translators=translators,
         store=ImageStore(
             settings.image_store_dir, settings.image_store_max_bytes, settings.image_store_client_max_bytes
         ),
@@ -171,6 +178,7 @@ def build_components(settings: Settings) -> Components:
 def build_services(c: Components) -> Services:
     images = ImageService(c.gallery, c.store, c.inputs, c.settings)
     classifier = ClassifierService(c.zoo, images, c.executor, c.settings)
+    gan = GanService(c.generators, c.zoo, images, c.executor, c.results)
     return Services(
         images=images,
         classifier=classifier,
@@ -178,9 +186,10 @@ def build_services(c: Components) -> Services:
         defenses=DefenseService(c.zoo, images, c.executor, c.settings),
         experiments=ExperimentService(c.zoo, c.jobs, c.settings),
         explain=ExplainService(c.zoo, images, c.executor),
-        gan=GanService(c.generators, c.zoo, images, c.executor, c.results),
+        gan=gan,
         gan_lab=GanLabService(c.gan_lab, images, c.executor, c.results),
         upscale=UpscaleService(c.upscalers, c.zoo, images, c.executor),
+        translate=TranslateService(c.translators, c.generators, gan, images, c.executor, c.results),
     )
 
 

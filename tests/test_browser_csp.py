@@ -23,6 +23,7 @@ PAGES = [
     "/linear",
     "/gan",
     "/gan/lab",
+    "/cyclegan",
     "/defenses",
     "/experiments",
     "/presets",

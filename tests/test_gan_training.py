@@ -5,7 +5,6 @@ for, and a run goes on from its checkpoint."""
 from __future__ import annotations
 
 import json
-
 import runpy
 import shutil
 from pathlib import Path

@@ -233,7 +233,7 @@ def test_a_long_list_that_would_not_fit_in_a_cookie_is_refused() -> None:
 
 TOOL_PAGES = (
     [f"/attack?attack={name}" for name in ATTACKS]
-    + ["/gradients", "/linear", "/gan", "/gan/lab"]
+    + ["/gradients", "/linear", "/gan", "/gan/lab", "/cyclegan"]
     + [f"/experiments/{kind}" for kind in EXPERIMENTS]
 )
 

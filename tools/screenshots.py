@@ -4,7 +4,8 @@
 
 docs/attack-lab-live.png: the attack lab at 1366×900 while ε is being dragged (the frame drawn in
 the browser at ε = 0.25); docs/presentation-view.png: the FGSM demo in presentation view with the
-controls hidden, on a 1920×1080 projector.
+controls hidden, on a 1920×1080 projector; docs/cyclegan.png and docs/cyclegan-presentation.png:
+the CycleGAN page at 1366×900, and in presentation view at 1920×1080.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from playwright.sync_api import sync_playwright
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ROUND_TRIP_SHOWN = "() => [...document.querySelectorAll('.result.cycle img')].every(i => i.complete && i.naturalWidth)"
 
 
 def main(base: str) -> None:
@@ -39,7 +41,22 @@ def main(base: str) -> None:
         page.goto(base + "/present?controls=hide&next=/presets/2")
         page.wait_for_selector("[data-sweep][data-ready=live]")
         page.screenshot(path=str(DOCS / "presentation-view.png"))
+        page.close()
+        cyclegan(browser, base)
         browser.close()
+
+
+def cyclegan(browser, base: str) -> None:
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(base + "/cyclegan?direction=smile&seed=0&index=8")
+    page.wait_for_function(ROUND_TRIP_SHOWN)
+    page.screenshot(path=str(DOCS / "cyclegan.png"))
+    page.close()
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page.goto(base + "/present?on=1&next=/cyclegan?direction=smile%26seed=0%26index=8")
+    page.wait_for_function(ROUND_TRIP_SHOWN)
+    page.screenshot(path=str(DOCS / "cyclegan-presentation.png"))
+    page.close()
 
 
 if __name__ == "__main__":

@@ -69,15 +69,17 @@ def crop_face(im: Image.Image) -> Image.Image:
     return im.convert("RGB").resize((SIDE, SIDE), Image.Resampling.BILINEAR, box=box)
 
 
-def load_faces(data_dir: Path, limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Faces as uint8 (N, 3, 64, 64) and the ATTRIBUTES as float (N, A) in {0, 1}."""
+def load_faces(data_dir: Path, limit: int | None = None, held_out: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """Faces as uint8 (N, 3, 64, 64) and the ATTRIBUTES as float (N, A) in {0, 1}: the first
+    ``limit`` (all when None), or with ``held_out`` only the last HELD_OUT (quicker to read)."""
     folder, attr_file = face_folder(data_dir)
     files, names, table = read_attributes(attr_file)
-    files = files[:limit] if limit else files
+    rows = slice(len(files) - HELD_OUT, None) if held_out else slice(0, limit or None)
+    files, table = files[rows], table[rows]
     columns = [names.index(a) for a in ATTRIBUTES]
     pixels = np.stack([np.asarray(crop_face(Image.open(folder / f))) for f in files])
     faces = torch.from_numpy(pixels).permute(0, 3, 1, 2).contiguous()
-    return faces, torch.from_numpy(table[: len(files)][:, columns].astype(np.float32))
+    return faces, torch.from_numpy(table[:, columns].astype(np.float32))
 
 
 def attribute_net(width: int = 32, attributes: int = len(ATTRIBUTES)) -> nn.Module:

@@ -14,7 +14,7 @@ from torch import nn
 
 from app.config import Settings
 from app.errors import ModelUnavailable, NotFound
-from app.gan.cycle import Translator, TranslatorConfig
+from app.gan.cycle import Translator, TranslatorConfig, cycle_error
 from app.zoo.manifest import TranslatorSpec, WeightsRef, read_translators, sha256_file
 
 log = logging.getLogger(__name__)
@@ -84,10 +84,24 @@ def _load(net: nn.Module, ref: WeightsRef, models_dir: Path) -> nn.Module:
     return net.eval().requires_grad_(False)
 
 
+@dataclass
+class RoundTrip:
+    pictures: torch.Tensor  # (3, C, H, W) in [0, 1], CPU: x, G(x), F(G(x))
+    probs: torch.Tensor  # (3, A): the judge's probability of each attribute in each picture
+    cycle_l1: float  # mean |F(G(x)) - x|
+    change_l1: float  # mean |G(x) - x|
+
+
 @torch.inference_mode()
-def translate_cycle(entry: TranslatorEntry, x: torch.Tensor, direction: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Pictures (N, 3, 64, 64) in [0, 1] -> (translated, translated back), on the CPU."""
+def round_trip(entry: TranslatorEntry, judge: nn.Module, x: torch.Tensor, direction: str) -> RoundTrip:
+    """One picture x (1, C, H, W) in [0, 1] there and back again, each step read by the judge
+    (an attribute classifier: logits (N, A))."""
     there, back = entry.pair(direction)
     device = next(there.parameters()).device
-    y = there(x.to(device))
-    return y.cpu(), back(y).cpu()
+    x = x.to(device)
+    y = there(x)
+    pictures = torch.cat([x, y, back(y)])
+    probs = torch.sigmoid(judge(pictures))
+    cycle = float(cycle_error(x, pictures[2:])[0])
+    change = float(cycle_error(x, y)[0])
+    return RoundTrip(pictures.cpu(), probs.cpu(), cycle, change)

@@ -157,11 +157,12 @@ async def keep_upload(request: Request, images: ImageService, file: UploadFile |
 
 
 async def show_upload(
-    htmx: bool, path: str, model: str, image_id: str, show: Callable[[], Awaitable[Response]]
+    htmx: bool, path: str, model: str, image_id: str, show: Callable[[], Awaitable[Response]], **also: str
 ) -> Response:
     """After an upload, its result at its permalink: a redirect there, or (htmx) the page shown in
-    place by ``show()`` with that URL pushed to the address bar."""
-    url = f"{path}?" + urlencode({"model": model, "image": image_id})
+    place by ``show()`` with that URL pushed to the address bar. ``also``: further choices the
+    permalink keeps (e.g. a direction)."""
+    url = f"{path}?" + urlencode({"model": model, "image": image_id, **{k: v for k, v in also.items() if v}})
     if not htmx:
         return RedirectResponse(url, status_code=303)
     response = await show()

@@ -98,6 +98,7 @@ def train_translator(
     record: bool,
     epochs: int | None = None,
     resume: Path | None = None,
+    time_limit: float | None = None,
 ) -> None:
     """Train a CycleGAN (both translators and their critics); measure it on the held-out faces."""
     if settings.torch_threads:
@@ -112,6 +113,7 @@ def train_translator(
         device=str(device),
         epochs=epochs,
         resume=resume,
+        time_limit=time_limit,
     )
     if record:
         write_entry(out_dir, spec)
@@ -136,4 +138,4 @@ TRAINERS: dict[str, Trainer] = {
 WITH_EPOCHS = {*classifiers.RECIPES, *gans.RECIPES, *cycle.RECIPES}  # trainers that take an ``epochs`` override
 RESUMABLE = {*gans.RECIPES, *cycle.RECIPES}  # trainers that checkpoint every epoch and take ``resume``
 WITH_OVERRIDES = set(gans.RECIPES)  # trainers that take ``overrides`` (KEY=VALUE recipe changes)
-WITH_TIME_LIMIT = set(gans.RECIPES)  # trainers that take ``time_limit`` (seconds)
+WITH_TIME_LIMIT = {*gans.RECIPES, *cycle.RECIPES}  # trainers that take ``time_limit`` (seconds)

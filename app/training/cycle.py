@@ -37,9 +37,10 @@ from app.config import Settings
 from app.gan import faces
 from app.gan.cycle import PatchDiscriminator, Translator, TranslatorConfig, cycle_error, cycle_loss, lsgan_loss
 from app.gan.zoo import Generators
+from app.media import data
 from app.training import checkpoints
 from app.training.gans import checkpoint_path, grid_image
-from app.zoo.manifest import TranslatorSpec, WeightsRef, sha256_file
+from app.zoo.manifest import TranslatorSpec, WeightsRef, read_generators, sha256_file
 
 Log = Callable[[str], None]
 DRY_RUN_STEPS = 3
@@ -77,7 +78,7 @@ RECIPES = {
             ("not smiling", "smiling"),
             ("smile", "unsmile"),
             TranslatorConfig(),
-            epochs=2,
+            epochs=1,  # the shipped weights: 30 minutes on 2 CPU cores; a GPU run takes --epochs N
         ),
     ]
 }
@@ -148,8 +149,10 @@ def train(
     log: Log = print,
     epochs: int | None = None,
     resume: Path | None = None,
+    time_limit: float | None = None,
 ) -> TranslatorSpec:
-    """Train (``epochs`` overrides the recipe's; ``resume`` continues a checkpoint), save both
+    """Train (``epochs`` overrides the recipe's; ``resume`` continues a checkpoint; ``time_limit``
+    ends the run after the epoch during which that many seconds have passed), save both
     translators in ``out_dir``, measure them on the held-out faces; return the manifest entry."""
     torch.manual_seed(seed)
     torch.backends.cudnn.benchmark = device.startswith("cuda")  # fixed shapes: pick the fastest kernels once
@@ -168,13 +171,16 @@ def train(
     checkpoint = checkpoint_path(recipe.name, out_dir, dry_run or out_dir != settings.models_dir)
     watch = _watch(images[-held:], attrs[-held:], recipe)
     started = time.perf_counter()
-    _fit(nets, run, recipe, domain_a, domain_b, total, dry_run, device, checkpoint, watch, log)
+    _fit(nets, run, recipe, domain_a, domain_b, total, dry_run, device, checkpoint, watch, log, time_limit)
     seconds = time.perf_counter() - started
+    if run.epoch < total:  # stopped by the time limit: record the command that repeats this run
+        log(f"{recipe.name}: time limit of {time_limit} s reached after epoch {run.epoch} of {total}")
+        epochs = run.epoch
     command = f"advlab train {recipe.name} --seed {seed}" + (f" --epochs {epochs}" if epochs else "")
     metrics = {
         "command": command + (" --dry-run" if dry_run else ""),
         "seed": seed,
-        "epochs": 0 if dry_run else total,
+        "epochs": 0 if dry_run else run.epoch,
         "steps_per_epoch": _steps(recipe, domain_a, domain_b, dry_run),
         "batch_size": recipe.batch_size,
         "train_seconds": round(seconds, 1),
@@ -188,6 +194,7 @@ def train(
     spec = _save(nets, recipe, out_dir, metrics)
     judge = judge_net(settings, spec, device)
     spec.metrics["held_out"] = measure(spec, out_dir, judge, images[-held:], attrs[-held:], device=device, log=log)
+    spec.metrics["held_out"]["judge_sha256"] = judge_checksum(settings, spec)
     return spec
 
 
@@ -197,8 +204,6 @@ def _steps(recipe: CycleRecipe, a: torch.Tensor, b: torch.Tensor, dry_run: bool)
 
 
 def _checksum(data_dir: Path) -> dict[str, str]:
-    from app.media import data
-
     _, attr_file = faces.face_folder(data_dir)
     return {attr_file.name: data._digest(attr_file, "sha256")}
 
@@ -215,8 +220,10 @@ def _fit(
     checkpoint: Path,
     watch: torch.Tensor,
     log: Log,
+    time_limit: float | None = None,
 ) -> None:
-    """Train from run.epoch to ``epochs``, checkpointing after each epoch."""
+    """Train from run.epoch to ``epochs``, checkpointing after each epoch (and stopping after the
+    epoch that passes ``time_limit`` seconds)."""
     a_all, b_all = domain_a.to(device), domain_b.to(device)  # uint8, (N, 3, 64, 64)
     steps = _steps(recipe, domain_a, domain_b, dry_run)
     n = steps * recipe.batch_size
@@ -230,6 +237,7 @@ def _fit(
 
     for net in nets.modules().values():
         net.train()
+    began = time.perf_counter()
     while run.epoch < epochs:
         started = time.perf_counter()
         lr = recipe.lr * min(1.0, 2 * (1 - run.epoch / epochs))  # flat, then linearly to 0 over the second half
@@ -247,6 +255,8 @@ def _fit(
         _progress_picture(nets, watch, recipe.name, run.epoch)
         save_checkpoint(checkpoint, recipe.name, nets, run)
         log(f"epoch {run.epoch}/{epochs} took {time.perf_counter() - started:.1f} s; checkpoint {checkpoint}")
+        if time_limit is not None and time.perf_counter() - began >= time_limit:
+            break
 
 
 def train_step(nets: CycleNets, a: torch.Tensor, b: torch.Tensor, recipe: CycleRecipe) -> dict[str, torch.Tensor]:
@@ -367,6 +377,13 @@ def judge_net(settings: Settings, spec: TranslatorSpec, device: str) -> nn.Modul
     if entry.attributes is None:
         raise RuntimeError(f"{spec.judge} has no attribute classifier to judge {spec.name}")
     return entry.attributes
+
+
+def judge_checksum(settings: Settings, spec: TranslatorSpec) -> str | None:
+    """The sha256 of the judging classifier's weights: which classifier the figures are by (a
+    retrained dcgan-faces reads differently, and the figures must then be measured again)."""
+    gan = next((g for g in read_generators(settings.models_dir) if g.name == spec.judge), None)
+    return gan.attributes.weights.sha256 if gan is not None and gan.attributes is not None else None
 
 
 @torch.no_grad()

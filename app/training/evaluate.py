@@ -104,11 +104,11 @@ def _evaluate_translator(settings: Settings, spec: TranslatorSpec, limit: int, r
     """Each direction's figures on the held-out faces (the first ``limit`` of them when given);
     ``record`` (all of them only) writes them into the manifest."""
     from app.gan import faces
-    from app.training.cycle import judge_net, measure
+    from app.training.cycle import judge_checksum, judge_net, measure
 
     device = str(resolve_device(settings.device))
-    images, attrs = faces.load_faces(settings.data_dir)
-    images, attrs = images[-faces.HELD_OUT :][: limit or None], attrs[-faces.HELD_OUT :][: limit or None]
+    images, attrs = faces.load_faces(settings.data_dir, held_out=True)
+    images, attrs = images[: limit or None], attrs[: limit or None]
     lines: list[str] = []
     judge = judge_net(settings, spec, device)
     figures = measure(spec, settings.models_dir, judge, images, attrs, device=device, log=lines.append)
@@ -124,7 +124,8 @@ def _evaluate_translator(settings: Settings, spec: TranslatorSpec, limit: int, r
     yield f"{spec.name}: manifest records {shares or 'nothing'} ({spec.metrics.get('command')})"
     if record and not limit:
         spec.metrics["held_out"] = figures
-        spec.metrics["held_out"]["command"] = f"advlab eval {spec.name} --record"
+        figures["judge_sha256"] = judge_checksum(settings, spec)
+        figures["command"] = f"advlab eval {spec.name} --record"
         write_entry(settings.models_dir, spec)
         yield f"{spec.name}: recorded in {settings.models_dir / 'manifest.json'}"
 

@@ -17,6 +17,7 @@ from app.runtime.jobs import JobManager
 from app.services import ResultCache
 from app.services.attacks import AttackService
 from app.services.classify import ClassifierService
+from app.services.cycle import TranslateService
 from app.services.defenses import DefenseService
 from app.services.experiments import ExperimentService
 from app.services.explain import ExplainService
@@ -74,6 +75,10 @@ def get_upscale(request: Request) -> UpscaleService:
     return request.app.state.services.upscale
 
 
+def get_translate(request: Request) -> TranslateService:
+    return request.app.state.services.translate
+
+
 ImagesDep = Annotated[ImageService, Depends(get_images)]
 ClassifierDep = Annotated[ClassifierService, Depends(get_classifier)]
 AttacksDep = Annotated[AttackService, Depends(get_attacks)]
@@ -83,6 +88,7 @@ ExplainDep = Annotated[ExplainService, Depends(get_explain)]
 GanDep = Annotated[GanService, Depends(get_gan)]
 GanLabDep = Annotated[GanLabService, Depends(get_gan_lab)]
 UpscaleDep = Annotated[UpscaleService, Depends(get_upscale)]
+TranslateDep = Annotated[TranslateService, Depends(get_translate)]
 
 
 # --- components -----------------------------------------------------------------------------------
