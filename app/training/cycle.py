@@ -78,7 +78,8 @@ RECIPES = {
             ("not smiling", "smiling"),
             ("smile", "unsmile"),
             TranslatorConfig(),
-            epochs=1,  # the shipped weights: 30 minutes on 2 CPU cores; a GPU run takes --epochs N
+            epochs=15,  # the shipped weights: about 430 s on an H200 (one CPU epoch took 30 minutes on 2 cores,
+            # and gave 30% / 48% flipped, cycle L1 0.087)
         ),
     ]
 }
