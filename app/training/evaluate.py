@@ -14,7 +14,7 @@ from app.training.classifiers import evaluate
 from app.zoo import Zoo
 from app.zoo.device import resolve_device
 from app.zoo.inference import predict
-from app.zoo.manifest import read_generators, read_manifest, write_entry
+from app.zoo.manifest import read_generators, read_manifest, read_upscalers, write_entry
 
 AUTOATTACK_EPS = 0.3  # MNIST's standard L∞ budget, as in ROBUST_SUITE
 
@@ -25,14 +25,20 @@ def evaluate_zoo_model(
     """Yield report lines. Dataset models: clean test accuracy (and, with ``robust``, accuracy under
     the ROBUST_SUITE of attacks; with ``autoattack``, under APGD-CE + APGD-T beside PGD-100 × 5;
     ``record`` writes those figures into the manifest). ImageNet: the gallery photos' top-1.
-    Generators: their quality figures (see app/training/gans.py)."""
+    Generators: their quality figures (see app/training/gans.py). Upscalers: PSNR, sharpness and
+    the judge's reading (see app/training/superres.py)."""
     generators = {g.name: g for g in read_generators(settings.models_dir)}
     if name in generators:
         yield from _evaluate_generator(settings, generators[name], limit, record)
         return
+    upscalers = {u.name: u for u in read_upscalers(settings.models_dir)}
+    if name in upscalers:
+        yield from _evaluate_upscaler(settings, upscalers[name], limit, record)
+        return
     zoo = Zoo.load(settings, only={name})
     if name not in zoo.entries:
-        known = ", ".join([spec.name for spec in read_manifest(settings.models_dir)] + list(generators))
+        models = [spec.name for spec in read_manifest(settings.models_dir)]
+        known = ", ".join(models + list(generators) + list(upscalers))
         raise KeyError(f"unknown model {name!r}; known: {known}")
     entry = zoo.entries[name]
     if entry.model is None:
@@ -91,6 +97,24 @@ def _evaluate_generator(settings: Settings, spec, limit: int, record: bool) -> I
     yield f"{spec.name}: manifest records {recorded} Fréchet distance ({command})"
     if record and not limit:
         spec.metrics.update(metrics)
+        write_entry(settings.models_dir, spec)
+        yield f"{spec.name}: recorded in {settings.models_dir / 'manifest.json'}"
+
+
+def _evaluate_upscaler(settings: Settings, spec, limit: int, record: bool) -> Iterator[str]:
+    """The upscaler's figures measured again with today's judge (e.g. a retrained attribute
+    classifier); ``record`` (full measurement only) writes them into the manifest."""
+    from app.training.superres import measure
+
+    lines: list[str] = []
+    n = limit or 10_000  # every test image (faces: the 1,000 held out)
+    metrics = measure(
+        spec, settings, settings.models_dir, samples=n, device=str(resolve_device(settings.device)), log=lines.append
+    )
+    yield from lines
+    yield f"{spec.name}: manifest records {spec.metrics.get('upscaled')} ({spec.metrics.get('command')})"
+    if record and not limit:
+        spec.metrics.update(metrics, measured_by=f"advlab eval {spec.name} --record")
         write_entry(settings.models_dir, spec)
         yield f"{spec.name}: recorded in {settings.models_dir / 'manifest.json'}"
 
