@@ -180,7 +180,7 @@ def build_services(c: Components) -> Services:
         explain=ExplainService(c.zoo, images, c.executor),
         gan=GanService(c.generators, c.zoo, images, c.executor, c.results),
         gan_lab=GanLabService(c.gan_lab, images, c.executor, c.results),
-        upscale=UpscaleService(c.upscalers, c.zoo, images, c.executor),
+        upscale=UpscaleService(c.upscalers, c.zoo, c.generators, images, c.executor),
     )
 
 
