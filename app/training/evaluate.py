@@ -112,7 +112,8 @@ def _evaluate_upscaler(settings: Settings, spec, limit: int, record: bool) -> It
         spec, settings, settings.models_dir, samples=n, device=str(resolve_device(settings.device)), log=lines.append
     )
     yield from lines
-    yield f"{spec.name}: manifest records {spec.metrics.get('upscaled')} ({spec.metrics.get('command')})"
+    recorded = spec.metrics.get("measured_by") or spec.metrics.get("command")
+    yield f"{spec.name}: the manifest's figures are those of {recorded} on {spec.metrics.get('test_images')} images"
     if record and not limit:
         spec.metrics.update(metrics, measured_by=f"advlab eval {spec.name} --record")
         write_entry(settings.models_dir, spec)
