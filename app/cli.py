@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=_train)
 
-    p = sub.add_parser("eval", help="re-measure a zoo model's test accuracy")
+    p = sub.add_parser("eval", help="re-measure a zoo model's test accuracy (a GAN's or an upscaler's figures)")
     p.add_argument("name")
     p.add_argument("--limit", type=int, default=0, help="only the first N test images (0: all)")
     p.add_argument("--robust", action="store_true", help="also accuracy under FGSM, PGD-40 and PGD-100 x 5 at eps 0.3")
@@ -67,7 +67,9 @@ def _parser() -> argparse.ArgumentParser:
         f"(the first {AUTOATTACK_IMAGES} unless --limit says otherwise)",
     )
     p.add_argument(
-        "--record", action="store_true", help="write the --robust / --autoattack figures into models/manifest.json"
+        "--record",
+        action="store_true",
+        help="write the --robust / --autoattack figures (a GAN's or an upscaler's figures) into models/manifest.json",
     )
     p.set_defaults(run=_eval)
 

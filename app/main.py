@@ -188,7 +188,7 @@ def build_services(c: Components) -> Services:
         explain=ExplainService(c.zoo, images, c.executor),
         gan=gan,
         gan_lab=GanLabService(c.gan_lab, images, c.executor, c.results),
-        upscale=UpscaleService(c.upscalers, c.zoo, images, c.executor),
+        upscale=UpscaleService(c.upscalers, c.zoo, c.generators, images, c.executor),
         translate=TranslateService(c.translators, c.generators, gan, images, c.executor, c.results),
     )
 

@@ -82,6 +82,14 @@ def load_faces(data_dir: Path, limit: int | None = None, held_out: bool = False)
     return faces, torch.from_numpy(table[:, columns].astype(np.float32))
 
 
+def balanced_accuracy(predicted: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
+    """Per attribute (column) of bool (N, A) tables: the mean of the hit rates on the faces that
+    have it and on those that do not, so that "never" scores 0.5 on a rare attribute, not 0.95."""
+    tpr = (predicted & truth).sum(0) / truth.sum(0).clamp_min(1)
+    tnr = (~predicted & ~truth).sum(0) / (~truth).sum(0).clamp_min(1)
+    return (tpr + tnr) / 2
+
+
 def attribute_net(width: int = 32, attributes: int = len(ATTRIBUTES)) -> nn.Module:
     """(N, 3, 64, 64) pixels in [0,1] -> one logit per attribute (N, A): four stride-2 conv blocks."""
     layers: list[nn.Module] = []

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from app.routes.api import MODEL_WORK, keep_upload, show_upload
-from app.schemas.superres import UpscaleRequest, UpscaleResponse, UpscalerInfo
+from app.schemas.superres import DrawnImage, UpscaleRequest, UpscaleResponse, UpscalerInfo
 from app.web.deps import ClassifierDep, ImagesDep, IsHtmx, UpscaleDep
 from app.web.templating import render
 
 router = APIRouter()
 api = APIRouter(prefix="/api/v1/upscalers", tags=["gan"])
 pages = APIRouter(include_in_schema=False)
+DEFAULT_DIGIT = "sample:mnist-00003"
 
 
 @api.get("")
@@ -42,15 +44,36 @@ async def superres_page(
 ) -> Response:
     upscalers = superres.list_upscalers()
     model = model or next((u.name for u in upscalers if u.available), "")
-    image = image or "sample:mnist-00003"
+    current = next((u for u in upscalers if u.name == model), None)
+    faces = current is not None and current.attribute_judge is not None
+    offers = {u.name: await superres.drawn(u.name) for u in upscalers if u.available and u.attribute_judge}
+    drawn = offers.get(model, [])
+    asked = image
+    image = _suited(image, faces, drawn, {d.ref for ds in offers.values() for d in ds})
     result = await superres.upscale(model, UpscaleRequest(image=image)) if model else None
     context = {
         **classifier.picker_context(model, image),
         "upscalers": upscalers,
+        "current": current,
         "result": result,
-        "samples": [s for s in images.list_samples() if s.kind == "digit"],
+        "samples": [s for s in images.list_samples() if s.kind == ("photo" if faces else "digit")],
+        "drawn": drawn,
+        "faces": faces,
     }
-    return render(request, "superres.html", context, block="lab" if htmx else None)
+    response = render(request, "superres.html", context, block="lab" if htmx else None)
+    if htmx and image != asked:  # the address bar shows the picture shown, not the one the form sent
+        response.headers["HX-Push-Url"] = f"/superres?model={quote(model)}&image={quote(image)}"
+    return response
+
+
+def _suited(image: str, faces: bool, drawn: list[DrawnImage], drawn_faces: set[str]) -> str:
+    """The chosen picture, unless it is one the other kind of upscaler offers (the picker just
+    switched upscaler): then this one's first offer. Uploads are always kept."""
+    digit = image.startswith("sample:mnist-")
+    if faces:
+        return drawn[0].ref if drawn and (not image or digit) else image
+    other = image in drawn_faces or (image.startswith("sample:") and not digit)
+    return DEFAULT_DIGIT if not image or other else image
 
 
 @pages.post("/superres")

@@ -14,7 +14,14 @@ from app.training.classifiers import evaluate
 from app.zoo import Zoo
 from app.zoo.device import resolve_device
 from app.zoo.inference import predict
-from app.zoo.manifest import TranslatorSpec, read_generators, read_manifest, read_translators, write_entry
+from app.zoo.manifest import (
+    TranslatorSpec,
+    read_generators,
+    read_manifest,
+    read_translators,
+    read_upscalers,
+    write_entry,
+)
 
 AUTOATTACK_EPS = 0.3  # MNIST's standard L∞ budget, as in ROBUST_SUITE
 
@@ -25,8 +32,9 @@ def evaluate_zoo_model(
     """Yield report lines. Dataset models: clean test accuracy (and, with ``robust``, accuracy under
     the ROBUST_SUITE of attacks; with ``autoattack``, under APGD-CE + APGD-T beside PGD-100 × 5;
     ``record`` writes those figures into the manifest). ImageNet: the gallery photos' top-1.
-    Generators: their quality figures (see app/training/gans.py). Translators: their figures on the
-    held-out faces (see app/training/cycle.py)."""
+    Generators: their quality figures (see app/training/gans.py). Upscalers: PSNR, sharpness and
+    the judge's reading (see app/training/superres.py). Translators: their figures on the held-out
+    faces (see app/training/cycle.py)."""
     translators = {t.name: t for t in read_translators(settings.models_dir)}
     if name in translators:
         yield from _evaluate_translator(settings, translators[name], limit, record)
@@ -35,9 +43,14 @@ def evaluate_zoo_model(
     if name in generators:
         yield from _evaluate_generator(settings, generators[name], limit, record)
         return
+    upscalers = {u.name: u for u in read_upscalers(settings.models_dir)}
+    if name in upscalers:
+        yield from _evaluate_upscaler(settings, upscalers[name], limit, record)
+        return
     zoo = Zoo.load(settings, only={name})
     if name not in zoo.entries:
-        known = ", ".join([spec.name for spec in read_manifest(settings.models_dir)] + list(generators))
+        models = [spec.name for spec in read_manifest(settings.models_dir)]
+        known = ", ".join(models + list(generators) + list(upscalers) + list(translators))
         raise KeyError(f"unknown model {name!r}; known: {known}")
     entry = zoo.entries[name]
     if entry.model is None:
@@ -126,6 +139,25 @@ def _evaluate_translator(settings: Settings, spec: TranslatorSpec, limit: int, r
         spec.metrics["held_out"] = figures
         figures["judge_sha256"] = judge_checksum(settings, spec)
         figures["command"] = f"advlab eval {spec.name} --record"
+        write_entry(settings.models_dir, spec)
+        yield f"{spec.name}: recorded in {settings.models_dir / 'manifest.json'}"
+
+
+def _evaluate_upscaler(settings: Settings, spec, limit: int, record: bool) -> Iterator[str]:
+    """The upscaler's figures measured again with today's judge (e.g. a retrained attribute
+    classifier); ``record`` (full measurement only) writes them into the manifest."""
+    from app.training.superres import measure
+
+    lines: list[str] = []
+    n = limit or 10_000  # every test image (faces: the 1,000 held out)
+    metrics = measure(
+        spec, settings, settings.models_dir, samples=n, device=str(resolve_device(settings.device)), log=lines.append
+    )
+    yield from lines
+    recorded = spec.metrics.get("measured_by") or spec.metrics.get("command")
+    yield f"{spec.name}: the manifest's figures are those of {recorded} on {spec.metrics.get('test_images')} images"
+    if record and not limit:
+        spec.metrics.update(metrics, measured_by=f"advlab eval {spec.name} --record")
         write_entry(settings.models_dir, spec)
         yield f"{spec.name}: recorded in {settings.models_dir / 'manifest.json'}"
 

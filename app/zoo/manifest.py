@@ -100,7 +100,11 @@ class UpscalerSpec(BaseModel):
     adversarial: WeightsRef = Field(description="The same network trained on with the critic's loss added.")
     critic: WeightsRef
     judge: str | None = Field(None, description="A zoo classifier that reads the upscaled images, e.g. mnist-cnn.")
+    attribute_judge: str | None = Field(
+        None, description="A generator whose attribute classifier reads the upscaled faces, e.g. dcgan-faces."
+    )
     metrics: dict[str, Any] = {}
+    licence: str | None = None
 
 
 class TranslatorSpec(BaseModel):
