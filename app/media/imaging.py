@@ -127,9 +127,10 @@ def to_rgb(im: Image.Image) -> Image.Image:
     return im.convert("RGB")
 
 
-def encode_png(im: Image.Image) -> bytes:
+def encode_png(im: Image.Image, compress_level: int = 6) -> bytes:
+    """PNG bytes; ``compress_level`` 1 encodes about a quarter faster and a little larger (zlib's 0-9)."""
     buf = io.BytesIO()
-    im.save(buf, format="PNG")
+    im.save(buf, format="PNG", compress_level=compress_level)
     return buf.getvalue()
 
 

@@ -43,6 +43,7 @@ from app.services import InputCache, ResultCache
 from app.services.images import ImageService
 from app.zoo import Zoo
 
+GRID_PNG_LEVEL = 1  # the studio's pictures: zlib's fastest level (faces' 64-grid 45 -> 32 ms, files ~10% larger)
 GENERATED_BYTES = 64 * 2**20  # grids ``sample_images`` made and ``samples`` may judge (a 64-face grid: 3 MB)
 
 # --- the endpoints' work ------------------------------------------------------------------------
@@ -141,12 +142,15 @@ class GanService:
         refs = _refs(req)
 
         async def decode() -> SamplesResponse:
-            images = self.generated.get((name, req.model_dump_json()))
-            if images is None:
+            key = req.model_dump_json()
+            pictures = self.results.kept(("gan-images", name, key), kept)
+            images = None if pictures is None else self.generated.get((name, key))
+            if pictures is None or images is None:
                 return SamplesResponse(generator=name, samples=await self._decode(entry, _stack(entry, refs), refs))
             decoded = await self.executor.run(studio.judged, entry, self._judge(entry), images, self.zoo.device)
+            stored = [s.image for s in pictures.samples]  # already in the store: not encoded again
             return SamplesResponse(
-                generator=name, samples=await run_in_threadpool(self._describe, entry, decoded, refs)
+                generator=name, samples=await run_in_threadpool(self._describe, entry, decoded, refs, stored)
             )
 
         kept = lambda r: self.images.kept(*(s.image for s in r.samples))
@@ -170,7 +174,10 @@ class GanService:
         return await self.results.get(("gan-images", name, req.model_dump_json()), generate, kept)
 
     def _store(self, images: torch.Tensor) -> list[ImageInfo]:
-        return [self.images.store_image(imaging.array_to_image(pixels)) for pixels in imaging.to_uint8(images)]
+        return [
+            self.images.store_image(imaging.array_to_image(pixels), compress_level=GRID_PNG_LEVEL)
+            for pixels in imaging.to_uint8(images)
+        ]
 
     async def arithmetic(self, name: str, req: ArithmeticRequest) -> ArithmeticResponse:
         entry = self.generators.get(name)
@@ -314,15 +321,22 @@ class GanService:
         decoded = await self.executor.run(studio.decode, entry, self._judge(entry), z, self.zoo.device)
         return await run_in_threadpool(self._describe, entry, decoded, refs)
 
-    def _describe(self, entry: GanEntry, d: studio.Decoded, refs: list[LatentRef | None]) -> list[Sample]:
-        """One Sample per decoded image; pixels and numbers are converted for the whole grid at once."""
+    def _describe(
+        self, entry: GanEntry, d: studio.Decoded, refs: list[LatentRef | None], stored: list[ImageInfo] | None = None
+    ) -> list[Sample]:
+        """One Sample per decoded image; pixels and numbers are converted for the whole grid at once.
+        ``stored``: the images, when they are in the store already."""
         names = self.labels(entry)
         out = []
-        for pixels, real, probs, ref in zip(imaging.to_uint8(d.images), d.real.tolist(), d.probs.tolist(), refs):
+        pictures = stored or [
+            self.images.store_image(imaging.array_to_image(pixels), compress_level=GRID_PNG_LEVEL)
+            for pixels in imaging.to_uint8(d.images)
+        ]
+        for image, real, probs, ref in zip(pictures, d.real.tolist(), d.probs.tolist(), refs):
             out.append(
                 Sample(
                     latent=ref,
-                    image=self.images.store_image(imaging.array_to_image(pixels)),
+                    image=image,
                     real=round(real, 4),
                     **_label(names, probs, multilabel=entry.attributes is not None),
                 )
