@@ -61,3 +61,13 @@ def test_the_lab_trains_pauses_and_its_curves_move(page, live_server):
     page.wait_for_timeout(2500)  # two more polls
     assert step() == paused_at
     assert page.locator("#lab-scatter circle.fake").count() == 512
+
+
+@pytest.mark.nojs
+def test_without_javascript_the_grid_offers_its_labels(page, live_server):
+    page.goto(live_server + "/gan?model=dcgan-mnist&seed=3")
+    assert page.locator("#gan-grid .gan-label.muted").count() == 24  # pictures only, labels to follow
+    page.get_by_role("link", name="Show the labels and D's verdicts").click()
+    page.wait_for_url("**labels=true")
+    assert page.locator("#gan-grid .gan-label:not(.muted)").count() == 24
+    assert "D " in page.locator("#gan-grid figure small").first.inner_text()

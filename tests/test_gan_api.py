@@ -183,6 +183,10 @@ def test_the_studio_grid_shows_its_pictures_then_loads_their_labels(client) -> N
     sampled = post(client, MNIST, "samples", seed=6, count=24).json()["samples"]
     assert labels == [s["label"] for s in sampled]
     assert re.findall(r'src="([^"]+)"', judged.text) == re.findall(r'src="([^"]+)"', grid)  # nothing reloads
+    no_js = re.search(r'<noscript><p><a href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert no_js == f"/gan?model={MNIST}&seed=6&labels=true"  # without JavaScript: the page with its labels
+    labelled = client.get(no_js).text.split('id="gan-grid"')[1].split("</section>")[0]
+    assert re.findall(r'class="gan-label">(\d)</span>', labelled) == labels and "hx-get" not in labelled
     assert client.get("/gan/grid?model=no-such-gan").status_code == 404
     assert client.get(f"/gan/grid?model={MNIST}&a=banana").status_code == 422
 

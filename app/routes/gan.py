@@ -157,8 +157,11 @@ StateDep = Annotated[page.StudioState, Depends(studio_state)]
 
 
 @pages.get("/gan")
-async def studio(request: Request, gan: GanDep, htmx: IsHtmx, state: StateDep) -> Response:
-    return render(request, "gan.html", await page.context(gan, state), block="studio" if htmx else None)
+async def studio(request: Request, gan: GanDep, htmx: IsHtmx, state: StateDep, labels: bool = False) -> Response:
+    """The studio; its grid's labels follow from /gan/grid, or come with the page given ``labels``
+    (the link a browser without JavaScript shows)."""
+    context = await page.context(gan, state, judged=labels)
+    return render(request, "gan.html", context, block="studio" if htmx else None)
 
 
 @pages.get("/gan/grid")

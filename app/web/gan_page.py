@@ -102,7 +102,8 @@ def check(state: StudioState) -> None:
         raise BadRequest("The digits of a path are 0 to 9.")
 
 
-async def context(gan: GanService, state: StudioState) -> dict:
+async def context(gan: GanService, state: StudioState, judged: bool = False) -> dict:
+    """Everything the studio shows; the grid as pictures only unless ``judged``."""
     check(state)
     generators = gan.list_generators()
     info = next((g for g in generators if g.name == state.model), None)
@@ -122,7 +123,10 @@ async def context(gan: GanService, state: StudioState) -> dict:
     }
     if info is None or not info.available:
         return ctx
-    ctx["grid"] = (await gan.sample_images(state.model, grid_request(state))).samples  # judged by /gan/grid
+    if judged:
+        ctx.update(grid=(await gan.samples(state.model, grid_request(state))).samples, grid_judged=True)
+    else:
+        ctx["grid"] = (await gan.sample_images(state.model, grid_request(state))).samples  # judged by /gan/grid
     ctx["groups"] = {g: await _group(gan, state, g) for g in GROUPS}
     if all(getattr(state, g) for g in GROUPS):
         ctx["arithmetic"] = await gan.arithmetic(
