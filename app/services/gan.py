@@ -328,10 +328,7 @@ class GanService:
         ``stored``: the images, when they are in the store already."""
         names = self.labels(entry)
         out = []
-        pictures = stored or [
-            self.images.store_image(imaging.array_to_image(pixels), compress_level=GRID_PNG_LEVEL)
-            for pixels in imaging.to_uint8(d.images)
-        ]
+        pictures = stored or self._store(d.images)
         for image, real, probs, ref in zip(pictures, d.real.tolist(), d.probs.tolist(), refs):
             out.append(
                 Sample(

@@ -17,13 +17,18 @@ from . import classifiers, cycle, detector, gans, superres
 Trainer = Callable[..., None]
 
 
+def training_device(settings: Settings) -> torch.device:
+    """The device a training run uses, with torch's CPU threads set as the settings ask."""
+    if settings.torch_threads:
+        torch.set_num_threads(settings.torch_threads)
+    return resolve_device(settings.device)
+
+
 def train_classifier(
     name: str, settings: Settings, *, out_dir: Path, seed: int, dry_run: bool, record: bool, epochs: int | None = None
 ) -> None:
     """Train one of the small classifiers; ``record`` adds its entry to models/manifest.json."""
-    if settings.torch_threads:
-        torch.set_num_threads(settings.torch_threads)
-    device = resolve_device(settings.device)
+    device = training_device(settings)
     spec = classifiers.train(
         classifiers.RECIPES[name],
         settings.data_dir,
@@ -54,9 +59,7 @@ def train_gan(
     ``resume``: a checkpoint to go on from (see app/training/gans.py); ``overrides``: KEY=VALUE
     changes to the recipe (``gans.with_overrides``); ``time_limit``: seconds of training after which
     the run stops at the end of the epoch (the epochs done are recorded)."""
-    if settings.torch_threads:
-        torch.set_num_threads(settings.torch_threads)
-    device = resolve_device(settings.device)
+    device = training_device(settings)
     recipe = gans.with_overrides(gans.RECIPES[name], overrides or [])
     spec = gans.train(
         recipe,
@@ -80,9 +83,7 @@ def checkpoint_path(name: str, out_dir: Path, dry_run: bool, settings: Settings)
 
 def train_upscaler(name: str, settings: Settings, *, out_dir: Path, seed: int, dry_run: bool, record: bool) -> None:
     """Train a super-resolution network with the pixel loss, then on with the critic; measure both."""
-    if settings.torch_threads:
-        torch.set_num_threads(settings.torch_threads)
-    device = resolve_device(settings.device)
+    device = training_device(settings)
     spec = superres.train(superres.RECIPES[name], settings, out_dir, seed=seed, dry_run=dry_run, device=str(device))
     if record:
         write_entry(out_dir, spec)
@@ -101,9 +102,7 @@ def train_translator(
     time_limit: float | None = None,
 ) -> None:
     """Train a CycleGAN (both translators and their critics); measure it on the held-out faces."""
-    if settings.torch_threads:
-        torch.set_num_threads(settings.torch_threads)
-    device = resolve_device(settings.device)
+    device = training_device(settings)
     spec = cycle.train(
         cycle.RECIPES[name],
         settings,
@@ -121,9 +120,7 @@ def train_translator(
 
 def train_detector(settings: Settings, *, out_dir: Path, seed: int, dry_run: bool, record: bool) -> None:
     """Train the adversarial-input detector for mnist-cnn and measure how far it holds."""
-    if settings.torch_threads:
-        torch.set_num_threads(settings.torch_threads)
-    spec = detector.train(settings, out_dir, seed=seed, dry_run=dry_run, device=str(resolve_device(settings.device)))
+    spec = detector.train(settings, out_dir, seed=seed, dry_run=dry_run, device=str(training_device(settings)))
     if record:
         write_entry(out_dir, spec)
 
